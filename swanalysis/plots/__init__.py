@@ -1,0 +1,1 @@
+"""Drawing lives apart from computing: functions here take result DataFrames and return Axes."""
