@@ -20,11 +20,26 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(PY) -m pytest
 
 report: $(STAMP)
 	$(BIN)/swanalysis report --params params/demo.yaml --out outputs
+
+# Headless Chromium (Debian package) and axe-core (npm, pinned in tests/browser/package.json) for
+# tests/test_browser.py. Idempotent: does nothing when both are already installed.
+CHROMIUM    ?= /usr/bin/chromium
+BROWSER_DIR := tests/browser
+AXE_JS      := $(BROWSER_DIR)/node_modules/axe-core/axe.min.js
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser-deps: $(AXE_JS)
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
+
+$(AXE_JS): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && { npm ci --no-audit --no-fund || npm install --no-audit --no-fund; }
+	touch $@
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/batch.py
