@@ -1,0 +1,321 @@
+"""The DfE's published *Children's social work workforce* statistics as one tidy panel.
+
+``load_panel(data_dir)`` reads every release in the folder — ``csww_indicators_2017_to_YYYY.csv``
+and the older ``csww_headline_measures_2017_to_2022.csv`` layout — into one row per
+area × time_period × measure × release (the contract in docs/tables.md). Suppression and
+availability symbols (``x``, ``z``, ``u``, ``c``, ``low``, ``:``) become NaN with the symbol
+kept. The newest release that publishes an area × period × measure wins (``is_latest``); rows
+from earlier releases stay in the panel as revisions.
+
+Area resolution (names, codes, joint returns, boundary changes) and statistical neighbours
+live in :mod:`swanalysis.areas` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import data_dir as _resolve_data_dir
+from .errors import InputFileError
+
+INDICATORS_GLOB = "csww_indicators_2017_to_*.csv"
+HEADLINE_GLOB = "csww_headline_measures_2017_to_*.csv"
+_RELEASE_RE = re.compile(r"_to_(\d{4})\.csv$")
+
+#: Canonical measure names (docs/tables.md), in display order.
+MEASURES = [
+    "inpost_fte", "inpost_headcount", "starters_fte", "starters_headcount",
+    "leavers_fte", "leavers_headcount", "turnover_rate", "turnover_rate_headcount",
+    "agency_fte", "agency_headcount", "agency_rate", "agency_rate_headcount",
+    "agency_cover_fte", "agency_cover_rate", "vacancy_fte", "vacancy_rate",
+    "vacancy_agency_cover_rate", "case_holders_fte", "cases", "caseload",
+    "working_days_lost_fte", "absence_rate",
+]
+
+#: Column in a published file -> canonical measure. Both layouts, plus the spellings the
+#: EES API uses (it lower-cases headers and may drop the ``_%`` suffix).
+COLUMN_TO_MEASURE = {
+    # csww_indicators_2017_to_YYYY.csv (2023 release onwards)
+    "inpost_fte": "inpost_fte",
+    "inpost_headcount": "inpost_headcount",
+    "starters_fte": "starters_fte",
+    "starters_headcount": "starters_headcount",
+    "leavers_fte": "leavers_fte",
+    "leavers_headcount": "leavers_headcount",
+    "turnover_rate_fte": "turnover_rate",
+    "turnover_rate_headcount": "turnover_rate_headcount",
+    "agency_fte": "agency_fte",
+    "agency_headcount": "agency_headcount",
+    "agency_rate_fte": "agency_rate",
+    "agency_rate_headcount": "agency_rate_headcount",
+    "agency_cover_fte": "agency_cover_fte",
+    "agency_cover_rate_fte": "agency_cover_rate",
+    "vacancy_fte": "vacancy_fte",
+    "vacancy_rate_fte": "vacancy_rate",
+    "vacancy_agency_cover_rate_fte": "vacancy_agency_cover_rate",
+    "case_holders_fte": "case_holders_fte",
+    "cases": "cases",
+    "caseload_fte": "caseload",
+    "working_days_lost_fte": "working_days_lost_fte",
+    "absence_rate_fte": "absence_rate",
+    # csww_headline_measures_2017_to_2022.csv (2022 release)
+    "social_worker_fte": "inpost_fte",
+    "social_worker_headcount": "inpost_headcount",
+    "leaver_fte": "leavers_fte",
+    "leaver_headcount": "leavers_headcount",
+    "turnover_rate_fte_%": "turnover_rate",
+    "turnover_rate_headcount_%": "turnover_rate_headcount",
+    "absence_rate_fte_%": "absence_rate",
+    "agency_worker_rate_fte_%": "agency_rate",
+    "agency_worker_rate_headcount_%": "agency_rate_headcount",
+    "agency_cover_rate_fte_%": "agency_cover_rate",
+    "vacancy_rate_fte_%": "vacancy_rate",
+    "vacancy_agency_cover_rate_fte_%": "vacancy_agency_cover_rate",
+}
+for _col, _m in list(COLUMN_TO_MEASURE.items()):
+    if _col.endswith("_%"):
+        COLUMN_TO_MEASURE.setdefault(_col[:-2], _m)
+
+#: Columns that describe the row rather than hold a measure.
+ID_COLUMNS = {
+    "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
+    "region_code", "region_name", "old_la_code", "new_la_code", "la_name",
+}
+REQUIRED_COLUMNS = ["time_period", "geographic_level", "country_code", "country_name",
+                    "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
+
+#: Symbols the DfE uses for missing values (GSS guidance).
+SYMBOLS = {
+    "x": "suppressed or not available",
+    "z": "not applicable",
+    "u": "low reliability",
+    "c": "confidential",
+    "low": "a small value that rounds to zero",
+    ":": "not available",
+}
+
+LEVELS = {"national": "national", "regional": "regional", "local authority": "la"}
+LONDON = ("E12000007", "London")
+LONDON_SUBREGIONS = {"E13000001": "Inner London", "E13000002": "Outer London"}
+
+PANEL_COLUMNS = [
+    "area_level", "area_code", "old_la_code", "area_name", "region_code", "region_name",
+    "subregion_code", "subregion_name", "is_subregion", "time_period", "measure", "value",
+    "symbol", "release", "is_latest",
+]
+
+
+def release_files(folder: Path) -> list[tuple[int, Path]]:
+    """(release year, path) for every release file in the folder, oldest first."""
+    out = []
+    for pattern in (INDICATORS_GLOB, HEADLINE_GLOB):
+        for path in folder.glob(pattern):
+            m = _RELEASE_RE.search(path.name)
+            if m:
+                out.append((int(m.group(1)), path))
+    # Two layouts of the same release: the indicators file supersedes the headline one.
+    out.sort(key=lambda rp: (rp[0], rp[1].name.startswith("csww_indicators")))
+    return out
+
+
+def _read_release(path: Path, release: int) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputFileError(f"{path}: cannot read as CSV ({msg})") from None
+    raw.columns = [c.strip().lower() for c in raw.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise InputFileError(f"{path}: not a CSWW statistics file, missing column {missing[0]!r}")
+    level = raw["geographic_level"].str.strip().str.lower().map(LEVELS)
+    bad = level.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputFileError(
+            f"{path}: record {i + 2}: field geographic_level has unknown value "
+            f"{raw['geographic_level'].iloc[i]!r}"
+        )
+    try:
+        period = raw["time_period"].astype(int)
+    except ValueError:
+        bad_tp = pd.to_numeric(raw["time_period"], errors="coerce").isna()
+        i = int(np.flatnonzero(bad_tp.to_numpy())[0])
+        raise InputFileError(
+            f"{path}: record {i + 2}: field time_period is not a year "
+            f"({raw['time_period'].iloc[i]!r})"
+        ) from None
+
+    is_la = level == "la"
+    is_reg = level == "regional"
+    ids = pd.DataFrame({
+        "area_level": level,
+        "area_code": np.where(is_la, raw["new_la_code"],
+                              np.where(is_reg, raw["region_code"], raw["country_code"])),
+        "old_la_code": np.where(is_la, raw["old_la_code"].str.strip(), ""),
+        "area_name": np.where(is_la, raw["la_name"],
+                              np.where(is_reg, raw["region_name"], raw["country_name"])),
+        "region_code": np.where(level == "national", "", raw["region_code"]),
+        "region_name": np.where(level == "national", "", raw["region_name"]),
+        "time_period": period,
+    })
+    ids["area_code"] = ids["area_code"].str.strip()
+    ids["area_name"] = ids["area_name"].str.strip()
+    # Inner/Outer London: regional rows stay as published (flagged as sub-regions); an LA's
+    # region is London and its sub-region is kept alongside.
+    sub = ids["region_code"].isin(LONDON_SUBREGIONS)
+    ids["subregion_code"] = np.where(sub, ids["region_code"], "")
+    ids["subregion_name"] = np.where(sub, ids["region_name"], "")
+    ids["is_subregion"] = sub & is_reg
+    la_sub = sub & is_la
+    ids.loc[la_sub, "region_code"] = LONDON[0]
+    ids.loc[la_sub, "region_name"] = LONDON[1]
+
+    measure_cols = [c for c in raw.columns if c not in ID_COLUMNS]
+    frames = []
+    for col in measure_cols:
+        measure = COLUMN_TO_MEASURE.get(col, re.sub(r"_%$", "", col))
+        text = raw[col].str.strip()
+        value = pd.to_numeric(text, errors="coerce")
+        f = ids.copy()
+        f["measure"] = measure
+        f["value"] = value.astype(float)
+        f["symbol"] = np.where(value.isna(), text, "")
+        frames.append(f)
+    if not frames:
+        raise InputFileError(f"{path}: no measure columns found")
+    long = pd.concat(frames, ignore_index=True)
+    long["release"] = release
+    return long
+
+
+def _mark_latest(panel: pd.DataFrame) -> pd.Series:
+    """True where no newer release publishes the same period × measure for an overlapping area.
+
+    LA rows are keyed by their DfE number(s): a joint return ``314 / 318`` overlaps both
+    ``314`` and ``318``, so once a release publishes the joint row, an older release's separate
+    Kingston or Richmond rows for that period become revisions (is_latest False).
+    """
+    key = np.where(panel["area_level"] == "la", panel["old_la_code"],
+                   panel["area_level"] + ":" + panel["area_code"])
+    comp = pd.DataFrame({
+        "row": np.arange(len(panel)),
+        "key": pd.Series(key).str.split(" / "),
+        "time_period": panel["time_period"].to_numpy(),
+        "measure": panel["measure"].to_numpy(),
+        "release": panel["release"].to_numpy(),
+    }).explode("key")
+    comp["key"] = comp["key"].str.strip()
+    newest = comp.groupby(["key", "time_period", "measure"])["release"].transform("max")
+    row_newest = newest.groupby(comp["row"]).max()
+    return pd.Series(panel["release"].to_numpy() >= row_newest.sort_index().to_numpy(),
+                     index=panel.index)
+
+
+def _folder_signature(folder: Path) -> tuple:
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for _, p in release_files(folder))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(folder: str, signature: tuple) -> pd.DataFrame:
+    files = release_files(Path(folder))
+    frames = []
+    seen_release = set()
+    for release, path in reversed(files):  # newest first; skip a second layout of a release
+        if release in seen_release:
+            continue
+        seen_release.add(release)
+        frames.append(_read_release(path, release))
+    panel = pd.concat(frames, ignore_index=True)
+    panel = panel.sort_values(["release", "area_level", "old_la_code", "area_code",
+                               "time_period", "measure"], kind="stable", ignore_index=True)
+    panel["is_latest"] = _mark_latest(panel)
+    # Names as published in the newest release (and latest period) for that area.
+    key = np.where(panel["area_level"] == "la", "la:" + panel["old_la_code"],
+                   panel["area_level"] + ":" + panel["area_code"])
+    order = panel.assign(_k=key).sort_values(["release", "time_period"], kind="stable")
+    newest_name = order.groupby("_k")["area_name"].last()
+    panel["area_name"] = pd.Series(key).map(newest_name).to_numpy()
+    panel["time_period"] = panel["time_period"].astype(int)
+    panel["release"] = panel["release"].astype(int)
+    for c in ("area_level", "measure", "symbol", "region_name", "subregion_name"):
+        panel[c] = panel[c].astype(str)
+    panel = panel[PANEL_COLUMNS]
+    panel.attrs["data_dir"] = folder
+    panel.attrs["releases"] = sorted(seen_release)
+    return panel
+
+
+def load_panel(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Every CSWW release in the data folder as one tidy panel (docs/tables.md).
+
+    ``data_dir``: folder of published files; default ``--data-dir`` / $SWANALYSIS_DATA_DIR /
+    the download cache (``swanalysis.config.data_dir``), raising NoDataError when none has data.
+    Parsed once per folder and file state within a process; callers get their own copy.
+    """
+    folder = _resolve_data_dir(data_dir)
+    return _load_cached(str(folder), _folder_signature(folder)).copy()
+
+
+def latest(panel: pd.DataFrame) -> pd.DataFrame:
+    """Only the rows from the newest release for each area × period × measure."""
+    return panel[panel["is_latest"]]
+
+
+def release_panel(panel: pd.DataFrame, release: int | None) -> pd.DataFrame:
+    """The panel as one release published it (``None``: newest figures, i.e. ``is_latest``).
+
+    With a release year, rows from that release are used where it published the
+    area × period × measure; nothing newer is used.
+    """
+    if release is None:
+        return latest(panel)
+    available = sorted(panel["release"].unique())
+    if int(release) not in available:
+        from .errors import UserError
+        raise UserError(
+            f"release {release} is not in the data folder (releases found: "
+            f"{', '.join(map(str, available))})"
+        )
+    return panel[panel["release"] == int(release)]
+
+
+def wide(panel: pd.DataFrame, measures: list[str] | None = None, release: int | None = None,
+         level: str | None = None) -> pd.DataFrame:
+    """One row per area × time_period with one column per measure (newest figures by default).
+
+    ``level``: keep only ``national``, ``regional`` or ``la`` rows. ``release``: figures as a
+    given release published them.
+    """
+    df = release_panel(panel, release)
+    if level is not None:
+        df = df[df["area_level"] == level]
+    if measures is not None:
+        df = df[df["measure"].isin(measures)]
+    index = ["area_level", "area_code", "old_la_code", "area_name", "region_code",
+             "region_name", "subregion_name", "is_subregion", "time_period"]
+    out = (df.drop_duplicates(index + ["measure"]).set_index(index + ["measure"])["value"]
+           .unstack("measure").reset_index())
+    out.columns.name = None
+    cols = [m for m in (measures or MEASURES) if m in out.columns]
+    extra = [c for c in out.columns if c not in index and c not in cols]
+    return out[index + cols + extra]
+
+
+from .areas import (  # noqa: E402  (re-exported: swanalysis.data is the public entry point)
+    Area,
+    all_areas,
+    resolve_area,
+    statistical_neighbours,
+)
+
+__all__ = [
+    "MEASURES", "SYMBOLS", "load_panel", "latest", "release_panel", "wide",
+    "Area", "all_areas", "resolve_area", "statistical_neighbours",
+]
