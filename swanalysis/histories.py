@@ -1,0 +1,256 @@
+"""Link annual CSWW return records into employment spells (``episodes``) and person-years
+(``worker_years``), exactly the columns of docs/tables.md (plus ``lea``).
+
+Linking rules (all vectorised in pandas; records are those accepted by validation):
+
+* Records are linked per LA and pseudonymous worker, in order of census year then start date.
+* A record starts a **new spell** when it is the worker's first record in that LA, or when
+  - the previous record has an end date and this record starts after it (a leaver who came
+    back — in the same return or a later one), or
+  - the previous record has no end date and this record starts after the previous record's
+    reference date (the earlier spell must have ended unrecorded: it was in post at that
+    census, so a genuine continuation could not start later), or
+  - the agency flag changes (agency cover and a permanent post are different engagements).
+  Otherwise it continues the spell; a different start date is then a correction: the
+  **earliest start date wins** and ``start_date_changed`` is set (rule ``start_date_changed``).
+* The spell's end date, leaving reason and destination come from its last record (latest
+  census); if an earlier record had a different end date the ``end_date_changed`` rule notes it.
+* ``event`` = 1 when the spell has an end date, ``censor_date`` = end date, else the reference
+  date of the last census the spell appears in. A spell with no end date that is missing from a
+  later return of the same LA (it "disappeared") is flagged ``spell_disappeared`` and treated as
+  **censored at the last census it appeared in** (event 0) — it is not counted as a leaver,
+  because we do not know that or when it ended.
+* ``observation_start`` = 1 October before the LA's first census year in the data;
+  ``entry_days`` = days between the spell's start and observation_start when the spell started
+  earlier (late entry), else 0. ``duration_days`` = censor_date − start_date.
+* Agency workers are kept, with ``agency`` = True (their start dates are often missing, so
+  their durations may be NaN); tenure analyses exclude them by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import codes as C
+from .validation import ISSUE_COLUMNS, concat_issues, issues_frame
+
+EPISODE_COLUMNS = [
+    "worker_id", "spell", "lea", "start_date", "end_date", "event", "censor_date", "duration_days",
+    "entry_days", "observation_start", "entry_route", "start_origin", "agency", "role", "reason_leave",
+    "leaver_destination", "destination_group", "first_census", "last_census", "n_census",
+    "start_date_changed", "disappeared", "age_band", "team", "start_cohort", "cfkss_asye",
+]
+WORKER_YEAR_COLUMNS = [
+    "worker_id", "spell", "lea", "census_year", "reference_date", "in_post", "left_in_year", "fte", "fte30",
+    "cases30", "working_days_lost", "salary", "role", "agency", "entry_route", "age_band", "team",
+    "tenure_days", "start_date", "end_date", "gender", "ethnicity", "qual_level", "cfkss_status",
+    "job_title", "grade",
+]
+
+
+@dataclass
+class Linked:
+    episodes: pd.DataFrame
+    worker_years: pd.DataFrame
+    issues: pd.DataFrame
+
+
+def _decode(s: pd.Series, item: str) -> pd.Series:
+    table = C.CODE_TYPES[C.ITEM_TYPES[item]]
+    return s.map(table).astype(object).where(s.notna(), None)
+
+
+def _cohort(dates: pd.Series) -> pd.Series:
+    y = dates.dt.year + (dates.dt.month >= 10).astype("float")
+    return y.astype("Int64")
+
+
+def _returns_table(records: pd.DataFrame) -> pd.DataFrame:
+    return (records[["lea", "census_year", "reference_date"]].drop_duplicates(["lea", "census_year"])
+            .sort_values(["lea", "census_year"]).reset_index(drop=True))
+
+
+def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
+         payroll: pd.DataFrame | None = None) -> Linked:
+    """Link typed, accepted records (from ``validation.check_records``) into episodes and worker_years.
+
+    ``returns``: one row per return read (lea, census_year, reference_date), so that a spell missing
+    from a later return is recognised even when that return has few records. ``payroll``: from
+    ``payroll.read_payroll`` (worker_id, salary, team, ...).
+    """
+    if "quarantined" in records.columns:
+        records = records[~records["quarantined"]]
+    returns = _returns_table(records) if returns is None else returns[["lea", "census_year", "reference_date"]]
+    returns = returns.drop_duplicates(["lea", "census_year"]).sort_values(["lea", "census_year"])
+    cols = ["file", "record", "lea", "census_year", "reference_date", "worker_id", "agency", "start_date",
+            "end_date", "fte", "fte30", "cases30", "working_days_lost", "age_band", "OrgRole", "StartOrigin",
+            "ReasonLeave", "LeaverDestination", "CFKSSstatus", "GenderCurrent", "Ethnicity", "QualLevel"]
+    r = records[cols].copy()
+    r["reference_date"] = pd.to_datetime(r["reference_date"])
+    r = r.sort_values(["lea", "worker_id", "census_year", "start_date", "record"], na_position="first",
+                      kind="mergesort").reset_index(drop=True)
+
+    g = r.groupby(["lea", "worker_id"], sort=False)
+    first = ~r.duplicated(["lea", "worker_id"], keep="first")
+    prev_end = g["end_date"].shift()
+    prev_ref = g["reference_date"].shift()
+    prev_agency = g["agency"].shift()
+    new = (first
+           | (prev_end.notna() & (r["start_date"] > prev_end))
+           | (prev_end.isna() & (r["start_date"] > prev_ref))
+           | (prev_agency.notna() & (r["agency"] != prev_agency)))
+    r["spell"] = new.astype(int).groupby([r["lea"], r["worker_id"]], sort=False).cumsum().astype("int64")
+
+    key = ["lea", "worker_id", "spell"]
+    gs = r.groupby(key, sort=False)
+    last = r.drop_duplicates(key, keep="last").set_index(key)
+    ep = gs.agg(
+        start_date=("start_date", "min"),
+        n_start=("start_date", "nunique"),
+        n_end=("end_date", "nunique"),
+        any_end=("end_date", "max"),
+        first_census=("census_year", "min"),
+        last_census=("census_year", "max"),
+        n_census=("census_year", "nunique"),
+        agency=("agency", "first"),
+        start_origin_code=("StartOrigin", "first"),
+        role_code=("OrgRole", "last"),
+        age_band=("age_band", "first"),
+        first_file=("file", "first"),
+    )
+    ep["end_date"] = last["end_date"]
+    ep["last_reference"] = last["reference_date"]
+    ep["reason_code"] = last["ReasonLeave"].where(last["end_date"].notna())
+    ep["dest_code"] = last["LeaverDestination"].where(last["end_date"].notna())
+    ep["last_file"] = last["file"]
+    ep["last_record"] = last["record"]
+    asye = r["CFKSSstatus"].astype("string").str.contains(r"(?:^|;)\s*1\s*(?:;|$)", regex=True).fillna(False)
+    ep["cfkss_asye"] = asye.groupby([r[k] for k in key], sort=False).any()
+    ep = ep.reset_index()
+
+    # observation window per LA
+    la = returns.groupby("lea").agg(first_year=("census_year", "min"), last_year=("census_year", "max"))
+    la["observation_start"] = pd.to_datetime(
+        {"year": la["first_year"] - 1, "month": 10, "day": 1})
+    ep = ep.merge(la, left_on="lea", right_index=True, how="left")
+
+    ep["event"] = ep["end_date"].notna().astype("int64")
+    ep["censor_date"] = ep["end_date"].where(ep["event"] == 1, ep["last_reference"])
+    ep["duration_days"] = (ep["censor_date"] - ep["start_date"]).dt.days.astype(float)
+    ep["entry_days"] = (ep["observation_start"] - ep["start_date"]).dt.days.clip(lower=0).astype(float)
+    ep["start_origin"] = _decode(ep["start_origin_code"], "StartOrigin")
+    ep["entry_route"] = ep["start_origin_code"].map(C.ENTRY_ROUTE).fillna("other").astype(object)
+    ep["role"] = _decode(ep["role_code"], "OrgRole")
+    ep["reason_leave"] = _decode(ep["reason_code"], "ReasonLeave")
+    ep["leaver_destination"] = _decode(ep["dest_code"], "LeaverDestination")
+    ep["destination_group"] = ep["dest_code"].map(C.DESTINATION_GROUP).astype(object).where(ep["dest_code"].notna(), None)
+    ep["start_date_changed"] = ep["n_start"] > 1
+    ep["disappeared"] = (ep["event"] == 0) & (ep["last_census"] < ep["last_year"])
+    ep["start_cohort"] = _cohort(ep["start_date"])
+    ep["first_census"] = ep["first_census"].astype("int64")
+    ep["last_census"] = ep["last_census"].astype("int64")
+    ep["n_census"] = ep["n_census"].astype("int64")
+
+    # --- spell-level issues (file/record of the spell's last record; never the identifier)
+    years = returns[["lea", "census_year"]].copy()
+    years["rank"] = years.groupby("lea").cumcount()
+    rank = years.set_index(["lea", "census_year"])["rank"]
+    r_first = rank.reindex(pd.MultiIndex.from_arrays([ep["lea"], ep["first_census"]])).to_numpy()
+    r_last = rank.reindex(pd.MultiIndex.from_arrays([ep["lea"], ep["last_census"]])).to_numpy()
+    gap = ep["n_census"].to_numpy() < (r_last - r_first + 1)
+    end_changed = (ep["n_end"] > 1) | (ep["any_end"].notna() & ep["end_date"].isna())
+    parts = []
+
+    def add(mask, field, rule, severity, msg):
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            sub = ep.loc[mask]
+            parts.append(pd.DataFrame({
+                "file": sub["last_file"].to_numpy(), "record": sub["last_record"].to_numpy(),
+                "field": field, "rule": rule, "severity": severity,
+                "message": (("record " + sub["last_record"].astype(str) + ": ") + msg(sub)).to_numpy()}))
+
+    add(ep["start_date_changed"], "RoleStartDate", "start_date_changed", "warning",
+        lambda s: "RoleStartDate differs between the returns of this spell (" + s["n_start"].astype(str)
+        + " values); earliest " + s["start_date"].dt.strftime("%Y-%m-%d") + " kept")
+    add(end_changed, "RoleEndDate", "end_date_changed", "warning",
+        lambda s: pd.Series("RoleEndDate differs between returns or was withdrawn; the latest return's is kept", index=s.index))
+    add(ep["disappeared"], "RoleEndDate", "spell_disappeared", "warning",
+        lambda s: "in post without an end date in census " + s["last_census"].astype(str)
+        + " but missing from the later return(s) up to " + s["last_year"].astype(str)
+        + "; censored at " + s["last_reference"].dt.strftime("%Y-%m-%d"))
+    add(gap, "", "gap_in_returns", "info",
+        lambda s: "spell missing from a return between census " + s["first_census"].astype(str)
+        + " and " + s["last_census"].astype(str))
+    issues = concat_issues(parts)
+
+    # --- worker_years: one row per spell x census year (the latest-starting record of a year)
+    wy = r.drop_duplicates(key + ["census_year"], keep="last").copy()
+    spell_cols = ep.set_index(key)[["start_date", "end_date", "entry_route"]]
+    wy = wy.rename(columns={"start_date": "record_start", "end_date": "record_end"})
+    wy = wy.join(spell_cols, on=key)
+    ref = wy["reference_date"]
+    rec_end = wy["record_end"]
+    wy["in_post"] = rec_end.isna() | (rec_end > ref)
+    wy["left_in_year"] = rec_end.notna() & (rec_end <= ref) & (rec_end > ref - pd.DateOffset(years=1))
+    until = rec_end.where(rec_end.notna() & (rec_end <= ref), ref)
+    wy["tenure_days"] = (until - wy["start_date"]).dt.days.astype(float)
+    wy["role"] = _decode(wy["OrgRole"], "OrgRole")
+    wy["gender"] = _decode(wy["GenderCurrent"], "GenderCurrent")
+    wy["ethnicity"] = wy["Ethnicity"].astype(object)
+    wy["qual_level"] = _decode(wy["QualLevel"], "QualLevel")
+    wy["cfkss_status"] = wy["CFKSSstatus"].astype(object)
+    wy["census_year"] = wy["census_year"].astype("int64")
+
+    # --- payroll
+    if payroll is not None and len(payroll):
+        pay = payroll.drop(columns=["record"], errors="ignore").rename(columns={"fte": "payroll_fte"})
+        if pay["census_year"].notna().any():
+            pay = pay.dropna(subset=["census_year"]).copy()
+            pay["census_year"] = pay["census_year"].astype("int64")
+            wy = wy.merge(pay[["worker_id", "census_year", "salary", "team", "job_title", "grade"]],
+                          on=["worker_id", "census_year"], how="left")
+        else:
+            wy = wy.merge(pay[["worker_id", "salary", "team", "job_title", "grade"]], on="worker_id", how="left")
+    else:
+        for c in ("salary",):
+            wy[c] = np.nan
+        for c in ("team", "job_title", "grade"):
+            wy[c] = None
+    wy = wy.sort_values(key + ["census_year"], kind="mergesort").reset_index(drop=True)
+    team = wy.dropna(subset=["team"]).drop_duplicates(key, keep="last").set_index(key)["team"]
+    ep = ep.join(team.rename("team"), on=key) if len(team) else ep.assign(team=None)
+
+    ep = ep.sort_values(["lea", "worker_id", "spell"], kind="mergesort").reset_index(drop=True)
+    return Linked(ep[EPISODE_COLUMNS], wy[WORKER_YEAR_COLUMNS], issues)
+
+
+# --------------------------------------------------------------------------------------------
+# convenience entry points
+
+
+def _from(source, **kwargs):
+    if isinstance(source, pd.DataFrame):
+        return link(source, **kwargs)
+    from .ingest import ingest
+
+    return ingest(source, **kwargs)
+
+
+def episodes(source, **kwargs) -> pd.DataFrame:
+    """One row per employment spell. ``source``: paths/folders of CSWW returns (read via
+    :func:`swanalysis.ingest.ingest`, keyword arguments passed on) or a typed records frame."""
+    return _from(source, **kwargs).episodes
+
+
+def worker_years(source, **kwargs) -> pd.DataFrame:
+    """One row per spell per census year. ``source`` as for :func:`episodes`."""
+    return _from(source, **kwargs).worker_years
+
+
+def permanent(episodes_df: pd.DataFrame) -> pd.DataFrame:
+    """The spells of permanent (non-agency) staff: the default population for tenure analyses."""
+    return episodes_df[~episodes_df["agency"].astype(bool)]

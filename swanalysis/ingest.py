@@ -1,0 +1,153 @@
+"""Library entry point: CSWW returns (+ payroll extract) -> validated, pseudonymised, linked tables.
+
+>>> res = ingest(["returns/"], hr="payroll.csv", hr_map="params/hr_map_example.yaml")
+>>> res.episodes, res.worker_years, res.validation, res.summary
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputFileError
+from .histories import Linked, link
+from .payroll import load_column_map, read_payroll
+from .pseudonymise import Pseudonymiser
+from .returns import ReturnData, expand_paths, read_return
+from .validation import check_records, concat_issues, issue, issues_frame, summary_by_rule
+
+
+@dataclass
+class IngestResult:
+    episodes: pd.DataFrame
+    worker_years: pd.DataFrame
+    validation: pd.DataFrame
+    summary: dict
+    returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unreadable: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every file could be read (quarantined records do not count)."""
+        return not self.unreadable
+
+
+def _empty_records() -> pd.DataFrame:
+    from . import codes as C
+    from .returns import RECORD_META
+
+    return pd.DataFrame(columns=RECORD_META + [c for c in C.WORKER_ITEMS if c not in ("SWENo", "PersonBirthDate")])
+
+
+def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, xsd=None) -> IngestResult:
+    """Read, validate, pseudonymise and link CSWW returns, optionally joined to a payroll extract.
+
+    ``csww_paths``: files and/or folders (a folder gives all its *.xml, *.csv, *.xlsx).
+    ``hr``/``hr_map``: payroll extract and its YAML column map (both or neither).
+    ``key``: pseudonymisation key (default: see :mod:`swanalysis.pseudonymise`).
+    ``strict``: raise :class:`InputFileError` on the first file that cannot be read; with
+    ``strict=False`` such files are listed in ``unreadable`` and as ``file_unreadable`` issues and
+    the rest are processed. ``xsd``: optional schema path to take the code lists from.
+    """
+    if (hr is None) != (hr_map is None):
+        raise InputFileError("--hr and --hr-map go together: give both or neither")
+    from . import codes as C
+
+    code_lists = C.codes_for_items(xsd) if xsd else None
+    pseudo = Pseudonymiser(key)
+    files = expand_paths(csww_paths)
+    if not files:
+        raise InputFileError(f"no CSWW returns (*.xml, *.csv, *.xlsx) found in {', '.join(map(str, csww_paths))}")
+    file_issues = []
+    unreadable = []
+    returns: list[ReturnData] = []
+    seen: dict[tuple, str] = {}
+    for f in files:
+        try:
+            rd = read_return(f, pseudo)
+        except InputFileError as exc:
+            if strict:
+                raise
+            unreadable.append(str(exc))
+            file_issues.append(issue(f, 0, "", "file_unreadable", str(exc).split(": ", 1)[-1]))
+            continue
+        k = (rd.lea, rd.census_year)
+        if k in seen:
+            file_issues.append(issue(f, 0, "", "duplicate_return",
+                                     f"a return for LA {rd.lea or 'unknown'} census {rd.census_year} was already read "
+                                     f"({seen[k]}); this file is ignored"))
+            continue
+        seen[k] = str(f)
+        file_issues.extend(rd.issues)
+        returns.append(rd)
+
+    frames = [rd.records for rd in returns if len(rd.records)]
+    records = pd.concat(frames, ignore_index=True) if frames else _empty_records()
+    returns_table = pd.DataFrame([{
+        "file": rd.file, "lea": rd.lea, "census_year": rd.census_year, "reference_date": rd.reference_date,
+        "n_records": rd.n_records, **{k: rd.vacancies.get(k) for k in ("NumberOfVacancies", "NoAgencyFTE", "NoAgencyHeadcount")},
+    } for rd in returns])
+    typed, rec_issues = check_records(records, code_lists) if len(records) else (records.assign(quarantined=False), issues_frame())
+
+    payroll = None
+    hr_issues = []
+    if hr is not None:
+        cmap = load_column_map(hr_map)
+        payroll, pi = read_payroll(hr, cmap, pseudo)
+        hr_issues.append(pi)
+
+    accepted = typed[~typed["quarantined"]] if len(typed) else typed
+    if len(accepted):
+        linked = link(accepted, returns_table, payroll)
+    else:
+        from .histories import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS
+
+        linked = Linked(pd.DataFrame(columns=EPISODE_COLUMNS), pd.DataFrame(columns=WORKER_YEAR_COLUMNS), issues_frame())
+
+    hr_summary = {}
+    if payroll is not None:
+        in_returns = set(accepted["worker_id"].dropna().unique()) if len(accepted) else set()
+        perm = set(accepted.loc[~accepted["agency"], "worker_id"].dropna().unique()) if len(accepted) else set()
+        pay_ids = set(payroll["worker_id"])
+        unmatched_pay = ~payroll["worker_id"].isin(in_returns)
+        if unmatched_pay.any():
+            sub = payroll[unmatched_pay]
+            hr_issues.append(pd.DataFrame({
+                "file": str(hr), "record": sub["record"].to_numpy(), "field": cmap["worker_id"],
+                "rule": "hr_unmatched_payroll", "severity": "info",
+                "message": ("row " + sub["record"].astype(str) + ": worker not found in any CSWW return").to_numpy()}))
+        missing_perm = perm - pay_ids
+        if missing_perm:
+            hr_issues.append(issues_frame([issue(hr, 0, cmap["worker_id"], "hr_unmatched_returns",
+                                                 f"{len(missing_perm)} non-agency worker(s) in the returns have no payroll row")]))
+        hr_summary = {
+            "payroll_rows": int(len(payroll)),
+            "payroll_workers": len(pay_ids),
+            "matched_workers": len(pay_ids & in_returns),
+            "unmatched_payroll_workers": len(pay_ids - in_returns),
+            "unmatched_return_workers": len(missing_perm),
+            "unmatched_return_agency_workers": len((in_returns - perm) - pay_ids),
+        }
+
+    validation = concat_issues([issues_frame(file_issues), rec_issues, linked.issues, *hr_issues])
+    ep, wy = linked.episodes, linked.worker_years
+    summary = {
+        "files": len(files),
+        "files_read": len(returns),
+        "files_unreadable": len(unreadable),
+        "records": int(len(records)),
+        "records_accepted": int(len(accepted)),
+        "records_quarantined": int(len(typed) - len(accepted)),
+        "workers": int(ep["worker_id"].nunique()) if len(ep) else 0,
+        "spells": int(len(ep)),
+        "leavers": int(ep["event"].sum()) if len(ep) else 0,
+        "agency_spells": int(ep["agency"].astype(bool).sum()) if len(ep) else 0,
+        "worker_years": int(len(wy)),
+        "census_years": sorted(int(y) for y in returns_table["census_year"].unique()) if len(returns_table) else [],
+        "las": sorted(returns_table["lea"].unique().tolist()) if len(returns_table) else [],
+        "issues_by_rule": {f"{r.rule}": int(r.count) for r in summary_by_rule(validation).itertuples()},
+        **({"hr": hr_summary} if hr_summary else {}),
+    }
+    return IngestResult(ep, wy, validation, summary, returns_table, unreadable)

@@ -1,0 +1,152 @@
+"""Pseudonymise worker identifiers at read time: keyed HMAC-SHA256, and birth dates to age bands.
+
+A Social Work England number (SWENo, two letters and ten digits) has only ~6.8e12 possible
+values: a plain (unkeyed) hash of it can be reversed by trying them all, so it is never used.
+Instead the pseudonym is ``HMAC-SHA256(key, SWENo)`` truncated to 16 hex characters (64 bits;
+collisions are negligible for any council or for England). Letters are upper-cased and
+surrounding blanks removed before hashing, so ``ab1234567890`` and ``AB1234567890`` link.
+
+Where the key comes from (first found wins):
+
+1. the ``key`` argument of :func:`get_key` / :class:`Pseudonymiser`;
+2. the environment variable ``SWANALYSIS_PSEUDO_KEY`` (any string; use a long random one);
+3. the file named by ``SWANALYSIS_PSEUDO_KEY_FILE``;
+4. ``.swanalysis/pseudo.key`` in the current directory (``.swanalysis/`` is git-ignored);
+5. ``$XDG_CONFIG_HOME/swanalysis/pseudo.key`` (default ``~/.config/swanalysis/pseudo.key``);
+6. otherwise a new random 256-bit key is generated and written to the file in 5 (outside any
+   repository, readable only by its owner).
+
+Keep the key secret and keep using the same one: pseudonyms made with different keys do not
+link (returns read next year must use this year's key to join up histories). Anyone holding
+the key and a list of SWENos can re-identify workers, so the key never goes into the outputs,
+a repository or an e-mail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+KEY_ENV = "SWANALYSIS_PSEUDO_KEY"
+KEY_FILE_ENV = "SWANALYSIS_PSEUDO_KEY_FILE"
+KEY_FILE_NAME = "pseudo.key"
+PSEUDONYM_LENGTH = 16
+
+AGE_BANDS = ("under 25", "25-29", "30-39", "40-49", "50-59", "60+", "unknown")
+_AGE_EDGES = [-np.inf, 25, 30, 40, 50, 60, np.inf]
+
+
+def user_key_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or (Path.home() / ".config")
+    return Path(base) / "swanalysis" / KEY_FILE_NAME
+
+
+def local_key_file() -> Path:
+    return Path.cwd() / ".swanalysis" / KEY_FILE_NAME
+
+
+def _read_key_file(path: Path) -> bytes:
+    data = path.read_bytes().strip()
+    if not data:
+        from .errors import UserError
+
+        raise UserError(f"pseudonymisation key file {path} is empty")
+    return data
+
+
+def get_key(key: str | bytes | None = None, *, create: bool = True) -> bytes:
+    """Return the secret key (see the module docstring for where it comes from)."""
+    if key is not None:
+        return key.encode() if isinstance(key, str) else bytes(key)
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env.encode()
+    env_file = os.environ.get(KEY_FILE_ENV)
+    if env_file:
+        path = Path(env_file).expanduser()
+        if not path.exists():
+            from .errors import UserError
+
+            raise UserError(f"{KEY_FILE_ENV} names {path}, which does not exist")
+        return _read_key_file(path)
+    for path in (local_key_file(), user_key_file()):
+        if path.exists():
+            return _read_key_file(path)
+    if not create:
+        from .errors import UserError
+
+        raise UserError(f"no pseudonymisation key: set {KEY_ENV} or create {user_key_file()}")
+    path = user_key_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = secrets.token_hex(32).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(new + b"\n")
+    return new
+
+
+def normalise_sweno(value: str) -> str:
+    return value.strip().upper()
+
+
+class Pseudonymiser:
+    """Keyed HMAC-SHA256 pseudonyms, 16 hex characters. Caches values already seen."""
+
+    def __init__(self, key: str | bytes | None = None):
+        self._key = get_key(key)
+        self._cache: dict[str, str] = {}
+
+    def __repr__(self) -> str:  # never show the key
+        return "Pseudonymiser(<key hidden>)"
+
+    def pseudonym(self, sweno: str) -> str:
+        norm = normalise_sweno(sweno)
+        out = self._cache.get(norm)
+        if out is None:
+            out = hmac.new(self._key, norm.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
+            self._cache[norm] = out
+        return out
+
+    __call__ = pseudonym
+
+    def series(self, values: pd.Series) -> pd.Series:
+        """Pseudonymise a Series of identifiers (missing stays missing); hashes each unique once."""
+        s = values.astype("string")
+        uniques = s.dropna().unique()
+        mapping = {u: self.pseudonym(u) for u in uniques}
+        return s.map(mapping).astype(object).where(s.notna(), None)
+
+
+def pseudonymise(values, key: str | bytes | None = None):
+    """Pseudonymise one identifier (str) or a Series of them."""
+    p = Pseudonymiser(key)
+    if isinstance(values, pd.Series):
+        return p.series(values)
+    return p.pseudonym(values)
+
+
+def age_in_years(birth_dates, at_dates) -> pd.Series:
+    """Completed years of age at ``at_dates`` (vectorised; NaN where unknown)."""
+    b = pd.to_datetime(pd.Series(birth_dates), errors="coerce")
+    a = pd.to_datetime(pd.Series(at_dates, index=b.index) if not isinstance(at_dates, pd.Series)
+                       else at_dates, errors="coerce")
+    years = a.dt.year - b.dt.year
+    before_birthday = (a.dt.month < b.dt.month) | ((a.dt.month == b.dt.month) & (a.dt.day < b.dt.day))
+    return (years - before_birthday.astype(float)).astype(float)
+
+
+def age_band(birth_dates, at_dates) -> pd.Series:
+    """Age band (`under 25`, `25-29`, `30-39`, `40-49`, `50-59`, `60+`, `unknown`) at a date.
+
+    Ages below 16 or above 90 are implausible for a social worker and become `unknown`.
+    """
+    age = age_in_years(birth_dates, at_dates)
+    age = age.where((age >= 16) & (age <= 90))
+    bands = pd.cut(age, _AGE_EDGES, right=False, labels=list(AGE_BANDS[:-1]))
+    return bands.astype(object).where(bands.notna(), "unknown")

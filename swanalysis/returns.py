@@ -1,0 +1,359 @@
+"""Read a council's CSWW census return (XML, or CSV/XLSX with the XSD tag names as headers).
+
+A return for census year Y has ReferenceDate 30 September Y (``Header/CollectionDetails``; LEA
+in ``Header/Source``) and one ``CSWWWorker`` per social worker in post at that date or who
+started or left during 1 October Y-1 .. 30 September Y.
+
+Safety: XML is parsed with ``defusedxml`` streaming ``iterparse`` and ``forbid_dtd=True``: a
+file with any DOCTYPE (the carrier of external entities and entity-expansion bombs) is refused
+before anything is expanded, and nothing is ever fetched from the network. Memory stays bounded
+because each worker element is discarded once read.
+
+Privacy: the SWENo is replaced by a keyed pseudonym (``worker_id``) and the birth date by an
+age band at the reference date as each file is read; neither leaves this module.
+
+Items the 2022 schema does not know are kept as extra string columns and reported once per file
+(``unknown_item`` warning); they never go into the linked outputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import codes as C
+from .errors import InputFileError
+from .pseudonymise import Pseudonymiser, age_band
+from .validation import ValidationIssue, issue
+
+RETURN_SUFFIXES = (".xml", ".csv", ".xlsx")
+ROOT_TAG = "Message"
+HEADER_ITEMS = {"Header", "LALevelVacancies", "CSWWWorker"}
+CSV_REQUIRED = ("SWENo", "AgencyWorker")
+# header information that may appear as columns of a CSV/XLSX return
+CSV_HEADER_COLUMNS = ("LEA", "ReferenceDate", "Year", "Collection", "SourceLevel", "SoftwareCode", "DateTime")
+VACANCY_ITEMS = ("NumberOfVacancies", "NoAgencyFTE", "NoAgencyHeadcount")
+
+#: columns of ReturnData.records besides the XSD item columns
+RECORD_META = ["file", "record", "lea", "census_year", "reference_date", "worker_id",
+               "swe_status", "birth_date_status", "age_band"]
+
+
+@dataclass
+class ReturnData:
+    """One census return: header facts, one row per worker record, and read-time issues."""
+
+    file: str
+    lea: str
+    census_year: int
+    reference_date: pd.Timestamp
+    records: pd.DataFrame
+    issues: list[ValidationIssue] = field(default_factory=list)
+    vacancies: dict = field(default_factory=dict)
+    unknown_items: dict = field(default_factory=dict)
+
+    @property
+    def n_records(self) -> int:
+        return len(self.records)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if "}" in tag else tag
+
+
+def census_year_of(date: pd.Timestamp) -> int:
+    """Year ending 30 September that contains ``date``."""
+    return int(date.year + (1 if date.month >= 10 else 0))
+
+
+def expand_paths(paths) -> list[Path]:
+    """Files from a list of files and folders (a folder gives its *.xml, *.csv, *.xlsx, sorted)."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in RETURN_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+# ----------------------------------------------------------------------------- XML
+
+
+def _utf8_problem(path: Path) -> str | None:
+    """If the file is not valid in its declared encoding (UTF-8 unless declared), say where."""
+    data = path.read_bytes()
+    m = re.match(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']", data)
+    enc = m.group(1).decode("ascii").lower() if m else "utf-8"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode(enc)
+    except LookupError:
+        return f"declares an unknown encoding '{enc[:20]}'"
+    except UnicodeDecodeError as exc:
+        return f"is not valid {enc.upper()} text (bad byte at offset {exc.start}); save it as UTF-8"
+    return None
+
+
+def _read_xml(path: Path):
+    import xml.etree.ElementTree as ET
+
+    import defusedxml
+    import defusedxml.ElementTree as DET
+
+    name = str(path)
+    records: list[dict] = []
+    header: dict[str, str] = {}
+    vacancies: dict[str, str] = {}
+    unknown: Counter = Counter()
+    unknown_top: Counter = Counter()
+    try:
+        with open(path, "rb") as fh:
+            depth = 0
+            root = None
+            for event, elem in DET.iterparse(fh, events=("start", "end"), forbid_dtd=True):
+                if event == "start":
+                    depth += 1
+                    if depth == 1:
+                        root = elem
+                        if _local(elem.tag) != ROOT_TAG:
+                            raise InputFileError(
+                                f"{name}: root element is <{_local(elem.tag)[:40]}>, expected <{ROOT_TAG}> "
+                                "(not a CSWW census return)")
+                    continue
+                depth -= 1
+                if depth != 1:
+                    continue
+                tag = _local(elem.tag)
+                if tag == "CSWWWorker":
+                    rec: dict[str, str] = {}
+                    for child in elem:
+                        ctag = _local(child.tag)
+                        text = (child.text or "").strip()
+                        if not text:
+                            continue
+                        if ctag in rec:
+                            rec[ctag] = rec[ctag] + C.MULTI_SEP + text
+                        else:
+                            rec[ctag] = text
+                        if ctag not in C.WORKER_ITEMS:
+                            unknown[ctag] += 1
+                    records.append(rec)
+                elif tag == "Header":
+                    for sub in elem.iter():
+                        stag = _local(sub.tag)
+                        if stag in ("ReferenceDate", "Year", "LEA", "Collection") and stag not in header:
+                            header[stag] = (sub.text or "").strip()
+                elif tag == "LALevelVacancies":
+                    for sub in elem:
+                        vacancies[_local(sub.tag)] = (sub.text or "").strip()
+                else:
+                    unknown_top[tag] += 1
+                root.clear()  # bounded memory: drop what was read
+    except InputFileError:
+        raise
+    except FileNotFoundError:
+        raise InputFileError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{name}: is a folder, not a file") from None
+    except defusedxml.DTDForbidden:
+        raise InputFileError(
+            f"{name}: refused: the file contains a DOCTYPE/DTD, which a CSWW return never needs "
+            "(DTDs carry external entities and entity-expansion attacks)") from None
+    except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden, defusedxml.NotSupportedError):
+        raise InputFileError(f"{name}: refused: the file declares entities or external references") from None
+    except ET.ParseError as exc:
+        problem = _utf8_problem(path)
+        if problem:
+            raise InputFileError(f"{name}: {problem}") from None
+        line, column = getattr(exc, "position", (0, 0))
+        what = str(exc).split(":")[0]
+        if what.startswith("no element found") and line <= 1 and path.stat().st_size <= 3:
+            raise InputFileError(f"{name}: file is empty") from None
+        raise InputFileError(f"{name}: malformed XML at line {line}, column {column} ({what})") from None
+    if root is None:
+        raise InputFileError(f"{name}: file is empty")
+    return records, header, vacancies, unknown, unknown_top
+
+
+# ----------------------------------------------------------------------------- CSV / XLSX
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    name = str(path)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            raw = pd.read_excel(path, dtype=str, sheet_name=0)
+        else:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                              skipinitialspace=True)
+    except FileNotFoundError:
+        raise InputFileError(f"{name}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{name}: is not valid UTF-8 text (bad byte at offset {exc.start}); "
+                             "save it as UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{name}: file is empty") from None
+    except pd.errors.ParserError as exc:
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else "parse error"
+        raise InputFileError(f"{name}: malformed CSV ({first})") from None
+    except Exception as exc:  # zipfile.BadZipFile, openpyxl errors, ValueError ...
+        raise InputFileError(f"{name}: cannot be read as a spreadsheet ({type(exc).__name__})") from None
+    raw = raw.fillna("")
+    raw.columns = [str(c).strip() for c in raw.columns]
+    # pandas renames repeated headers X, X.1, X.2: fold them back into one multi-valued item
+    base = [re.sub(r"\.\d+$", "", c) if re.sub(r"\.\d+$", "", c) in C.WORKER_ITEMS else c for c in raw.columns]
+    if len(set(base)) != len(base):
+        folded = {}
+        for b in dict.fromkeys(base):
+            cols = [c for c, bb in zip(raw.columns, base) if bb == b]
+            if len(cols) == 1:
+                folded[b] = raw[cols[0]].str.strip()
+            else:
+                parts = raw[cols].apply(lambda s: s.str.strip())
+                folded[b] = parts.apply(lambda r: C.MULTI_SEP.join(v for v in r if v), axis=1)
+        raw = pd.DataFrame(folded)
+    # drop wholly blank rows (spreadsheet tails), keeping row numbers of the rest
+    raw.index = pd.RangeIndex(1, len(raw) + 1)
+    blank = (raw.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1)
+    return raw[~blank]
+
+
+# ----------------------------------------------------------------------------- header facts
+
+
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_LEA_IN_NAME = re.compile(r"(?<!\d)(\d{3})(?!\d)")
+
+
+def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, pd.Timestamp]:
+    name = str(path)
+    ref = None
+    ref_text = header.get("ReferenceDate") or ""
+    if ref_text:
+        ref = pd.to_datetime(ref_text[:10], format="%Y-%m-%d", errors="coerce")
+        if pd.isna(ref):
+            raise InputFileError(f"{name}: Header ReferenceDate '{ref_text[:20]}' is not a date (YYYY-MM-DD)")
+    elif re.fullmatch(r"\d{4}", header.get("Year") or ""):
+        ref = pd.Timestamp(int(header["Year"]), 9, 30)
+        issues.append(issue(name, 0, "ReferenceDate", "header_inferred",
+                            f"no ReferenceDate in the Header; 30 September of Year {header['Year']} used"))
+    else:
+        years = _YEAR_IN_NAME.findall(path.stem)
+        if not years:
+            raise InputFileError(
+                f"{name}: no ReferenceDate in Header/CollectionDetails and no census year (20YY) in the "
+                "file name; add the header or rename the file, e.g. csww_2023.xml")
+        ref = pd.Timestamp(int(years[-1]), 9, 30)
+        issues.append(issue(name, 0, "ReferenceDate", "header_inferred",
+                            f"no ReferenceDate in the Header; 30 September {years[-1]} taken from the file name"))
+    lea = (header.get("LEA") or "").strip()
+    if not lea:
+        stem_wo_years = _YEAR_IN_NAME.sub("", path.stem)
+        m = _LEA_IN_NAME.search(stem_wo_years)
+        lea = m.group(1) if m else ""
+        issues.append(issue(name, 0, "LEA", "header_inferred",
+                            f"no LEA in the Header; {'LA ' + lea + ' taken from the file name' if lea else 'LA unknown'}"))
+    return lea, census_year_of(ref), ref
+
+
+# ----------------------------------------------------------------------------- public
+
+
+def _finish(path: Path, rows: pd.DataFrame, lea: str, year: int, ref: pd.Timestamp,
+            pseudo: Pseudonymiser, record_numbers) -> pd.DataFrame:
+    """Pseudonymise, band ages, add meta columns; drop SWENo and PersonBirthDate."""
+    n = len(rows)
+    for item in C.WORKER_ITEMS:
+        if item not in rows.columns:
+            rows[item] = None
+    rows = rows.astype(object).where(rows.notna() & (rows.astype(str) != ""), None)
+    swe = rows["SWENo"].astype("string").str.strip()
+    status = pd.Series("ok", index=rows.index, dtype=object)
+    status[swe.isna()] = "missing"
+    status[swe.notna() & ~swe.str.fullmatch(C.SWENO_PATTERN).fillna(False)] = "invalid"
+    bd_raw = rows["PersonBirthDate"].astype("string").str.strip()
+    from .validation import parse_dates
+
+    bd = parse_dates(bd_raw)
+    bd_status = pd.Series("ok", index=rows.index, dtype=object)
+    bd_status[bd_raw.isna()] = "missing"
+    bd_status[bd_raw.notna() & bd.isna()] = "invalid"
+    meta = pd.DataFrame({
+        "file": str(path),
+        "record": pd.Series(record_numbers, index=rows.index).astype("int64"),
+        "lea": lea,
+        "census_year": year,
+        "reference_date": ref,
+        "worker_id": pseudo.series(swe),
+        "swe_status": status,
+        "birth_date_status": bd_status,
+        "age_band": age_band(bd, pd.Series(ref, index=rows.index)),
+    }, index=rows.index)
+    rows = rows.drop(columns=["SWENo", "PersonBirthDate"])
+    out = pd.concat([meta, rows], axis=1).reset_index(drop=True)
+    assert len(out) == n
+    return out
+
+
+def read_return(path, pseudonymiser: Pseudonymiser | None = None, key=None) -> ReturnData:
+    """Read one CSWW return (XML, CSV or XLSX). Raises InputFileError when it cannot be read."""
+    path = Path(path)
+    name = str(path)
+    pseudo = pseudonymiser or Pseudonymiser(key)
+    if not path.exists():
+        raise InputFileError(f"{name}: file not found")
+    if path.is_dir():
+        raise InputFileError(f"{name}: is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{name}: file is empty")
+    issues: list[ValidationIssue] = []
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".xlsx", ".xlsm", ".txt"):
+        table = _read_table(path)
+        missing = [c for c in CSV_REQUIRED if c not in table.columns]
+        if missing:
+            raise InputFileError(f"{name}: missing column(s) {', '.join(missing)} (headers must be the XSD item names)")
+        header = {}
+        for hc in ("LEA", "ReferenceDate", "Year"):
+            if hc in table.columns:
+                vals = table[hc].str.strip()
+                vals = vals[vals != ""].unique()
+                if len(vals) > 1:
+                    raise InputFileError(f"{name}: column {hc} has {len(vals)} different values; one return per file")
+                if len(vals):
+                    header[hc] = vals[0]
+        for c in C.WORKER_ITEMS:
+            if c not in table.columns and c not in ("PersonBirthDate",):
+                issues.append(issue(name, 0, c, "missing_column", f"column {c} not in the file; treated as missing"))
+        vacancies = {k: table[k].iloc[0] for k in VACANCY_ITEMS if k in table.columns and len(table)}
+        extra = [c for c in table.columns if c not in C.WORKER_ITEMS and c not in CSV_HEADER_COLUMNS
+                 and c not in VACANCY_ITEMS]
+        unknown = Counter({c: int((table[c].str.strip() != "").sum()) for c in extra})
+        rows = table.drop(columns=[c for c in table.columns if c in CSV_HEADER_COLUMNS or c in VACANCY_ITEMS])
+        record_numbers = table.index.to_numpy()
+        rows = rows.reset_index(drop=True)
+        unknown_top = Counter()
+    elif suffix == ".xml":
+        records, header, vacancies, unknown, unknown_top = _read_xml(path)
+        rows = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+        record_numbers = range(1, len(records) + 1)
+    else:
+        raise InputFileError(f"{name}: not a CSWW return (expected .xml, .csv or .xlsx)")
+    lea, year, ref = _resolve_header(path, header, issues)
+    for tag, count in sorted(unknown.items()):
+        issues.append(issue(name, 0, tag[:60], "unknown_item",
+                            f"item {tag[:60]} is not in the 2022 schema ({count} records); kept, not interpreted"))
+    for tag, count in sorted(unknown_top.items()):
+        issues.append(issue(name, 0, tag[:60], "unknown_item",
+                            f"top-level element {tag[:60]} is not in the 2022 schema ({count}x); ignored"))
+    records_df = _finish(path, rows, lea, year, ref, pseudo, record_numbers)
+    return ReturnData(name, lea, year, ref, records_df, issues, vacancies, dict(unknown))
