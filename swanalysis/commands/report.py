@@ -1,13 +1,53 @@
-"""`swanalysis report` (not yet implemented)."""
+"""`swanalysis report`: one authority's committee report (HTML, tables as CSV and Excel)."""
 
-from ..errors import UserError
+from __future__ import annotations
 
-HELP = "report (not yet implemented)"
+HELP = "write one authority's report: DIR/YYYY/<la>/report.html, tables/*.csv, tables.xlsx"
 
 
-def add_arguments(parser):
-    pass
+def add_arguments(parser) -> None:
+    parser.add_argument("--la", help="local authority name or code (e.g. Wokingham, 872, E06000041)")
+    parser.add_argument("--year", type=int, help="reporting year ending 30 September (default: newest)")
+    parser.add_argument("--comparators", help='comparator authorities, comma-separated: "Slough,Reading"')
+    parser.add_argument("--data-dir", dest="data_dir", help="folder of DfE CSWW files (default $SWANALYSIS_DATA_DIR)")
+    parser.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    parser.add_argument("--params", help="YAML parameters file (flags override it)")
+    parser.add_argument("--csww", nargs="+", metavar="PATH", help="the council's CSWW census returns (XML)")
+    parser.add_argument("--hr", help="payroll / HR extract (CSV or Excel)")
+    parser.add_argument("--hr-map", dest="hr_map", help="YAML column map for the HR extract")
+    parser.add_argument("--synthetic", action="store_true", default=None,
+                        help="add a synthetic council calibrated to the authority (illustration only)")
+    parser.add_argument("--seed", dest="synthetic_seed", type=int, help="seed for --synthetic")
+    parser.add_argument("--sn-model", dest="sn_model", choices=["2021", "2025"],
+                        help="statistical-neighbour model (default 2025)")
+    parser.add_argument("--agency-premium", dest="agency_premium", type=float,
+                        help="£ per agency FTE-year over an employed social worker (default 20000)")
+    parser.add_argument("--date-produced", dest="date_produced", help="date printed on the report (YYYY-MM-DD)")
+    parser.add_argument("--benchmark-only", action="store_true",
+                        help="the published-statistics report only (notebooks/benchmark_report.ipynb)")
+    parser.add_argument("--notebook", help="a different report notebook")
+
+
+FLAG_KEYS = ("la", "year", "comparators", "data_dir", "csww", "hr", "hr_map", "synthetic",
+             "synthetic_seed", "sn_model", "agency_premium", "date_produced")
 
 
 def run(args) -> int:
-    raise UserError("'swanalysis report' is not implemented yet")
+    import os
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from ..params import load_params
+    from ..report import ReportError, render_report
+
+    overrides = {k: getattr(args, k, None) for k in FLAG_KEYS}
+    params = load_params(args.params, overrides)
+    notebook = args.notebook or ("benchmark" if args.benchmark_only else None)
+    try:
+        out = render_report(params, args.out, warm=False, notebook=notebook)
+    except ReportError as exc:
+        import sys
+
+        print(f"swanalysis: {exc}", file=sys.stderr)
+        return 1
+    print(out.html)
+    return 0

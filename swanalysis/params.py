@@ -1,0 +1,198 @@
+"""Report parameters: ``params/default.yaml`` ← a params file ← command-line flags.
+
+Each layer overrides the one before; mappings (``target_mix``) merge key by key; a flag left unset
+(``None``) does not override. :func:`resolve` checks and normalises the result (types, paths made
+absolute, ``date_produced`` defaulting to today) so a report is fully described by its params dict —
+the dict the runner injects into the notebook's ``parameters`` cell.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import UserError
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_FILE = REPO / "params" / "default.yaml"
+
+# Keys the runner adds; allowed in a params dict but not needed in a file.
+RUNTIME_KEYS = {"output_dir"}
+PATH_KEYS = ("data_dir", "hr", "hr_map", "synthetic_dir", "output_dir")
+MIX_KEYS = ("newly_qualified", "experienced", "advanced")
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping; a one-line UserError naming the file if it cannot be used."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"params file {path}: not found") from None
+    except OSError as exc:
+        raise UserError(f"params file {path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"params file {path}:{where} is not valid YAML") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(f"params file {path}: must be a mapping of parameter: value")
+    return data
+
+
+def defaults() -> dict:
+    """The defaults from ``params/default.yaml``."""
+    return load_yaml(DEFAULT_FILE)
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict:
+    """``override`` on top of ``base``: None values are skipped, nested mappings merge."""
+    out = copy.deepcopy(dict(base))
+    for key, value in (override or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_params(
+    params_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    today: dt.date | None = None,
+) -> dict:
+    """Defaults ← ``params_file`` ← ``overrides`` (CLI flags), checked by :func:`resolve`."""
+    base = defaults()
+    source = "defaults"
+    if params_file is not None:
+        layer = load_yaml(params_file)
+        _check_keys(layer, base, f"params file {params_file}")
+        base = merge(base, layer)
+        source = f"params file {params_file}"
+    if overrides:
+        _check_keys(overrides, base, "command line")
+        base = merge(base, overrides)
+    return resolve(base, source=source, today=today)
+
+
+def _check_keys(layer: Mapping, known: Mapping, where: str) -> None:
+    for key in layer:
+        if key not in known and key not in RUNTIME_KEYS:
+            raise UserError(f"{where}: unknown parameter '{key}'")
+
+
+def _as_list(value, key: str, where: str) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    raise UserError(f"{where}: '{key}' must be a list or a comma-separated string")
+
+
+def _number(value, key: str, where: str, minimum: float | None = None) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{where}: '{key}' must be a number, got {value!r}") from None
+    if math.isnan(out) or (minimum is not None and out < minimum):
+        raise UserError(f"{where}: '{key}' must be at least {minimum:g}, got {value!r}")
+    return out
+
+
+def resolve(params: Mapping[str, Any], source: str = "params", today: dt.date | None = None) -> dict:
+    """Check and normalise a full params dict (idempotent). Raises a one-line UserError."""
+    base = defaults()
+    _check_keys(params, base, source)
+    p = merge(base, params)
+
+    if p.get("la") is not None:
+        p["la"] = str(p["la"]).strip()
+        if not p["la"]:
+            p["la"] = None
+    if p.get("year") is not None:
+        try:
+            p["year"] = int(p["year"])
+        except (TypeError, ValueError):
+            raise UserError(f"{source}: 'year' must be a year such as 2022, got {p['year']!r}") from None
+    p["comparators"] = _as_list(p.get("comparators"), "comparators", source) or None
+    p["sn_model"] = str(p.get("sn_model") or "2025")
+    if p["sn_model"] not in ("2021", "2025"):
+        raise UserError(f"{source}: 'sn_model' must be 2021 or 2025, got {p['sn_model']!r}")
+
+    mix = p.get("target_mix") or {}
+    if not isinstance(mix, Mapping):
+        raise UserError(f"{source}: 'target_mix' must map {', '.join(MIX_KEYS)} to percentages")
+    unknown = [k for k in mix if k not in MIX_KEYS]
+    if unknown:
+        raise UserError(f"{source}: 'target_mix' has unknown group '{unknown[0]}' (use {', '.join(MIX_KEYS)})")
+    mix = {k: _number(mix.get(k, 0), f"target_mix.{k}", source, 0) for k in MIX_KEYS}
+    if abs(sum(mix.values()) - 100) > 0.5:
+        raise UserError(f"{source}: 'target_mix' percentages must add up to 100, got {sum(mix.values()):g}")
+    p["target_mix"] = mix
+
+    p["agency_premium"] = _number(p.get("agency_premium"), "agency_premium", source, 0)
+    if p.get("recruitment_cost_per_hire") is not None:
+        p["recruitment_cost_per_hire"] = _number(
+            p["recruitment_cost_per_hire"], "recruitment_cost_per_hire", source, 0
+        )
+    p["min_group"] = int(_number(p.get("min_group"), "min_group", source, 1))
+    p["synthetic"] = bool(p.get("synthetic"))
+    p["synthetic_seed"] = int(_number(p.get("synthetic_seed"), "synthetic_seed", source, 0))
+    p["synthetic_scale"] = _number(p.get("synthetic_scale"), "synthetic_scale", source, 0.01)
+    p["synthetic_years"] = int(_number(p.get("synthetic_years"), "synthetic_years", source, 1))
+
+    p["csww"] = [str(Path(x).expanduser().resolve()) for x in _as_list(p.get("csww"), "csww", source)]
+    for key in PATH_KEYS:
+        if p.get(key):
+            p[key] = str(Path(str(p[key])).expanduser().resolve())
+    for key in ("csww",):
+        for path in p[key]:
+            if not Path(path).exists():
+                raise UserError(f"{source}: CSWW return {path} not found")
+    for key in ("hr", "hr_map"):
+        if p.get(key) and not Path(p[key]).exists():
+            raise UserError(f"{source}: '{key}' file {p[key]} not found")
+    if p.get("hr") and not p.get("hr_map"):
+        raise UserError(f"{source}: an HR extract needs a column map: pass --hr-map FILE")
+    if p["synthetic"] and (p["csww"] or p.get("hr")):
+        raise UserError(f"{source}: choose either synthetic data or the council's own returns, not both")
+
+    produced = p.get("date_produced")
+    if produced is None:
+        produced = (today or dt.date.today()).isoformat()
+    elif isinstance(produced, (dt.date, dt.datetime)):
+        produced = produced.strftime("%Y-%m-%d")
+    else:
+        try:
+            produced = dt.date.fromisoformat(str(produced)).isoformat()
+        except ValueError:
+            raise UserError(f"{source}: 'date_produced' must be a date YYYY-MM-DD, got {produced!r}") from None
+    p["date_produced"] = produced
+    for key in ("title", "release_label"):
+        if p.get(key) is not None:
+            p[key] = str(p[key])
+    return p
+
+
+def has_worker_data(params: Mapping[str, Any]) -> bool:
+    """True when the report gets worker-level data (own returns or a synthetic council)."""
+    return bool(params.get("synthetic") or params.get("csww"))
+
+
+def dump(params: Mapping[str, Any]) -> str:
+    """The params as YAML (written beside the report, for reproducibility)."""
+    return yaml.safe_dump(dict(params), sort_keys=True, allow_unicode=True)

@@ -1,0 +1,361 @@
+"""Run the report notebook for one authority and publish it: HTML, tables as CSV and Excel.
+
+In-process, with the Python APIs: Papermill injects the parameters, nbclient executes the notebook
+in a Jupyter kernel, nbconvert's HTMLExporter renders it with the ``council_report`` template.
+
+* ``ReportRunner(warm=True)`` starts one kernel and reuses it for every :meth:`ReportRunner.run`,
+  resetting the user namespace, matplotlib state and swanalysis' per-report state between
+  authorities, so the output is identical to a fresh kernel's (``warm=False``: a new kernel per run).
+* Output is deterministic: no timestamps except ``date_produced`` (a parameter), no execution
+  timing or counts, fixed cell ids.
+* Writes are atomic: the report is built in ``DIR/YYYY/.<slug>.tmp-XXXX`` and renamed to
+  ``DIR/YYYY/<slug>/`` only when complete.
+
+Layout: ``DIR/YYYY/<slug>/report.html``, ``tables/<name>.csv`` (one per table), ``tables.xlsx``
+(a sheet per table), ``params.yaml`` (the resolved parameters) and ``report.log``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import params as params_mod
+from .config import slugify
+from .errors import UserError
+
+PACKAGE = Path(__file__).resolve().parent
+REPO = PACKAGE.parent
+TEMPLATE_DIR = PACKAGE / "templates"
+TEMPLATE_NAME = "council_report"
+META_MIMETYPE = "application/vnd.swanalysis.meta+json"
+KERNEL_NAME = "python3"
+
+NOTEBOOKS = {
+    "council": "council_report.ipynb",
+    "benchmark": "benchmark_report.ipynb",
+}
+
+# Run in the kernel between two reports (warm mode): forget the last authority entirely.
+RESET_CODE = """\
+%reset -f
+import matplotlib as _mpl, matplotlib.pyplot as _plt
+_plt.close("all")
+_mpl.rcdefaults()
+import swanalysis.sections as _sections
+_sections.reset_state()
+del _mpl, _plt, _sections
+"""
+
+# Errors raised in the notebook that are the user's to fix: shown as one line, exit code 2.
+USER_ERRORS = {"UserError", "NoDataError", "InputFileError", "ValidationError"}
+
+
+@dataclass(frozen=True)
+class ReportOutput:
+    """Where one report was written."""
+
+    html: Path
+    tables_dir: Path
+    xlsx: Path
+    log: Path | None
+    report_dir: Path
+
+
+class ReportError(RuntimeError):
+    """The notebook failed for a reason that is not the user's input (a bug): one line summary."""
+
+
+def notebook_path(kind: str | os.PathLike | None = None) -> Path:
+    """The report notebook: ``"council"`` (default), ``"benchmark"`` or a path."""
+    if kind is None:
+        kind = "council"
+    if str(kind) in NOTEBOOKS:
+        name = NOTEBOOKS[str(kind)]
+        for folder in (REPO / "notebooks", PACKAGE / "notebooks"):
+            if (folder / name).exists():
+                return folder / name
+        raise UserError(f"report notebook {name} not found in {REPO / 'notebooks'}")
+    path = Path(kind)
+    if not path.exists():
+        raise UserError(f"report notebook {path} not found")
+    return path
+
+
+def report_dir_for(out_dir: str | os.PathLike, year: int, authority: str) -> Path:
+    """``DIR/YYYY/<slug>`` for an authority's published name."""
+    return Path(out_dir) / str(int(year)) / slugify(authority)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+
+_HEADING_RE = re.compile(r"<h([23])\b[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h\1>", re.S)
+_TAG_RE = re.compile(r"<[^>]+>")
+_exporter_lock = threading.Lock()
+_exporter = None
+
+
+def _html_exporter():
+    global _exporter
+    with _exporter_lock:
+        if _exporter is None:
+            from nbconvert import HTMLExporter
+
+            exp = HTMLExporter(
+                template_name=TEMPLATE_NAME,
+                extra_template_basedirs=[str(TEMPLATE_DIR)],
+            )
+            exp.exclude_input = True
+            exp.exclude_input_prompt = True
+            exp.exclude_output_prompt = True
+            _exporter = exp
+        return _exporter
+
+
+def _unescape(text: str) -> str:
+    import html
+
+    return html.unescape(_TAG_RE.sub("", text)).strip()
+
+
+def report_structure(nb) -> dict:
+    """The title-block metadata and the contents (h2 → h3) of an executed report notebook."""
+    meta: dict = {}
+    toc: list[dict] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}) if out.get("output_type") in ("display_data", "execute_result") else {}
+            if META_MIMETYPE in data:
+                meta.update(data[META_MIMETYPE])
+            html = data.get("text/html")
+            if not html:
+                continue
+            if isinstance(html, list):
+                html = "".join(html)
+            for level, anchor, text in _HEADING_RE.findall(html):
+                entry = {"id": anchor, "text": _unescape(text), "children": []}
+                if level == "2" or not toc:
+                    toc.append(entry)
+                else:
+                    toc[-1]["children"].append(entry)
+    if "facts" in meta:
+        meta["facts"] = [tuple(f) for f in meta["facts"]]
+    return {"meta": meta, "toc": toc}
+
+
+def build_html(nb) -> str:
+    """Render an executed report notebook with the swanalysis template (no code, self-contained)."""
+    exporter = _html_exporter()
+    with _exporter_lock:
+        body, _ = exporter.from_notebook_node(nb, resources={"swanalysis": report_structure(nb)})
+    return body
+
+
+def _normalise(nb) -> None:
+    """Strip what differs between runs of the same report: ids, counts, timings."""
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+        if cell.cell_type == "code":
+            cell["execution_count"] = None
+            for out in cell.get("outputs", []):
+                if "execution_count" in out:
+                    out["execution_count"] = None
+
+
+def _streams(nb) -> list[str]:
+    lines = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "stream":
+                text = out.get("text", "")
+                text = "".join(text) if isinstance(text, list) else text
+                lines.append(f"[cell {i} {out.get('name')}] {text.rstrip()}")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Runner
+
+
+class ReportRunner:
+    """Execute report notebooks; with ``warm=True`` one kernel serves every run.
+
+    Use as a context manager (or call :meth:`close`) so the kernel is shut down::
+
+        with ReportRunner(warm=True) as runner:
+            for la in ("Wokingham", "Slough"):
+                runner.run({"la": la, "year": 2022}, "outputs")
+    """
+
+    def __init__(self, notebook=None, warm: bool = True, timeout: int = 600):
+        self.notebook = notebook_path(notebook)
+        self.warm = warm
+        self.timeout = timeout
+        self.cwd = str(Path.cwd())
+        self._km = None
+        self._kc = None
+        self._source = None
+        os.environ.setdefault("MPLBACKEND", "Agg")
+
+    # -- context manager --------------------------------------------------------------------
+    def __enter__(self) -> "ReportRunner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Shut down the warm kernel, if any."""
+        if self._km is None:
+            return
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self._kc is not None:
+                self._kc.stop_channels()
+            run_sync(self._km.shutdown_kernel)(now=True)
+        except Exception:  # pragma: no cover - best effort on the way out
+            pass
+        finally:
+            self._km = None
+            self._kc = None
+
+    def __del__(self):  # pragma: no cover
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # -- execution --------------------------------------------------------------------------
+    def _client(self, nb, km=None):
+        from nbclient import NotebookClient
+
+        return NotebookClient(
+            nb,
+            km=km,
+            timeout=self.timeout,
+            kernel_name=KERNEL_NAME,
+            record_timing=False,
+            allow_errors=False,
+            resources={"metadata": {"path": self.cwd}},
+        )
+
+    def _reset_kernel(self) -> None:
+        """Start the warm kernel if needed, else wipe the previous authority from it."""
+        import nbformat
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        if self._km is not None and not run_sync(self._km.is_alive)():
+            self.close()
+        fresh = self._km is None
+        if fresh:
+            self._km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
+        nb.cells.append(nbformat.v4.new_code_cell("pass" if fresh else RESET_CODE))
+        client = self._client(nb, km=self._km)
+        client.kc = self._kc
+        client.execute(cwd=self.cwd)
+        self._kc = client.kc
+
+    def execute(self, params: Mapping[str, Any]):
+        """Parameterise and execute the notebook; returns the executed, normalised notebook."""
+        from nbclient.exceptions import CellExecutionError
+        from papermill.parameterize import parameterize_notebook
+
+        if self._source is None:
+            from papermill.iorw import load_notebook_node
+
+            self._source = load_notebook_node(str(self.notebook))
+        nb = copy.deepcopy(self._source)
+        nb = parameterize_notebook(nb, dict(params), kernel_name=KERNEL_NAME, language="python")
+        try:
+            if self.warm:
+                self._reset_kernel()
+                client = self._client(nb, km=self._km)
+                client.kc = self._kc
+                client.execute(cwd=self.cwd)
+            else:
+                self._client(nb).execute(cwd=self.cwd)
+        except CellExecutionError as exc:
+            ename = getattr(exc, "ename", "") or ""
+            evalue = (getattr(exc, "evalue", "") or "").strip().splitlines()
+            message = evalue[0] if evalue else ename
+            if ename in USER_ERRORS:
+                raise UserError(message) from None
+            raise ReportError(f"report notebook failed: {ename}: {message}") from None
+        _normalise(nb)
+        return nb
+
+    def run(self, params: Mapping[str, Any], out_dir) -> ReportOutput:
+        """Write one authority's report under ``out_dir/YYYY/<slug>/``, atomically."""
+        from . import sections
+
+        p = params_mod.resolve(params)
+        p.pop("output_dir", None)
+        if not p.get("la"):
+            raise UserError("no authority given: pass --la NAME_OR_CODE or set 'la' in the params file")
+        from .config import data_dir as _data_dir
+
+        p["data_dir"] = str(_data_dir(p.get("data_dir")))
+        authority, year = sections.identify(p)
+        p["year"] = year
+        final = report_dir_for(out_dir, year, authority)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+        try:
+            tmp.chmod(0o755)
+            nb = self.execute({**p, "output_dir": str(tmp)})
+            html = build_html(nb)
+            (tmp / "report.html").write_text(html, encoding="utf-8")
+            (tmp / "params.yaml").write_text(params_mod.dump(p), encoding="utf-8")
+            log_lines = [f"swanalysis report: {authority}, {year}", f"notebook: {self.notebook.name}"]
+            log_lines += _streams(nb)
+            (tmp / "report.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
+            if not (tmp / "tables").is_dir() or not (tmp / "tables.xlsx").exists():
+                raise ReportError("report notebook did not write its tables (call sections.finish)")
+            _commit(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return ReportOutput(
+            html=final / "report.html",
+            tables_dir=final / "tables",
+            xlsx=final / "tables.xlsx",
+            log=final / "report.log",
+            report_dir=final,
+        )
+
+
+def _commit(tmp: Path, final: Path) -> None:
+    """Replace ``final`` by ``tmp`` so that a complete report is always either old or new."""
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        old.rmdir()
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def render_report(params: Mapping[str, Any], out_dir, warm: bool = False, notebook=None) -> ReportOutput:
+    """One report, start to finish (a fresh kernel unless ``warm``)."""
+    with ReportRunner(notebook=notebook, warm=warm) as runner:
+        return runner.run(params, out_dir)
