@@ -1,0 +1,73 @@
+"""Forest plot of hazard ratios for leaving (both models side by side).
+
+Takes the DataFrame from :func:`swanalysis.drivers.hazard_ratio_table`; alt text comes from
+:func:`swanalysis.drivers.forest_alt_text`.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import palette
+
+MODEL_LABELS = {
+    "cox_time_varying": "Cox, time-varying covariates",
+    "discrete_time_logit": "Discrete-time logistic (check)",
+}
+TERM_LABELS = {"caseload": "Caseload", "salary": "Salary", "fte": "FTE"}
+
+
+def _term_label(term: str, unit: str) -> str:
+    if term in TERM_LABELS:
+        return f"{TERM_LABELS[term]} ({unit})"
+    name, _, level = term.partition(": ")
+    return f"{name.replace('_', ' ').capitalize()}: {level} ({unit})"
+
+
+def forest_plot(table: pd.DataFrame, ax=None, *, terms: str | list[str] = "all"):
+    """Hazard ratios with 95% intervals, one row per term, the two models offset side by side,
+    log scale with a reference line at 1. ``terms="key"`` shows caseload and salary only."""
+    palette.use()
+    if terms == "key":
+        table = table[table["term"].isin(["caseload", "salary"])]
+    elif isinstance(terms, list):
+        table = table[table["term"].isin(terms)]
+    order = [t for t in ("caseload", "salary") if t in set(table["term"])]
+    order += [t for t in pd.unique(table["term"]) if t not in order]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(order), 1)))
+    if table.empty:
+        ax.text(0.5, 0.5, "Too few leavers to estimate hazard ratios", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    models = [m for m in MODEL_LABELS if m in set(table["model"])]
+    colours = [palette.DARK_BLUE, palette.ORANGE]
+    offsets = np.linspace(-0.15, 0.15, len(models)) if len(models) > 1 else [0.0]
+    y_of = {t: i for i, t in enumerate(order)}
+    for model, colour, off in zip(models, colours, offsets):
+        sub = table[table["model"] == model]
+        y = np.array([y_of[t] for t in sub["term"]]) + off
+        hr = sub["hazard_ratio"].to_numpy(float)
+        err = np.vstack([hr - sub["ci_lower"].to_numpy(float), sub["ci_upper"].to_numpy(float) - hr])
+        ax.errorbar(hr, y, xerr=err, fmt="o" if model == "cox_time_varying" else "s", color=colour,
+                    ecolor=colour, capsize=3, markersize=5, linewidth=1.5, label=MODEL_LABELS[model])
+    ax.axvline(1.0, color=palette.DARK_GREY, linewidth=1, linestyle="--")
+    ax.set_xscale("log")
+    units = table.drop_duplicates("term").set_index("term")["unit"]
+    ax.set_yticks(range(len(order)))
+    ax.set_yticklabels([_term_label(t, units[t]) for t in order])
+    ax.invert_yaxis()
+    lo = min(table["ci_lower"].min(), 0.9)
+    hi = max(table["ci_upper"].max(), 1.1)
+    ax.set_xlim(lo / 1.05, hi * 1.05)
+    ticks = [t for t in (0.25, 0.5, 0.75, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2, 3, 4) if lo / 1.05 <= t <= hi * 1.05]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("Hazard ratio for leaving (95% CI); < 1 less likely to leave, > 1 more likely")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.set_title("What is associated with leaving", loc="left")
+    return ax
