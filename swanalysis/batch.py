@@ -362,6 +362,14 @@ def run_batch(year: int, out_dir, *, data_dir=None, las: list[str] | None = None
     year_dir = out_dir / str(year)
     year_dir.mkdir(parents=True, exist_ok=True)
 
+    # Fail once, here, for a set-up problem every report would hit (e.g. notebook missing);
+    # constructing a runner is cheap: its kernel starts on the first run.
+    with _runner_class(runner)(notebook=notebook, warm=warm, timeout=timeout):
+        pass
+    params = dict(params or {})
+    # One production date for the whole batch, even if it runs past midnight.
+    params.setdefault("date_produced", datetime.now().date().isoformat())
+
     all_las = authorities(year, data_dir)
     items = select(all_las, las) if las else list(all_las)
     if not items:

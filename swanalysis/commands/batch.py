@@ -26,6 +26,8 @@ def add_arguments(parser):
                         help="local worker processes (default) or a dask.distributed cluster")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
+    parser.add_argument("--params", metavar="FILE",
+                        help="YAML parameters applied to every report (la and year come from the batch)")
     parser.add_argument("--force", action="store_true",
                         help="rewrite reports that are already complete (default: skip them)")
     parser.add_argument("--fresh-kernels", action="store_true",
@@ -43,10 +45,18 @@ def run(args) -> int:
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1 (got {args.workers})")
     las = [s for s in args.la.split(",") if s.strip()] if args.la else None
+    params = None
+    if args.params:
+        from .. import params as params_mod
+
+        params = params_mod.load_yaml(args.params)
+        for key in ("la", "year", "output_dir"):
+            params.pop(key, None)
     result = run_batch(
         args.year, args.out, data_dir=args.data_dir, las=las, workers=args.workers,
         executor=args.executor, scheduler=args.scheduler, force=args.force,
         warm=not args.fresh_kernels, timeout=args.timeout, progress=not args.no_progress,
+        params=params,
     )
     n = len(result.results)
     print(f"{len(result.written)} written, {len(result.skipped)} already complete, "
