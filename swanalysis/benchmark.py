@@ -1,0 +1,737 @@
+"""How does an authority compare? Benchmarks against statistical neighbours, region and England.
+
+``benchmark(la, year, comparators=...)`` returns a :class:`BenchmarkResult` holding
+
+* ``table``: the tidy table written to ``tables/benchmark.csv`` — one row per area × year ×
+  measure (2017 to ``year``) with ``area_type`` ∈ {la, comparator, sn_median, region, england},
+  plus change on last year, and for authority and comparator rows rank among all authorities,
+  quartile, a significance test against England and a funnel-plot flag;
+* ``summary``: one row per measure for ``year`` (what a committee table shows);
+* ``funnels``: per rate measure, the funnel-plot points and limits for ``year``.
+
+Methods (docs/benchmark-methods.md):
+
+* statistical-neighbour median: the median of the published values of the authority's 10
+  DfE statistical neighbours, ignoring missing or suppressed values (``n_neighbours`` says how
+  many were used); a neighbour inside a joint return counts the joint figure once.
+* rank: 1 = the highest value among all authorities with a published value that year (for every
+  measure, including rates where high is bad); ties share the lower rank. Quartile 1 = the
+  highest 25% of authorities, 4 = the lowest 25%.
+* significance against England (rates only): 95% Wilson score interval for the authority's rate
+  with the FTE denominator as the number of trials (turnover: FTE in post; agency: in post +
+  agency FTE; vacancy: in post + vacancy FTE; absence: FTE in post — conservative, see docs);
+  ``above``/``below`` when England's rate lies outside the interval, else ``similar``.
+* funnel plot: limits around England's rate at 95% and 99.8% on the normal approximation, with
+  Spiegelhalter's (2005) overdispersion adjustment from 10%-winsorised z-scores — additive
+  random effects (τ²) by default, multiplicative (φ) or none on request.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .areas import Area, resolve_area, statistical_neighbours
+from .errors import UserError
+
+BENCHMARK_MEASURES = [
+    "turnover_rate", "agency_rate", "vacancy_rate", "caseload", "absence_rate",
+    "inpost_fte", "starters_fte", "leavers_fte",
+]
+RATE_MEASURES = ["turnover_rate", "agency_rate", "vacancy_rate", "absence_rate"]
+
+#: measure -> (label, unit suffix, decimals)
+MEASURE_LABELS = {
+    "turnover_rate": ("turnover rate", "%", 1),
+    "agency_rate": ("agency rate", "%", 1),
+    "vacancy_rate": ("vacancy rate", "%", 1),
+    "caseload": ("average caseload", " cases per case-holding FTE", 1),
+    "absence_rate": ("sickness absence rate", "%", 1),
+    "inpost_fte": ("social workers in post", " FTE", 1),
+    "starters_fte": ("starters", " FTE", 1),
+    "leavers_fte": ("leavers", " FTE", 1),
+}
+
+#: count measures are described as "Wokingham had 86.3 FTE social workers in post"
+COUNT_WORDS = {"inpost_fte": "social workers in post", "starters_fte": "starters",
+               "leavers_fte": "leavers"}
+
+#: rate measure -> (numerator measure or None, denominator measures summed)
+DENOMINATORS = {
+    "turnover_rate": ("leavers_fte", ["inpost_fte"]),
+    "agency_rate": ("agency_fte", ["inpost_fte", "agency_fte"]),
+    "vacancy_rate": ("vacancy_fte", ["inpost_fte", "vacancy_fte"]),
+    "absence_rate": (None, ["inpost_fte"]),
+}
+
+Z95 = stats.norm.ppf(0.975)     # 1.960
+Z998 = stats.norm.ppf(0.999)    # 3.090
+
+TABLE_COLUMNS = [
+    "area_name", "area_type", "old_la_code", "area_code", "time_period", "measure", "value",
+    "symbol", "release", "change", "n_neighbours", "rank", "n_ranked", "quartile",
+    "significance", "ci_low", "ci_high", "denominator_fte", "funnel_z", "funnel_flag",
+]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+_WIDE_CACHE: dict[tuple, tuple] = {}
+
+
+def _figures(panel: pd.DataFrame, release: int | None) -> pd.DataFrame:
+    """Rows to benchmark with: newest figures, or as one release published them. Cached."""
+    key = (id(panel), release)
+    hit = _WIDE_CACHE.get(key)
+    if hit is not None and hit[0]() is panel and hit[1] == len(panel):
+        return hit[2]
+    from .data import release_panel
+    df = release_panel(panel, release)
+    df = df[df["measure"].isin(set(BENCHMARK_MEASURES) | {"agency_fte", "vacancy_fte"})]
+    df = df[~df["is_subregion"]]
+    df = df.assign(key=np.where(df["area_level"] == "la", df["old_la_code"],
+                                df["area_level"] + ":" + df["area_code"]))
+    for k in [k for k, v in _WIDE_CACHE.items() if v[0]() is None]:
+        del _WIDE_CACHE[k]
+    _WIDE_CACHE[key] = (weakref.ref(panel), len(panel), df)
+    return df
+
+
+def _la_wide(fig: pd.DataFrame) -> pd.DataFrame:
+    la = fig[fig["area_level"] == "la"]
+    return la.pivot_table(index=["key", "time_period"], columns="measure", values="value",
+                          aggfunc="first")
+
+
+def wilson_interval(p: np.ndarray | float, n: np.ndarray | float, z: float = Z95):
+    """Wilson score interval for a proportion p observed on n trials (n may be fractional)."""
+    p = np.asarray(p, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def denominator(measure: str, values: pd.DataFrame) -> pd.Series:
+    """The FTE denominator of a rate from a wide table of measures (NaN when any part missing)."""
+    _, parts = DENOMINATORS[measure]
+    out = values[parts[0]].astype(float)
+    for p in parts[1:]:
+        out = out + values[p].astype(float)
+    return out
+
+
+# ------------------------------------------------------------------------------ funnel
+
+def overdispersion(p: np.ndarray, n: np.ndarray, p0: float, winsor: float = 0.10) -> dict:
+    """Spiegelhalter (2005) overdispersion estimates from winsorised z-scores.
+
+    Returns dict(phi, tau2, n_units, z_raw): ``phi`` = mean of squared winsorised z-scores;
+    ``tau2`` = max(0, (I·phi − (I − 1)) / (Σw − Σw²/Σw)) with w = 1/s², s² = p0(1−p0)/n.
+    """
+    p = np.asarray(p, float)
+    n = np.asarray(n, float)
+    ok = np.isfinite(p) & np.isfinite(n) & (n > 0)
+    p, n = p[ok], n[ok]
+    s2 = p0 * (1 - p0) / n
+    z = (p - p0) / np.sqrt(s2)
+    if len(z) < 3:
+        return {"phi": float("nan"), "tau2": 0.0, "n_units": int(len(z)), "z_raw": z}
+    zw = np.asarray(stats.mstats.winsorize(z, limits=(winsor, winsor)))
+    i = len(z)
+    phi = float(np.mean(zw ** 2))
+    w = 1 / s2
+    tau2 = max(0.0, (i * phi - (i - 1)) / (w.sum() - (w ** 2).sum() / w.sum()))
+    return {"phi": phi, "tau2": float(tau2), "n_units": i, "z_raw": z}
+
+
+def _limit_sd(n, p0, method, phi, tau2):
+    s2 = p0 * (1 - p0) / np.asarray(n, float)
+    if method == "additive":
+        return np.sqrt(s2 + tau2)
+    if method == "multiplicative":
+        return np.sqrt(s2 * max(phi, 1.0))
+    if method == "none":
+        return np.sqrt(s2)
+    raise UserError(f"funnel method must be additive, multiplicative or none, not {method!r}")
+
+
+def funnel_points(panel: pd.DataFrame, measure: str, year: int, release: int | None = None,
+                  method: str = "additive") -> pd.DataFrame:
+    """Every authority's rate, denominator and position against England's funnel limits.
+
+    Columns: old_la_code, area_name, value (%), denominator_fte, p, z (unadjusted), z_adj,
+    lo95, hi95, lo998, hi998 (limits at its denominator, %), funnel_flag. ``attrs`` hold target
+    (England %, the centre line), phi, tau2, method.
+    """
+    if measure not in DENOMINATORS:
+        raise UserError(f"funnel plots are for rates ({', '.join(DENOMINATORS)}), not {measure}")
+    fig = _figures(panel, release)
+    yr = fig[fig["time_period"] == int(year)]
+    eng = yr[(yr["area_level"] == "national") & (yr["measure"] == measure)]["value"]
+    if eng.empty or not np.isfinite(eng.iloc[0]):
+        raise UserError(f"no England figure for {measure} in {year}")
+    p0 = float(eng.iloc[0]) / 100
+    la = yr[yr["area_level"] == "la"]
+    w = la.pivot_table(index="key", columns="measure", values="value", aggfunc="first")
+    names = la.drop_duplicates("key").set_index("key")["area_name"]
+    for c in set(DENOMINATORS[measure][1]) | {measure}:
+        if c not in w.columns:
+            w[c] = np.nan
+    pts = pd.DataFrame({
+        "old_la_code": w.index,
+        "area_name": names.reindex(w.index).to_numpy(),
+        "value": w[measure].to_numpy(),
+        "denominator_fte": denominator(measure, w).to_numpy(),
+    })
+    pts = pts[np.isfinite(pts["value"]) & np.isfinite(pts["denominator_fte"])
+              & (pts["denominator_fte"] > 0)].reset_index(drop=True)
+    pts["p"] = pts["value"] / 100
+    od = overdispersion(pts["p"], pts["denominator_fte"], p0)
+    phi, tau2 = od["phi"], od["tau2"]
+    if method == "multiplicative" and not (phi > 1):
+        phi_used = 1.0
+    else:
+        phi_used = phi
+    s = np.sqrt(p0 * (1 - p0) / pts["denominator_fte"])
+    pts["z"] = (pts["p"] - p0) / s
+    sd = _limit_sd(pts["denominator_fte"], p0, method, phi_used, tau2)
+    pts["z_adj"] = (pts["p"] - p0) / sd
+    for name, z in (("95", Z95), ("998", Z998)):
+        pts[f"lo{name}"] = np.clip(p0 - z * sd, 0, 1) * 100
+        pts[f"hi{name}"] = np.clip(p0 + z * sd, 0, 1) * 100
+    pts["funnel_flag"] = np.select(
+        [pts["z_adj"] > Z998, pts["z_adj"] > Z95, pts["z_adj"] < -Z998, pts["z_adj"] < -Z95],
+        ["above 99.8% limit", "above 95% limit", "below 99.8% limit", "below 95% limit"],
+        "within limits")
+    pts.attrs.update({"target": p0 * 100, "phi": phi, "tau2": tau2, "method": method,
+                      "measure": measure, "year": int(year), "n_units": od["n_units"]})
+    return pts
+
+
+def funnel_limits(points: pd.DataFrame | None = None, *, target: float | None = None,
+                  phi: float = 1.0, tau2: float = 0.0, method: str | None = None,
+                  n_min: float | None = None, n_max: float | None = None,
+                  num: int = 200) -> pd.DataFrame:
+    """Funnel-plot control limits on a grid of denominators (for drawing).
+
+    Give the output of :func:`funnel_points` (its attrs supply target, phi, tau2, method), or
+    ``target`` (%, the centre line) with ``phi``/``tau2``/``method`` directly. Columns:
+    denominator_fte, target, lo95, hi95, lo998, hi998 (all rates in %).
+    """
+    if points is not None:
+        a = points.attrs
+        target = a["target"] if target is None else target
+        phi = a.get("phi", phi)
+        tau2 = a.get("tau2", tau2)
+        method = a.get("method", "additive") if method is None else method
+        n = points["denominator_fte"]
+        n_min = n_min if n_min is not None else max(float(n.min()) * 0.8, 1.0)
+        n_max = n_max if n_max is not None else float(n.max()) * 1.1
+    if target is None:
+        raise UserError("funnel_limits needs funnel points or a target rate")
+    method = method or "additive"
+    n_min = n_min or 1.0
+    n_max = n_max or 1000.0
+    if method == "multiplicative" and not (phi > 1):
+        phi = 1.0
+    grid = np.geomspace(n_min, n_max, num)
+    p0 = target / 100
+    sd = _limit_sd(grid, p0, method, phi, tau2)
+    out = pd.DataFrame({"denominator_fte": grid, "target": target})
+    for name, z in (("95", Z95), ("998", Z998)):
+        out[f"lo{name}"] = np.clip(p0 - z * sd, 0, 1) * 100
+        out[f"hi{name}"] = np.clip(p0 + z * sd, 0, 1) * 100
+    out.attrs.update({"target": target, "phi": phi, "tau2": tau2, "method": method})
+    return out
+
+
+# --------------------------------------------------------------------------- benchmark
+
+@dataclass
+class BenchmarkResult:
+    area: Area
+    year: int
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    neighbours: pd.DataFrame
+    comparators: list[Area] = field(default_factory=list)
+    funnels: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    neighbour_values: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sn_model: str = "2025"
+    release: int | None = None
+    measures: list[str] = field(default_factory=lambda: list(BENCHMARK_MEASURES))
+
+    @property
+    def name(self) -> str:
+        return self.area.name
+
+    def value(self, measure: str, area_type: str = "la", year: int | None = None,
+              area_name: str | None = None) -> float:
+        t = self.table
+        sel = (t["measure"] == measure) & (t["area_type"] == area_type) & \
+              (t["time_period"] == (self.year if year is None else int(year)))
+        if area_name is not None:
+            sel &= t["area_name"] == area_name
+        v = t.loc[sel, "value"]
+        return float(v.iloc[0]) if len(v) else float("nan")
+
+
+def _rank_table(lw: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    """rank (1 = highest), n_ranked, quartile (1 = highest 25%) for every LA × year × measure."""
+    frames = []
+    for m in measures:
+        if m not in lw.columns:
+            continue
+        v = lw[m].dropna()
+        g = v.groupby(level="time_period")
+        rank = g.rank(method="min", ascending=False)
+        n = g.transform("count")
+        q = 1 + np.floor(4 * (rank - 1) / n)
+        frames.append(pd.DataFrame({"measure": m, "rank": rank, "n_ranked": n, "quartile": q}))
+    out = pd.concat(frames).reset_index()
+    return out
+
+
+def _significance(lw: pd.DataFrame, eng: pd.Series, measures) -> pd.DataFrame:
+    frames = []
+    for m in measures:
+        if m not in DENOMINATORS or m not in lw.columns:
+            continue
+        cols = set(DENOMINATORS[m][1])
+        w = lw.copy()
+        for c in cols:
+            if c not in w.columns:
+                w[c] = np.nan
+        n = denominator(m, w)
+        p = w[m] / 100
+        lo, hi = wilson_interval(p, n)
+        e = w.index.get_level_values("time_period").map(
+            lambda y: eng.get((y, m), np.nan)).to_numpy(dtype=float) / 100
+        sig = np.where(~(np.isfinite(lo) & np.isfinite(e)), "not tested",
+                       np.where(e < lo, "above", np.where(e > hi, "below", "similar")))
+        frames.append(pd.DataFrame({"measure": m, "significance": sig, "ci_low": lo * 100,
+                                    "ci_high": hi * 100, "denominator_fte": n.to_numpy()},
+                                   index=w.index))
+    if not frames:
+        return pd.DataFrame(columns=["key", "time_period", "measure"])
+    return pd.concat(frames).reset_index()
+
+
+def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None,
+              data_dir=None, sn_model: str = "2025", release: int | None = None,
+              measures: list[str] | None = None, funnel_method: str = "additive",
+              first_year: int | None = None) -> BenchmarkResult:
+    """Benchmark an authority for ``year`` against its statistical neighbours, region, England.
+
+    ``la``: a name, DfE number, ONS code or :class:`Area`. ``comparators``: names/codes (list or
+    comma-separated string) shown alongside. ``release``: use figures as that release published
+    them (default: the newest figures for every year). The table covers ``first_year`` (default:
+    the first published year, 2017) to ``year``.
+    """
+    from .data import load_panel
+    if panel is None:
+        panel = load_panel(data_dir)
+    data_dir = data_dir or panel.attrs.get("data_dir")
+    year = int(year)
+    measures = list(measures or BENCHMARK_MEASURES)
+    unknown = [m for m in measures if m not in MEASURE_LABELS]
+    if unknown:
+        raise UserError(f"unknown measure {unknown[0]!r}; choose from {', '.join(BENCHMARK_MEASURES)}")
+    area = la if isinstance(la, Area) else resolve_area(la, panel=panel, year=year)
+    if area.area_level != "la":
+        raise UserError(f"{area.name} is not a local authority")
+    notes = list(area.notes)
+    if not area.has_year(year):
+        raise UserError(
+            f"no published figures for {area.name} in {year} (figures cover "
+            f"{area.years[0]}–{area.years[-1]})" if area.years else
+            f"no published figures for {area.name}")
+
+    fig = _figures(panel, release)
+    years_all = sorted(int(y) for y in fig["time_period"].unique() if y <= year)
+    if year not in years_all:
+        raise UserError(f"no published figures for {year} in the data folder")
+    first = first_year or years_all[0]
+    years = [y for y in years_all if y >= first]
+
+    # --- comparators
+    if isinstance(comparators, str):
+        comparators = [c.strip() for c in comparators.split(",") if c.strip()]
+    comp_areas: list[Area] = []
+    for c in comparators or []:
+        a = c if isinstance(c, Area) else resolve_area(c, panel=panel, year=year)
+        if a.old_la_code == area.old_la_code or any(a.old_la_code == x.old_la_code
+                                                      for x in comp_areas):
+            continue
+        comp_areas.append(a)
+        for n in a.notes:
+            if n not in notes:
+                notes.append(n)
+
+    # --- statistical neighbours, year by year (neighbours that did not exist are mapped)
+    sn_now = statistical_neighbours(area, model=sn_model, data_dir=data_dir, panel=panel,
+                                    year=year)
+    for n in sn_now.attrs.get("notes", []):
+        notes.append(n)
+    sn_keys = {}
+    for y in years:
+        s = sn_now if y == year else statistical_neighbours(
+            area, model=sn_model, data_dir=data_dir, panel=panel, year=y)
+        sn_keys[y] = [k for k in s["data_code"] if k]
+
+    yf = fig[fig["time_period"].isin(years) & fig["measure"].isin(measures)]
+    rows = []
+
+    def add(df, area_type):
+        d = df[["area_name", "old_la_code", "area_code", "time_period", "measure", "value",
+                "symbol", "release"]].copy()
+        d["area_type"] = area_type
+        rows.append(d)
+
+    add(yf[(yf["area_level"] == "la") & (yf["key"] == area.old_la_code)], "la")
+    for a in comp_areas:
+        add(yf[(yf["area_level"] == "la") & (yf["key"] == a.old_la_code)], "comparator")
+    region_key = "regional:" + area.region_code
+    add(yf[yf["key"] == region_key], "region")
+    add(yf[yf["area_level"] == "national"], "england")
+
+    # SN median
+    la_vals = yf[yf["area_level"] == "la"].set_index(["key", "time_period", "measure"])["value"]
+    sn_rows = []
+    for y in years:
+        keys = sn_keys[y]
+        for m in measures:
+            idx = [(k, y, m) for k in keys]
+            v = la_vals.reindex(idx).dropna()
+            sn_rows.append({
+                "area_name": "Statistical neighbour median", "old_la_code": "", "area_code": "",
+                "time_period": y, "measure": m,
+                "value": float(np.median(v)) if len(v) else np.nan,
+                "symbol": "" if len(v) else "x", "release": np.nan,
+                "area_type": "sn_median", "n_neighbours": int(len(v)),
+            })
+    rows.append(pd.DataFrame(sn_rows))
+    # the neighbours' own values (for the bar chart and for checking the median by hand)
+    nv = []
+    names = dict(zip(sn_now["data_code"], sn_now["area_name"]))
+    for y in years:
+        sub = yf[(yf["area_level"] == "la") & (yf["time_period"] == y)
+                 & yf["key"].isin(sn_keys[y])]
+        nv.append(sub.assign(sn_name=sub["key"].map(names)))
+    neighbour_values = pd.concat(nv, ignore_index=True) if nv else pd.DataFrame()
+    if len(neighbour_values):
+        neighbour_values = neighbour_values[["area_name", "sn_name", "old_la_code", "key",
+                                             "time_period", "measure", "value", "symbol",
+                                             "release"]]
+    table = pd.concat(rows, ignore_index=True)
+    if table.empty:
+        raise UserError(f"no published figures for {area.name}")
+    table["area_name"] = table["area_name"].where(table["area_type"] != "la", area.name)
+
+    # change on last year (same area, same measure)
+    table = table.sort_values(["area_type", "area_name", "measure", "time_period"])
+    prev = table.groupby(["area_type", "area_name", "measure"])["value"].shift(1)
+    prev_year = table.groupby(["area_type", "area_name", "measure"])["time_period"].shift(1)
+    table["change"] = np.where(prev_year == table["time_period"] - 1,
+                               table["value"] - prev, np.nan)
+
+    # rank, quartile, significance and funnel flags for la and comparator rows
+    lw = _la_wide(fig[fig["time_period"].isin(years)])
+    ranks = _rank_table(lw, measures)
+    eng = fig[fig["area_level"] == "national"].set_index(["time_period", "measure"])["value"]
+    sig = _significance(lw, eng, measures)
+    fun = []
+    funnels = {}
+    for m in measures:
+        if m not in DENOMINATORS:
+            continue
+        for y in years:
+            try:
+                pts = funnel_points(panel, m, y, release=release, method=funnel_method)
+            except UserError:
+                continue
+            if y == year:
+                funnels[m] = pts
+            fun.append(pd.DataFrame({"key": pts["old_la_code"], "time_period": y,
+                                     "measure": m, "funnel_z": pts["z_adj"],
+                                     "funnel_flag": pts["funnel_flag"]}))
+    extra = ranks.merge(sig, on=["key", "time_period", "measure"], how="outer")
+    if fun:
+        extra = extra.merge(pd.concat(fun), on=["key", "time_period", "measure"], how="outer")
+    is_la = table["area_type"].isin(["la", "comparator"])
+    table["key"] = np.where(is_la, table["old_la_code"], "")
+    table = table.merge(extra, on=["key", "time_period", "measure"], how="left")
+    for c in TABLE_COLUMNS:
+        if c not in table.columns:
+            table[c] = np.nan
+    table.loc[~table["area_type"].isin(["la", "comparator"]),
+              ["rank", "n_ranked", "quartile", "significance", "ci_low", "ci_high",
+               "funnel_z", "funnel_flag"]] = np.nan
+    type_order = {"la": 0, "comparator": 1, "sn_median": 2, "region": 3, "england": 4}
+    table["_o"] = table["area_type"].map(type_order)
+    table["_m"] = table["measure"].map({m: i for i, m in enumerate(measures)})
+    table = table.sort_values(["_m", "time_period", "_o", "area_name"]).reset_index(drop=True)
+    for c in ("rank", "n_ranked", "quartile", "n_neighbours"):
+        table[c] = table[c].astype("Int64")
+    table["release"] = table["release"].astype("Int64")
+    table = table[TABLE_COLUMNS]
+    table.attrs["rank_order"] = "1 = highest value"
+
+    summary = _summary(table, area, year, measures)
+    result = BenchmarkResult(area=area, year=year, table=table, summary=summary,
+                             neighbours=sn_now, comparators=comp_areas, funnels=funnels,
+                             notes=list(dict.fromkeys(notes)), sn_model=sn_model,
+                             neighbour_values=neighbour_values,
+                             release=release, measures=measures)
+    return result
+
+
+def _summary(table, area, year, measures) -> pd.DataFrame:
+    t = table
+    out = []
+    for m in measures:
+        def v(at, y=year):
+            s = t[(t["measure"] == m) & (t["area_type"] == at) & (t["time_period"] == y)]
+            return s.iloc[0] if len(s) else None
+        me = v("la")
+        first = t[(t["measure"] == m) & (t["area_type"] == "la") & t["value"].notna()]
+        first = first.sort_values("time_period").iloc[0] if len(first) else None
+        sn = v("sn_median")
+        rg = v("region")
+        en = v("england")
+        out.append({
+            "measure": m,
+            "label": MEASURE_LABELS[m][0],
+            "value": me["value"] if me is not None else np.nan,
+            "symbol": me["symbol"] if me is not None else "",
+            "sn_median": sn["value"] if sn is not None else np.nan,
+            "n_neighbours": sn["n_neighbours"] if sn is not None else 0,
+            "region": rg["value"] if rg is not None else np.nan,
+            "england": en["value"] if en is not None else np.nan,
+            "rank": me["rank"] if me is not None else pd.NA,
+            "n_ranked": me["n_ranked"] if me is not None else pd.NA,
+            "quartile": me["quartile"] if me is not None else pd.NA,
+            "change": me["change"] if me is not None else np.nan,
+            "first_year": int(first["time_period"]) if first is not None else pd.NA,
+            "first_value": first["value"] if first is not None else np.nan,
+            "significance": me["significance"] if me is not None else np.nan,
+            "ci_low": me["ci_low"] if me is not None else np.nan,
+            "ci_high": me["ci_high"] if me is not None else np.nan,
+            "funnel_flag": me["funnel_flag"] if me is not None else np.nan,
+        })
+    s = pd.DataFrame(out)
+    s.attrs.update({"area": area.name, "year": year})
+    return s
+
+
+def benchmark_table(la_or_result, year: int | None = None, **kwargs) -> pd.DataFrame:
+    """The tidy table for ``tables/benchmark.csv`` (one row per area × year × measure).
+
+    Pass a :class:`BenchmarkResult`, or the arguments of :func:`benchmark`.
+    """
+    if isinstance(la_or_result, BenchmarkResult):
+        return la_or_result.table
+    if year is None:
+        raise UserError("benchmark_table needs a year")
+    return benchmark(la_or_result, year, **kwargs).table
+
+
+# ------------------------------------------------------------------------------- text
+
+def fmt(measure: str, value, unit: bool = True) -> str:
+    """A value as a committee paper writes it: 24.2%, 16.6 cases per case-holding FTE."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)) or pd.isna(value):
+        return "not published"
+    label, suffix, dp = MEASURE_LABELS.get(measure, (measure, "", 1))
+    s = f"{float(value):,.{dp}f}"
+    return s + (suffix if unit else "")
+
+
+def possessive(name: str) -> str:
+    return name + ("'" if name.endswith("s") else "'s")
+
+
+def _compare(v, ref) -> str:
+    if not (np.isfinite(v) and np.isfinite(ref)):
+        return ""
+    if round(v, 1) > round(ref, 1):
+        return "above"
+    if round(v, 1) < round(ref, 1):
+        return "below"
+    return "the same as"
+
+
+def _ordinal(n: int) -> str:
+    n = int(n)
+    suf = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suf}"
+
+
+def describe(result: BenchmarkResult, measure: str = "agency_rate") -> str:
+    """Plain-English sentences for one measure, generated from the numbers.
+
+    E.g. "Wokingham's agency rate of 24.2% in 2022 was above England (17.6%) and its statistical
+    neighbours' median (x%); it ranked n of 150 (1 = highest)."
+    """
+    s = result.summary.set_index("measure")
+    if measure not in s.index:
+        raise UserError(f"measure {measure} is not in this benchmark")
+    r = s.loc[measure]
+    name = result.area.name
+    label = MEASURE_LABELS[measure][0]
+    y = result.year
+    if not np.isfinite(r["value"]):
+        sym = r["symbol"]
+        return (f"{possessive(name)} {label} for {y} was not published"
+                f"{f' (symbol {sym})' if sym else ''}.")
+    parts = []
+    is_count = measure in COUNT_WORDS
+    cmp_e = "" if is_count else _compare(r["value"], r["england"])
+    cmp_s = _compare(r["value"], r["sn_median"])
+    if is_count:
+        head = f"{name} had {fmt(measure, r['value'])} {COUNT_WORDS[measure]} in {y},"
+    else:
+        head = f"{possessive(name)} {label} of {fmt(measure, r['value'])} in {y} was"
+    clauses = []
+    if cmp_e:
+        clauses.append(f"{cmp_e} England ({fmt(measure, r['england'])})")
+    if cmp_s:
+        clauses.append(f"{cmp_s} its statistical neighbours' median "
+                       f"({fmt(measure, r['sn_median'])})")
+    if clauses:
+        sent = head + " " + " and ".join(clauses)
+    else:
+        sent = head.rstrip(",").removesuffix(" was")
+    if pd.notna(r["rank"]):
+        sent += (f"; it ranked {int(r['rank'])} of {int(r['n_ranked'])} authorities "
+                 f"(1 = highest)")
+    parts.append(sent + ".")
+    if np.isfinite(r["region"]) and not is_count:
+        parts.append(f"The {result.area.region_name} figure was {fmt(measure, r['region'])}.")
+    if np.isfinite(r["change"]):
+        d = r["change"]
+        suffix = MEASURE_LABELS[measure][1]
+        unit = " percentage points" if suffix == "%" else suffix
+        if round(d, 1) == 0:
+            parts.append(f"It was unchanged on {y - 1}.")
+        else:
+            parts.append(f"It {'rose' if d > 0 else 'fell'} by {abs(d):.1f}{unit} on {y - 1} "
+                         f"({fmt(measure, r['value'] - d)}).")
+    if measure in DENOMINATORS and isinstance(r["significance"], str):
+        sig = r["significance"]
+        ci = f"95% interval {fmt(measure, r['ci_low'])} to {fmt(measure, r['ci_high'])}"
+        if sig == "above":
+            parts.append(f"This is significantly above England ({ci}).")
+        elif sig == "below":
+            parts.append(f"This is significantly below England ({ci}).")
+        elif sig == "similar":
+            parts.append(f"The difference from England is not statistically significant "
+                         f"({ci}).")
+        flag = r["funnel_flag"]
+        if isinstance(flag, str) and flag != "within limits":
+            parts.append(f"On the funnel plot, which allows for the usual spread between "
+                         f"authorities, it lies {flag}.")
+        elif isinstance(flag, str):
+            parts.append("On the funnel plot, which allows for the usual spread between "
+                         "authorities, it lies within the limits.")
+    return " ".join(parts)
+
+
+def headline_sentences(result: BenchmarkResult) -> dict[str, str]:
+    """``describe`` for every measure of the result."""
+    return {m: describe(result, m) for m in result.measures}
+
+
+# ----------------------------------------------------------------------------- alt text
+
+def ranked_bar_data(result: BenchmarkResult, measure: str) -> pd.DataFrame:
+    """Bars of the ranked bar chart for ``result.year``, highest first: the authority and the
+    named comparators, or its statistical neighbours when none were named. Columns area_name,
+    value, kind (la / comparator / neighbour); ``attrs['refs']`` maps sn_median, region and
+    england to their values."""
+    t = result.table
+    t = t[(t["measure"] == measure) & (t["time_period"] == result.year)]
+    bars = t[t["area_type"].isin(["la", "comparator"])][["area_name", "value", "area_type"]]
+    if not (t["area_type"] == "comparator").any():
+        nv = result.neighbour_values
+        nv = nv[(nv["measure"] == measure) & (nv["time_period"] == result.year)]
+        bars = pd.concat([bars, nv[["area_name", "value"]].assign(area_type="neighbour")])
+    bars = bars.rename(columns={"area_type": "kind"})
+    bars = bars.sort_values("value", ascending=False, na_position="last").reset_index(drop=True)
+    refs = {at: float(t.loc[t["area_type"] == at, "value"].iloc[0])
+            if (t["area_type"] == at).any() else float("nan")
+            for at in ("sn_median", "region", "england")}
+    bars.attrs["refs"] = refs
+    return bars
+
+
+def alt_text_ranked_bar(result: BenchmarkResult, measure: str) -> str:
+    """What the ranked bar chart shows, with its numbers."""
+    bars = ranked_bar_data(result, measure)
+    label = MEASURE_LABELS[measure][0]
+    shown = bars[bars["value"].notna()]
+    items = "; ".join(f"{r.area_name} {fmt(measure, r.value)}" for r in shown.itertuples())
+    refs = []
+    for at, nm in (("sn_median", "statistical neighbours' median"),
+                   ("region", result.area.region_name), ("england", "England")):
+        v = bars.attrs["refs"].get(at, float("nan"))
+        if np.isfinite(v):
+            refs.append(f"{nm} {fmt(measure, v)}")
+    missing = bars[bars["value"].isna()]
+    miss = (f" Not published: {', '.join(missing['area_name'])}." if len(missing) else "")
+    return (f"Bar chart of the {label} in {result.year}, highest first: {items}. "
+            f"Reference lines: {', '.join(refs)}.{miss}")
+
+
+def alt_text_trend(result: BenchmarkResult, measure: str) -> str:
+    """What the trend chart shows: first and last value of each line."""
+    t = result.table
+    t = t[(t["measure"] == measure) & t["area_type"].isin(["la", "sn_median", "region",
+                                                          "england"])]
+    label = MEASURE_LABELS[measure][0]
+    years = sorted(int(y) for y in t["time_period"].unique())
+    parts = []
+    for at, nm in (("la", result.area.name), ("sn_median", "statistical neighbours' median"),
+                   ("region", result.area.region_name), ("england", "England")):
+        s = t[(t["area_type"] == at) & t["value"].notna()].sort_values("time_period")
+        if s.empty:
+            continue
+        a, b = s.iloc[0], s.iloc[-1]
+        parts.append(f"{nm} from {fmt(measure, a['value'])} in {int(a['time_period'])} to "
+                     f"{fmt(measure, b['value'])} in {int(b['time_period'])}")
+    return f"Line chart of the {label}, {years[0]} to {years[-1]}: " + "; ".join(parts) + "."
+
+
+def alt_text_funnel(result: BenchmarkResult, measure: str) -> str:
+    """What the funnel plot shows: the centre line, how many lie outside, where the LA is."""
+    pts = result.funnels.get(measure)
+    label = MEASURE_LABELS[measure][0]
+    if pts is None or pts.empty:
+        return f"Funnel plot of the {label} in {result.year}: no data."
+    me = pts[pts["old_la_code"] == result.area.old_la_code]
+    f = pts["funnel_flag"]
+    above95 = int(f.isin(["above 95% limit", "above 99.8% limit"]).sum())
+    below95 = int(f.isin(["below 95% limit", "below 99.8% limit"]).sum())
+    out998 = int(f.isin(["above 99.8% limit", "below 99.8% limit"]).sum())
+    counts = (f"{above95} authorities lie above and {below95} below the 95% limits, "
+              f"{out998} outside the 99.8% limits")
+    where = ""
+    if len(me):
+        r = me.iloc[0]
+        flag = r["funnel_flag"]
+        where = (f" {result.area.name} ({fmt(measure, r['value'])} on "
+                 f"{r['denominator_fte']:,.1f} FTE) lies "
+                 f"{'within the limits' if flag == 'within limits' else flag}"
+                 f" (95% limits at its size {fmt(measure, r['lo95'])} to "
+                 f"{fmt(measure, r['hi95'])}).")
+    return (f"Funnel plot of the {label} in {result.year} for {len(pts)} authorities against "
+            f"their FTE denominator, centred on England's {fmt(measure, pts.attrs['target'])}: "
+            f"{counts}.{where}")
