@@ -56,6 +56,7 @@ class PageCheck:
     violations: list = field(default_factory=list)        # axe-core violation objects
     title: str = ""
     screenshot: Path | None = None
+    probes: dict = field(default_factory=dict)            # name -> value of a JS expression
 
     def serious(self) -> list:
         return [v for v in self.violations if v.get("impact") in ("serious", "critical")]
@@ -116,8 +117,12 @@ class Chromium:
             return json.loads(resp.read().decode())
 
     def check(self, html: str | os.PathLike, screenshot: str | os.PathLike | None = None,
-              axe: bool = True) -> PageCheck:
-        """Load a local HTML file and report console errors, network use, axe violations."""
+              axe: bool = True, probes: dict | None = None) -> PageCheck:
+        """Load a local HTML file and report console errors, network use, axe violations.
+
+        ``probes``: ``{name: javascript expression}`` evaluated in the loaded page (values must
+        be JSON-serialisable), returned in ``PageCheck.probes``.
+        """
         url = Path(html).resolve().as_uri()
         target = self._http("/json/new?about:blank", method="PUT")
         tab = _Tab(target["webSocketDebuggerUrl"], self.timeout)
@@ -136,6 +141,8 @@ class Chromium:
             time.sleep(0.3)  # let late console messages arrive
             result = PageCheck(url=url)
             result.title = tab.evaluate("document.title")
+            for name, expression in (probes or {}).items():
+                result.probes[name] = tab.evaluate(expression)
             if axe:
                 tab.evaluate(AXE_JS.read_text(encoding="utf-8"))
                 raw = tab.evaluate(
