@@ -277,3 +277,31 @@ def test_describe_retention_sentence():
     res = T.retention_curve(ep)
     alt = T.alt_text_retention(res)
     assert f"{100 * r['retention']:.0f}% at 12 months" in alt
+
+
+def test_retention_figure_draws_bands_at_risk_table_and_masks_small_numbers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from swanalysis.plots import tenure as P
+
+    ep, _ = _simulate_council(1500, seed=6)
+    rng = np.random.default_rng(3)
+    ep["role"] = rng.choice(["Social worker", "Manager"], len(ep), p=[0.995, 0.005])
+    res = T.retention_curve(ep, "role")
+    assert res.groups == ["Social worker"] and res.suppressed
+    ax = P.plot_retention(res, max_months=60)
+    texts = [t.get_text() for t in ax.texts]
+    at = res.at_risk([0, 12, 24, 36, 48, 60])
+    assert [str(n) if n >= 5 else "<5" for n in at["at_risk"]] == [t for t in texts if t.isdigit() or t == "<5"]
+    assert len(ax.collections) == 1  # one confidence band
+    notes = [t.get_text() for t in ax.figure.texts] + [a.get_text() for a in ax.texts if "fewer than" in a.get_text()]
+    assert any("role = Manager" in n for n in notes)
+    plt.close("all")
+    # late follow-up: only 3 still at risk at 60 months -> "<5"
+    tiny = _episodes([400, 1900, 1950, 2000, 100, 200, 300, 500, 600, 700], [1, 0, 0, 0, 1, 1, 1, 1, 1, 1], [0] * 10)
+    ax = P.plot_retention(T.retention_curve(tiny, min_group=None))
+    assert "<5" in [t.get_text() for t in ax.texts]
+    plt.close("all")

@@ -160,3 +160,24 @@ def test_asye_cohorts_remain_left_and_not_known():
     )
     big["remain"] = 15
     assert W.describe_asye(big).endswith("all remain.")
+
+
+def test_stacked_bars_leave_out_years_with_few_leavers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from swanalysis.plots import tenure as P
+
+    ep = pd.concat([_episodes()] * 4, ignore_index=True)  # 2021: 16 leavers, 2022: 4
+    lbs = W.leavers_by_service(ep)
+    ax = P.plot_leavers_by_service(lbs)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2021"]
+    heights = sorted(round(p.get_height(), 6) for p in ax.patches)
+    assert heights == [0.0, 0.25, 0.25, 0.25, 0.25]
+    assert any("2022 (fewer than 10 leavers)" in t.get_text() for t in ax.texts)
+    plt.close("all")
+    ax = P.plot_leaving_reasons(W.leaving_reasons(ep), min_group=None)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2021", "2022"]
+    plt.close("all")

@@ -1,0 +1,246 @@
+"""Figures for tenure and the stock measures: retention curves, service and destination bars.
+
+Computing lives in :mod:`swanalysis.tenure` and :mod:`swanalysis.workforce`; these functions take
+their results and return matplotlib Axes. Alt text: :func:`swanalysis.tenure.alt_text_retention`,
+:func:`swanalysis.tenure.alt_text_destinations`, :func:`swanalysis.workforce.alt_text_service_bars`,
+:func:`swanalysis.workforce.alt_text_reasons`.
+
+Small numbers: groups under the threshold never reach these functions (suppressed upstream and
+named in a note under the figure); numbers at risk under 5 are printed as "<5".
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import PercentFormatter
+
+from ..disclosure import MIN_GROUP, safe_count, suppression_note
+from . import palette
+
+DESTINATION_COLOURS = {
+    "another_la": palette.DARK_BLUE,
+    "agency": palette.ORANGE,
+    "left_social_work": palette.DARK_PINK,
+    "other": palette.DARK_GREY,
+    "unknown": palette.CONTEXT,
+    "not recorded": palette.CONTEXT,
+}
+
+
+def _group_label(group_var: str, group: str) -> str:
+    from ..tenure import ENTRY_ROUTE_LABELS
+
+    if group_var == "all":
+        return "All"
+    if group_var == "entry_route":
+        label = ENTRY_ROUTE_LABELS.get(group, group)
+        return label[:1].upper() + label[1:]
+    return str(group)
+
+
+def plot_retention(
+    res,
+    ax=None,
+    *,
+    max_months: float = 60,
+    at_risk_months=(0, 12, 24, 36, 48, 60),
+    naive=None,
+    title: str | None = None,
+):
+    """Retention curves (step) with 95% bands and a numbers-at-risk table under the axis.
+
+    ``res`` is a :class:`swanalysis.tenure.RetentionCurves`. ``naive`` (another RetentionCurves for
+    the whole workforce with ``late_entry=False``) adds the naive curve as a dashed grey line, to
+    show what ignoring late entry would claim. Groups suppressed upstream are named under the axis.
+    """
+    palette.use()
+    groups = res.groups[: len(palette.CATEGORICAL)]
+    n_rows = len(groups) + 1
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.6 + 0.22 * n_rows))
+    if res.curves.empty:
+        ax.text(0.5, 0.5, "Too few social workers to draw retention curves", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    colours = palette.CATEGORICAL if len(groups) > 1 else [palette.FOCUS]
+    for grp, colour in zip(groups, colours):
+        c = res.curves.loc[(res.curves["group"] == grp) & (res.curves["months"] <= max_months)]
+        label = _group_label(res.group_var, grp)
+        ax.step(c["months"], c["retention"], where="post", color=colour, linewidth=2, label=label)
+        ax.fill_between(c["months"], c["ci_lower"], c["ci_upper"], step="post", color=colour, alpha=0.18,
+                        linewidth=0)
+    if naive is not None and not naive.curves.empty:
+        c = naive.curves.loc[naive.curves["months"] <= max_months]
+        ax.step(c["months"], c["retention"], where="post", color=palette.DARK_GREY, linestyle="--",
+                linewidth=1.5, label="Ignoring late entry (overstates)")
+    ax.set_xlim(0, max_months)
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ticks = [m for m in at_risk_months if m <= max_months]
+    ax.set_xticks(ticks)
+    ax.set_xlabel("Months since starting")
+    ax.set_ylabel("Still in post")
+    ax.grid(axis="y", color="#E0E0E0", linewidth=0.8)
+    if title:
+        ax.set_title(title, loc="left")
+    if len(groups) > 1 or naive is not None:
+        ax.legend(frameon=False, loc="lower left")
+    _at_risk_table(ax, res, groups, colours, ticks)
+    note = suppression_note(res.suppressed)
+    if note:
+        ax.annotate(note, xy=(0, 0), xycoords="figure fraction", xytext=(6, 4), textcoords="offset points",
+                    fontsize=8, color=palette.DARK_GREY, wrap=True)
+    return ax
+
+
+def _at_risk_table(ax, res, groups, colours, ticks):
+    """Numbers still being followed at each tick, one row per group, under the x axis."""
+    at = res.at_risk(ticks)
+    line = 0.22  # inches per row
+    fig_h = ax.figure.get_figheight()
+    step = line / fig_h / ax.get_position().height
+    top = -0.16
+    ax.text(-0.04, top, "Number at risk", transform=ax.transAxes, ha="right", va="top", fontsize=8,
+            fontweight="bold", color=palette.DARK_GREY)
+    for i, (grp, colour) in enumerate(zip(groups, colours)):
+        y = top - (i + 1) * step
+        ax.text(-0.04, y, _group_label(res.group_var, grp), transform=ax.transAxes, ha="right", va="top",
+                fontsize=8, color=colour)
+        row = at.loc[at["group"] == grp]
+        for m, n in zip(row["months"], row["at_risk"]):
+            ax.text(m, y, safe_count(n), transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8)
+    longest = max([len("Number at risk")] + [len(_group_label(res.group_var, g)) for g in groups])
+    fig_w = ax.figure.get_figwidth()
+    ax.figure.subplots_adjust(bottom=min(0.6, 0.12 + (len(groups) + 2) * line / fig_h),
+                              left=min(0.4, 0.08 + longest * 0.05 / fig_w), right=0.97)
+
+
+def plot_late_entry(res, naive, ax=None, **kwargs):
+    """The corrected whole-workforce curve with the naive one dashed on top (for the methods note)."""
+    return plot_retention(res, ax, naive=naive, **kwargs)
+
+
+def plot_cumulative_incidence(cif: pd.DataFrame, ax=None, *, max_months: float = 60):
+    """Cumulative share who had left, by destination, with 95% bands (from tenure.cumulative_incidence)."""
+    from ..tenure import DESTINATION_LABELS
+
+    palette.use()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    if cif.empty:
+        ax.text(0.5, 0.5, "No leavers to show", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    for dest, g in cif.groupby("destination_group", sort=False):
+        g = g.loc[g["months"] <= max_months]
+        colour = DESTINATION_COLOURS.get(dest, palette.LIGHT_PURPLE)
+        x = np.concatenate([[0.0], g["months"].to_numpy()])
+        ax.step(x, np.concatenate([[0.0], g["cif"].to_numpy()]), where="post", color=colour, linewidth=2,
+                label=DESTINATION_LABELS.get(dest, dest).capitalize())
+        ax.fill_between(x, np.concatenate([[0.0], g["ci_lower"].to_numpy()]),
+                        np.concatenate([[0.0], g["ci_upper"].to_numpy()]), step="post", color=colour, alpha=0.15,
+                        linewidth=0)
+    ax.set_xlim(0, max_months)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("Months since starting")
+    ax.set_ylabel("Had left, by destination")
+    ax.grid(axis="y", color="#E0E0E0", linewidth=0.8)
+    ax.legend(frameon=False, loc="upper left")
+    return ax
+
+
+def _drop_small_years(table: pd.DataFrame, count_col: str, min_group: int | None):
+    if not min_group:
+        return table, []
+    totals = table.groupby("census_year")[count_col].sum()
+    small = sorted(int(y) for y, n in totals.items() if n < min_group)
+    return table.loc[~table["census_year"].isin(small)], small
+
+
+def _note_small_years(ax, small, min_group):
+    if small:
+        years = ", ".join(str(y) for y in small)
+        ax.annotate(f"Not shown: {years} (fewer than {min_group} leavers).", xy=(0, 0), xycoords="figure fraction",
+                    xytext=(6, 4), textcoords="offset points", fontsize=8, color=palette.DARK_GREY)
+
+
+def _stacked(ax, wide: pd.DataFrame, colours, labels, ylabel):
+    bottom = np.zeros(len(wide))
+    x = np.arange(len(wide))
+    for col, colour in zip(wide.columns, colours):
+        vals = wide[col].to_numpy(float)
+        ax.bar(x, vals, bottom=bottom, color=colour, label=labels.get(col, col), width=0.7, edgecolor="white")
+        for xi, v, b in zip(x, vals, bottom):
+            if v >= 0.06:
+                ax.text(xi, b + v / 2, f"{100 * v:.0f}%", ha="center", va="center", fontsize=8,
+                        color="white" if colour not in (palette.CONTEXT, "#BFDEF7", "#6BACE6") else "black")
+        bottom += vals
+    ax.set_xticks(x)
+    ax.set_xticklabels([str(i) for i in wide.index])
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("Year to 30 September")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+def plot_leavers_by_service(lbs: pd.DataFrame, ax=None, *, min_group: int | None = MIN_GROUP):
+    """Stacked bars: each year's leavers split by length of service (from workforce.leavers_by_service).
+
+    Years with fewer than ``min_group`` leavers are not drawn and are named under the figure.
+    """
+    from ..workforce import SERVICE_BAND_LABELS, SERVICE_BANDS
+
+    palette.use()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.2))
+    known, small = _drop_small_years(lbs.loc[lbs["service_band"] != "unknown"], "leavers", min_group)
+    if known.empty:
+        ax.text(0.5, 0.5, "Too few leavers to show", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    wide = known.pivot_table(index="census_year", columns="service_band", values="share", aggfunc="sum")
+    wide = wide.reindex(columns=SERVICE_BANDS).fillna(0)
+    colours = [palette.DARK_PINK, palette.ORANGE, palette.DARK_BLUE, palette.TURQUOISE, palette.DARK_GREY]
+    _stacked(ax, wide, colours, SERVICE_BAND_LABELS, "Share of leavers")
+    ax.set_title("Leavers by length of service", loc="left")
+    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
+    _note_small_years(ax, small, min_group)
+    return ax
+
+
+def plot_leaving_reasons(reasons: pd.DataFrame, by: str = "destination_group", ax=None, *,
+                         min_group: int | None = MIN_GROUP):
+    """Stacked bars: each year's leavers split by destination group (or reason).
+
+    Years with fewer than ``min_group`` leavers are not drawn and are named under the figure.
+    """
+    from ..tenure import DESTINATION_LABELS
+
+    palette.use()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.2))
+    reasons, small = _drop_small_years(reasons, "leavers", min_group)
+    if reasons.empty:
+        ax.text(0.5, 0.5, "Too few leavers to show", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    wide = reasons.pivot_table(index="census_year", columns=by, values="share", aggfunc="sum").fillna(0)
+    order = [c for c in DESTINATION_COLOURS if c in wide.columns] + sorted(
+        c for c in wide.columns if c not in DESTINATION_COLOURS
+    )
+    wide = wide[order]
+    spare = iter(palette.CATEGORICAL[::-1])
+    colours = [DESTINATION_COLOURS.get(c) or next(spare, palette.LIGHT_PURPLE) for c in order] if by == "destination_group" \
+        else (palette.CATEGORICAL * 3)[: len(order)]
+    labels = {c: DESTINATION_LABELS.get(c, c) for c in order} if by == "destination_group" else {}
+    _stacked(ax, wide, colours, labels, "Share of leavers")
+    ax.set_title("Where leavers went" if by == "destination_group" else "Why leavers left", loc="left")
+    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
+    _note_small_years(ax, small, min_group)
+    return ax
