@@ -272,3 +272,35 @@ def test_bad_input_is_a_user_error(panel):
         B.benchmark("Wokingham", 2022, panel=panel, measures=["happiness"])
     with pytest.raises(UserError, match="no local authority matching"):
         B.benchmark("Wokingham", 2022, panel=panel, comparators="Atlantis")
+
+
+# --------------------------------------------------------------------------------- plots
+
+def test_plots_draw_the_numbers(wokingham):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from swanalysis.plots import benchmark as PB
+    from swanalysis.plots import palette as P
+
+    ax = PB.ranked_bar(wokingham, "agency_rate")
+    widths = [round(p.get_width(), 1) for p in ax.patches]
+    assert widths == [38.5, 36.1, 33.0, 27.8, 24.2, 17.5]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    me = labels.index("Wokingham")
+    assert matplotlib.colors.to_hex(ax.patches[me].get_facecolor()) == P.AUTHORITY.lower()
+    ref_x = sorted(round(line.get_xdata()[0], 1) for line in ax.get_lines())
+    assert ref_x == [17.6, 17.9, 26.7]
+    plt.close(ax.figure)
+
+    ax = PB.trend(wokingham, "agency_rate")
+    la_line = ax.get_lines()[0]
+    assert list(la_line.get_xdata()) == list(range(2017, 2023))
+    assert la_line.get_ydata()[-1] == 24.2
+    plt.close(ax.figure)
+
+    ax = PB.funnel(wokingham, "agency_rate")
+    lim = B.funnel_limits(wokingham.funnels["agency_rate"])
+    upper = [line for line in ax.get_lines() if line.get_label() == "95% limits"][0]
+    np.testing.assert_allclose(upper.get_ydata(), lim["hi95"])
+    plt.close(ax.figure)

@@ -1,0 +1,124 @@
+"""Figures for a benchmark: ranked bars, trend lines, funnel plot. Each returns its Axes.
+
+Computation and the alt text live in :mod:`swanalysis.benchmark` (``ranked_bar_data``,
+``alt_text_ranked_bar``, ``alt_text_trend``, ``alt_text_funnel``); these functions only draw.
+Colours: Government Analysis Function palette (swanalysis.plots.palette), the authority in dark
+blue, everything else in context grey, reference lines in the role colours.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import benchmark as B
+from . import palette as P
+
+
+def _ax(ax, size=(7.5, 4.5)):
+    if ax is None:
+        P.use()
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def _ylabel(measure: str) -> str:
+    label, suffix, _ = B.MEASURE_LABELS[measure]
+    unit = "%" if suffix == "%" else suffix.strip()
+    return f"{label[0].upper()}{label[1:]} ({unit})"
+
+
+def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
+    """Horizontal bars, highest first: the authority (dark blue) among its comparators or
+    statistical neighbours (grey), with lines for the SN median, region and England."""
+    bars = B.ranked_bar_data(result, measure)
+    ax = _ax(ax, (7.5, 0.45 * len(bars) + 1.6))
+    y = np.arange(len(bars))
+    colours = [P.AUTHORITY if k == "la" else P.COMPARATOR for k in bars["kind"]]
+    vals = bars["value"].fillna(0).to_numpy()
+    ax.barh(y, vals, color=colours, height=0.7)
+    ax.set_yticks(y, bars["area_name"])
+    ax.invert_yaxis()
+    _, suffix, dp = B.MEASURE_LABELS[measure]
+    for yi, v in zip(y, bars["value"]):
+        txt = "not published" if not np.isfinite(v) else f"{v:.{dp}f}"
+        ax.text((v if np.isfinite(v) else 0), yi, f" {txt}", va="center", fontsize=9,
+                color=P.DARK_GREY)
+    refs = bars.attrs.get("refs", {})
+    styles = [("sn_median", "Statistical neighbours' median", P.SN_MEDIAN, "--"),
+              ("region", result.area.region_name, P.REGION, "-."),
+              ("england", "England", P.ENGLAND, ":")]
+    for key, label, colour, ls in styles:
+        v = refs.get(key, np.nan)
+        if np.isfinite(v):
+            ax.axvline(v, color=colour, linestyle=ls, linewidth=2,
+                       label=f"{label} ({v:.{dp}f})")
+    ax.set_xlabel(_ylabel(measure))
+    ax.set_title(f"{B.MEASURE_LABELS[measure][0].capitalize()}, {result.year}", loc="left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    ax.set_xlim(0, max(np.nanmax(vals) if len(vals) else 1,
+                       *[v for v in refs.values() if np.isfinite(v)], 1) * 1.18)
+    return ax
+
+
+def trend(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
+    """Lines from the first published year: authority, SN median, region and England."""
+    ax = _ax(ax)
+    t = result.table
+    t = t[t["measure"] == measure]
+    lines = [("la", result.area.name, P.AUTHORITY, "-", "o"),
+             ("sn_median", "Statistical neighbours' median", P.SN_MEDIAN, "--", "s"),
+             ("region", result.area.region_name, P.REGION, "-.", "^"),
+             ("england", "England", P.ENGLAND, ":", "D")]
+    for at, label, colour, ls, marker in lines:
+        s = t[t["area_type"] == at].sort_values("time_period")
+        if s["value"].notna().any():
+            ax.plot(s["time_period"], s["value"], color=colour, linestyle=ls, marker=marker,
+                    linewidth=2.5 if at == "la" else 1.8, label=label)
+    years = sorted(t["time_period"].unique())
+    ax.set_xticks(years)
+    ax.set_xlabel("Year ending 30 September")
+    ax.set_ylabel(_ylabel(measure))
+    ax.set_title(f"{B.MEASURE_LABELS[measure][0].capitalize()}, {years[0]} to {years[-1]}",
+                 loc="left")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=9)
+    return ax
+
+
+def funnel(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
+    """Every authority's rate against its FTE denominator, with 95% and 99.8% limits around
+    England (overdispersion-adjusted); the authority highlighted and labelled."""
+    ax = _ax(ax)
+    pts = result.funnels.get(measure)
+    if pts is None or pts.empty:
+        ax.text(0.5, 0.5, "No data for a funnel plot", ha="center", transform=ax.transAxes)
+        return ax
+    lim = B.funnel_limits(pts)
+    ax.scatter(pts["denominator_fte"], pts["value"], s=18, color=P.CONTEXT,
+               edgecolor="none", label="Other authorities", zorder=2)
+    x = lim["denominator_fte"]
+    ax.plot(x, lim["target"], color=P.ENGLAND, linewidth=1.8,
+            label=f"England ({pts.attrs['target']:.1f}%)")
+    ax.plot(x, lim["hi95"], color=P.DARK_GREY, linestyle="--", linewidth=1.2,
+            label="95% limits")
+    ax.plot(x, lim["lo95"], color=P.DARK_GREY, linestyle="--", linewidth=1.2)
+    ax.plot(x, lim["hi998"], color=P.DARK_GREY, linestyle=":", linewidth=1.2,
+            label="99.8% limits")
+    ax.plot(x, lim["lo998"], color=P.DARK_GREY, linestyle=":", linewidth=1.2)
+    me = pts[pts["old_la_code"] == result.area.old_la_code]
+    if len(me):
+        r = me.iloc[0]
+        ax.scatter([r["denominator_fte"]], [r["value"]], s=70, color=P.AUTHORITY, zorder=3,
+                   label=result.area.name)
+        ax.annotate(f"{result.area.name} ({r['value']:.1f}%)",
+                    (r["denominator_fte"], r["value"]), xytext=(6, 6),
+                    textcoords="offset points", fontsize=9, color=P.AUTHORITY)
+    ax.set_xscale("log")
+    ax.set_xlabel("Denominator (FTE, log scale)")
+    ax.set_ylabel(_ylabel(measure))
+    ax.set_title(f"{B.MEASURE_LABELS[measure][0].capitalize()}, {result.year}: "
+                 "funnel plot", loc="left")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    return ax
