@@ -15,7 +15,7 @@ from .errors import InputFileError
 from .histories import Linked, link
 from .payroll import load_column_map, read_payroll
 from .pseudonymise import Pseudonymiser
-from .returns import ReturnData, expand_paths, read_return
+from .returns import RawReturn, expand_paths, finish, read_raw
 from .validation import check_records, concat_issues, issue, issues_frame, summary_by_rule
 
 
@@ -62,11 +62,11 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         raise InputFileError(f"no CSWW returns (*.xml, *.csv, *.xlsx) found in {', '.join(map(str, csww_paths))}")
     file_issues = []
     unreadable = []
-    returns: list[ReturnData] = []
+    returns: list[RawReturn] = []
     seen: dict[tuple, str] = {}
     for f in files:
         try:
-            rd = read_return(f, pseudo)
+            rd = read_raw(f)
         except InputFileError as exc:
             if strict:
                 raise
@@ -83,8 +83,7 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         file_issues.extend(rd.issues)
         returns.append(rd)
 
-    frames = [rd.records for rd in returns if len(rd.records)]
-    records = pd.concat(frames, ignore_index=True) if frames else _empty_records()
+    records = finish(returns, pseudo) if returns else _empty_records()
     returns_table = pd.DataFrame([{
         "file": rd.file, "lea": rd.lea, "census_year": rd.census_year, "reference_date": rd.reference_date,
         "n_records": rd.n_records, **{k: rd.vacancies.get(k) for k in ("NumberOfVacancies", "NoAgencyFTE", "NoAgencyHeadcount")},

@@ -23,12 +23,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import codes as C
 from .errors import InputFileError
 from .pseudonymise import Pseudonymiser, age_band
-from .validation import ValidationIssue, issue
+from .validation import ValidationIssue, issue, via_uniques
 
 RETURN_SUFFIXES = (".xml", ".csv", ".xlsx")
 ROOT_TAG = "Message"
@@ -37,6 +38,8 @@ CSV_REQUIRED = ("SWENo", "AgencyWorker")
 # header information that may appear as columns of a CSV/XLSX return
 CSV_HEADER_COLUMNS = ("LEA", "ReferenceDate", "Year", "Collection", "SourceLevel", "SoftwareCode", "DateTime")
 VACANCY_ITEMS = ("NumberOfVacancies", "NoAgencyFTE", "NoAgencyHeadcount")
+#: XML files larger than this are streamed with iterparse; smaller ones are parsed whole
+STREAM_ABOVE_BYTES = 16 * 2**20
 
 #: columns of ReturnData.records besides the XSD item columns
 RECORD_META = ["file", "record", "lea", "census_year", "reference_date", "worker_id",
@@ -103,6 +106,29 @@ def _utf8_problem(path: Path) -> str | None:
     return None
 
 
+_SAFE_ENCODINGS = {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"}
+_XML_DECL_ENC = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def _no_dtd_possible(data: bytes) -> bool:
+    """True when ``data`` certainly holds no DOCTYPE (and so no entity declarations).
+
+    Entities (internal, external, recursive) can only be declared in a DTD, and a DTD needs the
+    ASCII bytes ``<!DOCTYPE``. That holds when the text is in an ASCII-compatible encoding
+    (UTF-8 with or without BOM, ASCII, Latin-1; not UTF-16/32 or a declared EBCDIC-like codec),
+    so a byte search is conclusive. Anything else goes through defusedxml with DTDs forbidden.
+    """
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    body = body.lstrip(b" \t\r\n")
+    if len(body) < 2 or body[:1] != b"<" or body[1:2] == b"\x00":
+        return False
+    m = _XML_DECL_ENC.match(body)
+    if m and m.group(1).decode("ascii").lower() not in _SAFE_ENCODINGS:
+        return False
+    low = data.lower()
+    return b"<!doctype" not in low and b"<!entity" not in low
+
+
 def _read_xml(path: Path):
     import xml.etree.ElementTree as ET
 
@@ -115,49 +141,73 @@ def _read_xml(path: Path):
     vacancies: dict[str, str] = {}
     unknown: Counter = Counter()
     unknown_top: Counter = Counter()
+    multi_sep = C.MULTI_SEP
+    known = C.WORKER_ITEMS
+
+    def take(elem) -> None:
+        tag = elem.tag
+        if "}" in tag:
+            tag = tag.rsplit("}", 1)[1]
+        if tag == "CSWWWorker":
+            rec: dict[str, str] = {}
+            for child in elem:
+                text = child.text
+                if not text or not (text := text.strip()):
+                    continue
+                ctag = child.tag
+                if "}" in ctag:
+                    ctag = ctag.rsplit("}", 1)[1]
+                if ctag in rec:
+                    rec[ctag] = rec[ctag] + multi_sep + text
+                else:
+                    rec[ctag] = text
+                if ctag not in known:
+                    unknown[ctag] += 1
+            records.append(rec)
+        elif tag == "Header":
+            for sub in elem.iter():
+                stag = _local(sub.tag)
+                if stag in ("ReferenceDate", "Year", "LEA", "Collection") and stag not in header:
+                    header[stag] = (sub.text or "").strip()
+        elif tag == "LALevelVacancies":
+            for sub in elem:
+                vacancies[_local(sub.tag)] = (sub.text or "").strip()
+        else:
+            unknown_top[tag] += 1
+
+    def check_root(elem) -> None:
+        if _local(elem.tag) != ROOT_TAG:
+            raise InputFileError(f"{name}: root element is <{_local(elem.tag)[:40]}>, expected <{ROOT_TAG}> "
+                                 "(not a CSWW census return)")
+
+    root = None
     try:
         with open(path, "rb") as fh:
-            depth = 0
-            root = None
-            for event, elem in DET.iterparse(fh, events=("start", "end"), forbid_dtd=True):
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        root = elem
-                        if _local(elem.tag) != ROOT_TAG:
-                            raise InputFileError(
-                                f"{name}: root element is <{_local(elem.tag)[:40]}>, expected <{ROOT_TAG}> "
-                                "(not a CSWW census return)")
-                    continue
-                depth -= 1
-                if depth != 1:
-                    continue
-                tag = _local(elem.tag)
-                if tag == "CSWWWorker":
-                    rec: dict[str, str] = {}
-                    for child in elem:
-                        ctag = _local(child.tag)
-                        text = (child.text or "").strip()
-                        if not text:
-                            continue
-                        if ctag in rec:
-                            rec[ctag] = rec[ctag] + C.MULTI_SEP + text
-                        else:
-                            rec[ctag] = text
-                        if ctag not in C.WORKER_ITEMS:
-                            unknown[ctag] += 1
-                    records.append(rec)
-                elif tag == "Header":
-                    for sub in elem.iter():
-                        stag = _local(sub.tag)
-                        if stag in ("ReferenceDate", "Year", "LEA", "Collection") and stag not in header:
-                            header[stag] = (sub.text or "").strip()
-                elif tag == "LALevelVacancies":
-                    for sub in elem:
-                        vacancies[_local(sub.tag)] = (sub.text or "").strip()
+            if path.stat().st_size <= STREAM_ABOVE_BYTES:
+                # one council's return is small: parse it whole
+                data = fh.read()
+                if _no_dtd_possible(data):
+                    # provably no DOCTYPE, hence no entity declarations: the C parser is safe here
+                    root = ET.fromstring(data)
                 else:
-                    unknown_top[tag] += 1
-                root.clear()  # bounded memory: drop what was read
+                    root = DET.fromstring(data, forbid_dtd=True)
+                check_root(root)
+                for elem in root:
+                    take(elem)
+            else:
+                # very large file: stream, discarding each top-level element once read
+                depth = 0
+                for event, elem in DET.iterparse(fh, events=("start", "end"), forbid_dtd=True):
+                    if event == "start":
+                        depth += 1
+                        if depth == 1:
+                            root = elem
+                            check_root(elem)
+                        continue
+                    depth -= 1
+                    if depth == 1:
+                        take(elem)
+                        root.clear()
     except InputFileError:
         raise
     except FileNotFoundError:
@@ -268,47 +318,29 @@ def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, p
 # ----------------------------------------------------------------------------- public
 
 
-def _finish(path: Path, rows: pd.DataFrame, lea: str, year: int, ref: pd.Timestamp,
-            pseudo: Pseudonymiser, record_numbers) -> pd.DataFrame:
-    """Pseudonymise, band ages, add meta columns; drop SWENo and PersonBirthDate."""
-    n = len(rows)
-    for item in C.WORKER_ITEMS:
-        if item not in rows.columns:
-            rows[item] = None
-    rows = rows.astype(object).where(rows.notna() & (rows.astype(str) != ""), None)
-    swe = rows["SWENo"].astype("string").str.strip()
-    status = pd.Series("ok", index=rows.index, dtype=object)
-    status[swe.isna()] = "missing"
-    status[swe.notna() & ~swe.str.fullmatch(C.SWENO_PATTERN).fillna(False)] = "invalid"
-    bd_raw = rows["PersonBirthDate"].astype("string").str.strip()
-    from .validation import parse_dates
+@dataclass
+class RawReturn:
+    """A return as read, before pseudonymisation (internal: the SWENo is still in ``rows``)."""
 
-    bd = parse_dates(bd_raw)
-    bd_status = pd.Series("ok", index=rows.index, dtype=object)
-    bd_status[bd_raw.isna()] = "missing"
-    bd_status[bd_raw.notna() & bd.isna()] = "invalid"
-    meta = pd.DataFrame({
-        "file": str(path),
-        "record": pd.Series(record_numbers, index=rows.index).astype("int64"),
-        "lea": lea,
-        "census_year": year,
-        "reference_date": ref,
-        "worker_id": pseudo.series(swe),
-        "swe_status": status,
-        "birth_date_status": bd_status,
-        "age_band": age_band(bd, pd.Series(ref, index=rows.index)),
-    }, index=rows.index)
-    rows = rows.drop(columns=["SWENo", "PersonBirthDate"])
-    out = pd.concat([meta, rows], axis=1).reset_index(drop=True)
-    assert len(out) == n
-    return out
+    file: str
+    lea: str
+    census_year: int
+    reference_date: pd.Timestamp
+    rows: object  # list[dict] (XML) or DataFrame (CSV/XLSX)
+    record_numbers: np.ndarray
+    issues: list
+    vacancies: dict
+    unknown_items: dict
+
+    @property
+    def n_records(self) -> int:
+        return len(self.record_numbers)
 
 
-def read_return(path, pseudonymiser: Pseudonymiser | None = None, key=None) -> ReturnData:
-    """Read one CSWW return (XML, CSV or XLSX). Raises InputFileError when it cannot be read."""
+def read_raw(path) -> RawReturn:
+    """Read one return's header and records (no pseudonymisation yet). InputFileError if unreadable."""
     path = Path(path)
     name = str(path)
-    pseudo = pseudonymiser or Pseudonymiser(key)
     if not path.exists():
         raise InputFileError(f"{name}: file not found")
     if path.is_dir():
@@ -332,20 +364,19 @@ def read_return(path, pseudonymiser: Pseudonymiser | None = None, key=None) -> R
                 if len(vals):
                     header[hc] = vals[0]
         for c in C.WORKER_ITEMS:
-            if c not in table.columns and c not in ("PersonBirthDate",):
+            if c not in table.columns and c != "PersonBirthDate":
                 issues.append(issue(name, 0, c, "missing_column", f"column {c} not in the file; treated as missing"))
         vacancies = {k: table[k].iloc[0] for k in VACANCY_ITEMS if k in table.columns and len(table)}
         extra = [c for c in table.columns if c not in C.WORKER_ITEMS and c not in CSV_HEADER_COLUMNS
                  and c not in VACANCY_ITEMS]
         unknown = Counter({c: int((table[c].str.strip() != "").sum()) for c in extra})
         rows = table.drop(columns=[c for c in table.columns if c in CSV_HEADER_COLUMNS or c in VACANCY_ITEMS])
-        record_numbers = table.index.to_numpy()
+        record_numbers = table.index.to_numpy().astype("int64")
         rows = rows.reset_index(drop=True)
         unknown_top = Counter()
     elif suffix == ".xml":
-        records, header, vacancies, unknown, unknown_top = _read_xml(path)
-        rows = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-        record_numbers = range(1, len(records) + 1)
+        rows, header, vacancies, unknown, unknown_top = _read_xml(path)
+        record_numbers = np.arange(1, len(rows) + 1, dtype="int64")
     else:
         raise InputFileError(f"{name}: not a CSWW return (expected .xml, .csv or .xlsx)")
     lea, year, ref = _resolve_header(path, header, issues)
@@ -355,5 +386,70 @@ def read_return(path, pseudonymiser: Pseudonymiser | None = None, key=None) -> R
     for tag, count in sorted(unknown_top.items()):
         issues.append(issue(name, 0, tag[:60], "unknown_item",
                             f"top-level element {tag[:60]} is not in the 2022 schema ({count}x); ignored"))
-    records_df = _finish(path, rows, lea, year, ref, pseudo, record_numbers)
-    return ReturnData(name, lea, year, ref, records_df, issues, vacancies, dict(unknown))
+    return RawReturn(name, lea, year, ref, rows, record_numbers, issues, vacancies, dict(unknown))
+
+
+def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
+    """Records of several returns as one frame: SWENo -> worker_id, birth date -> age band.
+
+    Columns: RECORD_META, then every XSD item (strings, None when missing) except SWENo and
+    PersonBirthDate, then unknown items. Vectorised over all returns at once.
+    """
+    from .validation import parse_dates
+
+    xml = [r for r in raws if isinstance(r.rows, list)]
+    tab = [r for r in raws if not isinstance(r.rows, list)]
+    frames = []
+    if xml:
+        dicts = [d for r in xml for d in r.rows]
+        frames.append((pd.DataFrame.from_records(dicts) if dicts else pd.DataFrame(), xml))
+    if tab:
+        frames.append((pd.concat([r.rows for r in tab], ignore_index=True), tab))
+    parts = []
+    for rows, group in frames:
+        sizes = [r.n_records for r in group]
+        meta = pd.DataFrame({
+            "file": np.repeat([r.file for r in group], sizes),
+            "record": np.concatenate([r.record_numbers for r in group]) if group else np.array([], dtype="int64"),
+            "lea": np.repeat([r.lea for r in group], sizes),
+            "census_year": np.repeat([r.census_year for r in group], sizes).astype("int64"),
+            "reference_date": np.repeat(np.array([r.reference_date for r in group], dtype="datetime64[ns]"), sizes),
+        })
+        rows = rows.reset_index(drop=True)
+        parts.append(pd.concat([meta, rows], axis=1))
+    if parts:
+        df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    else:
+        df = pd.DataFrame(columns=["file", "record", "lea", "census_year", "reference_date"])
+    for item in C.WORKER_ITEMS:
+        if item not in df.columns:
+            df[item] = None
+    item_cols = [c for c in df.columns if c not in ("file", "record", "lea", "census_year", "reference_date")]
+    for c in item_cols:  # blanks -> None, strip
+        s = df[c]
+        df[c] = via_uniques(s, lambda u: u.where(u.notna(), "").astype(str).str.strip().replace("", None))
+    swe = df["SWENo"]
+    ok = via_uniques(swe, lambda u: u.astype("string").str.fullmatch(C.SWENO_PATTERN).fillna(False).astype(object))
+    status = np.where(swe.isna(), "missing", np.where(ok.astype(bool), "ok", "invalid"))
+    bd_raw = df["PersonBirthDate"]
+    bd = parse_dates(bd_raw) if len(df) else pd.Series([], dtype="datetime64[ns]")
+    bd_status = np.where(bd_raw.isna(), "missing", np.where(bd.isna(), "invalid", "ok"))
+    meta2 = pd.DataFrame({
+        "worker_id": pseudonymiser.series(swe) if len(df) else pd.Series([], dtype=object),
+        "swe_status": status.astype(object),
+        "birth_date_status": bd_status.astype(object),
+        "age_band": age_band(bd, df["reference_date"]) if len(df) else pd.Series([], dtype=object),
+    }, index=df.index)
+    df = df.drop(columns=["SWENo", "PersonBirthDate"])
+    df["record"] = df["record"].astype("int64")
+    out = pd.concat([df[["file", "record", "lea", "census_year", "reference_date"]], meta2,
+                     df.drop(columns=["file", "record", "lea", "census_year", "reference_date"])], axis=1)
+    return out[RECORD_META + [c for c in out.columns if c not in RECORD_META]]
+
+
+def read_return(path, pseudonymiser: Pseudonymiser | None = None, key=None) -> ReturnData:
+    """Read one CSWW return (XML, CSV or XLSX). Raises InputFileError when it cannot be read."""
+    raw = read_raw(path)
+    records = finish([raw], pseudonymiser or Pseudonymiser(key))
+    return ReturnData(raw.file, raw.lea, raw.census_year, raw.reference_date, records, raw.issues,
+                      raw.vacancies, raw.unknown_items)

@@ -122,21 +122,25 @@ def summary_by_rule(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 class _Collector:
+    """Collects issues; messages are built only for the flagged rows (``msg(sub)`` on a sub-frame)."""
+
     def __init__(self, df: pd.DataFrame):
         self.df = df
         self.parts: list[pd.DataFrame] = []
-        self.quarantine = pd.Series(False, index=df.index)
+        self.quarantine = np.zeros(len(df), dtype=bool)
 
-    def add(self, mask: pd.Series, field: str, rule: str, message, severity: str | None = None):
-        mask = mask.fillna(False).astype(bool)
+    def add(self, mask, field: str, rule: str, message, severity: str | None = None, cols=()):
+        mask = np.asarray(pd.Series(mask, index=self.df.index).fillna(False), dtype=bool)
         if not mask.any():
             return
         sev = severity or RULES[rule][0]
-        part = self.df.loc[mask, ["file", "record"]].copy()
-        part["field"] = field
-        part["rule"] = rule
-        part["severity"] = sev
-        part["message"] = message[mask] if isinstance(message, pd.Series) else message
+        sub = self.df.loc[mask, ["file", "record", *cols]]
+        head = "record " + sub["record"].astype(str) + ": "
+        text = message(sub) if callable(message) else message
+        part = pd.DataFrame({"file": sub["file"].to_numpy(), "record": sub["record"].to_numpy(),
+                             "field": field, "rule": rule, "severity": sev,
+                             "message": (head + text).to_numpy() if isinstance(text, pd.Series)
+                             else (head + text).to_numpy()})
         self.parts.append(part)
         if sev == "error":
             self.quarantine |= mask
@@ -145,13 +149,12 @@ class _Collector:
         return concat_issues(self.parts)
 
 
-def _where(prefix_mask: pd.Series, text: pd.Series) -> pd.Series:
-    return text
-
-
-def _loc(df: pd.DataFrame) -> pd.Series:
-    """'record N' prefix used in every message (file is its own column)."""
-    return "record " + df["record"].astype(str)
+def via_uniques(s: pd.Series, func) -> pd.Series:
+    """Apply a vectorised ``func`` to the distinct values of ``s`` only (codes and dates repeat a lot)."""
+    values = s.to_numpy(dtype=object)
+    uniq = pd.unique(values)
+    mapped = func(pd.Series(uniq, dtype=object))
+    return pd.Series(pd.Series(mapped.to_numpy(), index=uniq).reindex(values).to_numpy(), index=s.index)
 
 
 _DECIMAL_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
@@ -163,8 +166,7 @@ def _fraction_digits(s: pd.Series) -> pd.Series:
     return frac.str.len()
 
 
-def parse_dates(s: pd.Series) -> pd.Series:
-    """xs:date (YYYY-MM-DD, optional time/zone suffix) or DD/MM/YYYY -> datetime64; invalid -> NaT."""
+def _parse_dates(s: pd.Series) -> pd.Series:
     s = s.astype("string").str.strip()
     iso = s.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:$|[T Zz+\-])", expand=False)
     out = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
@@ -175,18 +177,43 @@ def parse_dates(s: pd.Series) -> pd.Series:
     return out
 
 
-def normalise_code(s: pd.Series) -> pd.Series:
-    """Strip blanks and a spurious '.0' (codes that went through a spreadsheet)."""
+def parse_dates(s: pd.Series) -> pd.Series:
+    """xs:date (YYYY-MM-DD, optional time/zone suffix) or DD/MM/YYYY -> datetime64; invalid -> NaT."""
+    if len(s) == 0:
+        return pd.Series([], index=s.index, dtype="datetime64[ns]")
+    return pd.to_datetime(via_uniques(s, _parse_dates))
+
+
+def _normalise_code(s: pd.Series) -> pd.Series:
     s = s.astype("string").str.strip()
     s = s.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return s.where(s != "", pd.NA)
+    return s.where(s != "", pd.NA).astype(object)
+
+
+def normalise_code(s: pd.Series) -> pd.Series:
+    """Strip blanks and a spurious '.0' (codes that went through a spreadsheet); missing -> None."""
+    out = via_uniques(s, _normalise_code)
+    return out.where(out.notna(), None)
+
+
+def _number(raw: pd.Series, integer: bool, max_dp):
+    """(value, bad pattern, too many decimals) for distinct strings."""
+    r = raw.astype("string").str.strip()
+    r = r.where(r != "", pd.NA)
+    ok = r.str.match(_INTEGER_RE if integer else _DECIMAL_RE)
+    if integer:
+        ok = ok | r.str.match(r"^[+-]?\d+\.0*$")
+    bad = r.notna() & ~ok.fillna(False)
+    val = pd.to_numeric(r.where(~bad), errors="coerce").astype(float)
+    many = (val.notna() & (_fraction_digits(r.fillna("")) > max_dp)) if max_dp is not None else pd.Series(False, index=r.index)
+    return val, bad.astype(bool), many.astype(bool)
 
 
 def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None = None):
     """Validate and type the records of one or more returns.
 
-    ``df`` comes from :func:`swanalysis.returns.read_return` (string columns named as the XSD
-    items, plus file, record, lea, census_year, reference_date, worker_id, swe_status,
+    ``df`` comes from :func:`swanalysis.returns.finish` (string columns named as the XSD items,
+    plus file, record, lea, census_year, reference_date, worker_id, swe_status,
     birth_date_status, age_band). Returns ``(typed, issues)``: ``typed`` is ``df`` with codes
     normalised, the typed columns ``agency, fte, fte30, cases30, working_days_lost, start_date,
     end_date``, and ``quarantined`` / ``quarantine_rule``; ``issues`` is a DataFrame of
@@ -195,126 +222,145 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
     code_lists = code_lists or C.codes_for_items()
     df = df.copy()
     col = _Collector(df)
-    rec = _loc(df)
-    ref = pd.to_datetime(df["reference_date"])
 
     # --- identifiers (the SWENo itself was dropped at read time; only its status is here)
-    col.add(df["swe_status"] == "missing", "SWENo", "mandatory_missing", rec + ": SWENo is missing")
+    col.add(df["swe_status"] == "missing", "SWENo", "mandatory_missing", "SWENo is missing; record quarantined")
     col.add(df["swe_status"] == "invalid", "SWENo", "swe_pattern",
-            rec + ": SWENo does not have the pattern two letters + ten digits (value not shown)")
+            "SWENo does not have the pattern two letters + ten digits (value not shown); record quarantined")
 
     # --- codes
     for item, table in code_lists.items():
         if item not in df.columns:
             continue
         s = normalise_code(df[item])
+        allowed = list(table)
         if item in C.MULTI_ITEMS:
-            parts = s.dropna().str.split(C.MULTI_SEP).explode().str.strip()
-            bad_parts = parts[~parts.isin(list(table))]
-            bad = pd.Series(False, index=df.index)
-            bad.loc[bad_parts.index.unique()] = True
+            multi = s.notna()
+            parts = s[multi].str.split(C.MULTI_SEP).explode().str.strip()
+            bad_parts = parts[~parts.isin(allowed)]
+            bad = df.index.isin(bad_parts.index.unique())
             if bad.any():
-                shown = bad_parts.groupby(level=0).agg(lambda v: ",".join(map(str, v)))
-                msg = rec + f": {item} code(s) '" + shown.reindex(df.index).fillna("") + "' not in the schema's list; ignored"
-                col.add(bad, item, "code_invalid", msg)
-                s = s.where(~bad, pd.NA)
+                shown = bad_parts.astype(str).str.slice(0, 12).groupby(level=0).agg(",".join)
+                df["_shown"] = shown.reindex(df.index)
+                col.add(bad, item, "code_invalid",
+                        lambda sub, item=item: f"{item} code(s) '" + sub["_shown"] + "' not in the schema's list; ignored",
+                        cols=["_shown"])
+                df.drop(columns="_shown", inplace=True)
+                s = s.where(~bad, None)
         else:
-            bad = s.notna() & ~s.isin(list(table))
+            bad = (s.notna() & ~s.isin(allowed)).to_numpy()
             if bad.any():
                 sev = "error" if item == "AgencyWorker" else None
                 tail = "; record quarantined" if item == "AgencyWorker" else "; set to missing"
-                msg = rec + f": {item} code '" + s.fillna("").str.slice(0, 12) + "' not in the schema's list" + tail
-                col.add(bad, item, "code_invalid", msg, severity=sev)
-                s = s.where(~bad, pd.NA)
+                df["_shown"] = s
+                col.add(bad, item, "code_invalid",
+                        lambda sub, item=item, tail=tail: f"{item} code '" + sub["_shown"].astype(str).str.slice(0, 12)
+                        + "' not in the schema's list" + tail, severity=sev, cols=["_shown"])
+                df.drop(columns="_shown", inplace=True)
+                s = s.where(~bad, None)
         df[item] = s
 
     col.add(df["AgencyWorker"].isna() & (df["swe_status"] != "missing") & ~col.quarantine,
-            "AgencyWorker", "mandatory_missing", rec + ": AgencyWorker is missing; record quarantined")
-    df["agency"] = df["AgencyWorker"].eq("1").fillna(False).astype(bool)
+            "AgencyWorker", "mandatory_missing", "AgencyWorker is missing; record quarantined")
+    df["agency"] = (df["AgencyWorker"] == "1").to_numpy(dtype=bool)
     col.add(df["QualInst"].isna() & ~df["agency"], "QualInst", "mandatory_missing",
-            rec + ": QualInst is missing", severity="warning")
+            "QualInst is missing", severity="warning")
 
-    # --- numbers
+    # --- numbers (parsed once per distinct string)
     def number(item, integer=False, max_dp=None):
-        raw = df[item].astype("string").str.strip()
-        raw = raw.where(raw != "", pd.NA)
-        ok_pattern = raw.str.match(_INTEGER_RE if integer else _DECIMAL_RE)
-        if integer:  # accept "12.0" from spreadsheets
-            ok_pattern = ok_pattern | raw.str.match(r"^[+-]?\d+\.0*$")
-        bad = raw.notna() & ~ok_pattern.fillna(False)
-        col.add(bad, item, "number_invalid",
-                rec + f": {item} '" + raw.fillna("").str.slice(0, 12) + "' is not a valid " + ("whole number" if integer else "number") + "; set to missing")
-        val = pd.to_numeric(raw.where(~bad), errors="coerce").astype(float)
-        if max_dp is not None:
-            too_many = val.notna() & (_fraction_digits(raw.fillna("")) > max_dp)
-            col.add(too_many, item, "decimal_places",
-                    rec + f": {item} '" + raw.fillna("").str.slice(0, 16) + f"' has more than {max_dp} decimal places")
-        return val
+        raw = df[item]
+        uniq = pd.unique(raw.to_numpy(dtype=object))
+        val, bad, many = _number(pd.Series(uniq, dtype=object), integer, max_dp)
+        idx = pd.Index(uniq)
+        pos = idx.get_indexer(raw.to_numpy(dtype=object))
+        v = pd.Series(val.to_numpy()[pos], index=df.index)
+        b = bad.to_numpy()[pos]
+        m = many.to_numpy()[pos]
+        df["_shown"] = raw
+        col.add(b, item, "number_invalid",
+                lambda sub: f"{item} '" + sub["_shown"].astype(str).str.slice(0, 12) + "' is not a valid "
+                + ("whole number" if integer else "number") + "; set to missing", cols=["_shown"])
+        col.add(m, item, "decimal_places",
+                lambda sub: f"{item} '" + sub["_shown"].astype(str).str.slice(0, 16) + f"' has more than {max_dp} decimal places",
+                cols=["_shown"])
+        df.drop(columns="_shown", inplace=True)
+        return v
 
     for item, out in (("FTE", "fte"), ("FTE30", "fte30")):
         v = number(item, max_dp=6)
         bad = v.notna() & ((v < 0) | (v > 1))
-        col.add(bad, item, "fte_range", rec + f": {item} " + v.astype(str) + " outside 0–1; set to missing")
+        df["_v"] = v
+        col.add(bad, item, "fte_range", lambda sub, item=item: f"{item} " + sub["_v"].astype(str) + " outside 0–1; set to missing",
+                cols=["_v"])
         df[out] = v.where(~bad)
     v = number("Cases30", integer=True)
     neg = v.notna() & (v < 0)
-    col.add(neg, "Cases30", "cases_negative", rec + ": Cases30 " + v.astype(str) + " below 0; set to missing")
+    df["_v"] = v
+    col.add(neg, "Cases30", "cases_negative", lambda sub: "Cases30 " + sub["_v"].astype(int).astype(str)
+            + " below 0; set to missing", cols=["_v"])
     v = v.where(~neg)
-    col.add(v > 60, "Cases30", "cases_high", rec + ": Cases30 " + v.fillna(0).astype(int).astype(str) + " above 60")
+    df["_v"] = v
+    col.add(v > 60, "Cases30", "cases_high", lambda sub: "Cases30 " + sub["_v"].astype(int).astype(str) + " above 60",
+            cols=["_v"])
     df["cases30"] = v
     df["working_days_lost"] = number("WorkingDaysLost", max_dp=2)
+    df.drop(columns="_v", inplace=True)
 
     # --- dates
     for item, out in (("RoleStartDate", "start_date"), ("RoleEndDate", "end_date")):
-        raw = df[item].astype("string").str.strip()
-        raw = raw.where(raw != "", pd.NA)
+        raw = df[item]
         d = parse_dates(raw)
+        df["_shown"] = raw
         col.add(raw.notna() & d.isna(), item, "date_invalid",
-                rec + f": {item} '" + raw.fillna("").str.slice(0, 20) + "' is not a date (YYYY-MM-DD); set to missing")
+                lambda sub, item=item: f"{item} '" + sub["_shown"].astype(str).str.slice(0, 20)
+                + "' is not a date (YYYY-MM-DD); set to missing", cols=["_shown"])
         df[out] = d
+    df.drop(columns="_shown", inplace=True)
     col.add(df["birth_date_status"] == "invalid", "PersonBirthDate", "date_invalid",
-            rec + ": PersonBirthDate is not a date (value not shown); age band unknown")
+            "PersonBirthDate is not a date (value not shown); age band unknown")
 
+    ref = pd.to_datetime(df["reference_date"])
     start, end = df["start_date"], df["end_date"]
+    ymd = lambda c: lambda sub: sub[c].dt.strftime("%Y-%m-%d")  # noqa: E731
     col.add(start.isna() & ~df["agency"], "RoleStartDate", "start_missing",
-            rec + ": RoleStartDate missing for a non-agency worker; record quarantined")
+            "RoleStartDate missing for a non-agency worker; record quarantined")
     col.add(start > ref, "RoleStartDate", "start_in_future",
-            rec + ": RoleStartDate " + start.dt.strftime("%Y-%m-%d").fillna("") + " is after the reference date "
-            + ref.dt.strftime("%Y-%m-%d") + "; record quarantined")
+            lambda sub: "RoleStartDate " + ymd("start_date")(sub) + " is after the reference date "
+            + ymd("reference_date")(sub) + "; record quarantined", cols=["start_date", "reference_date"])
     col.add(end < start, "RoleEndDate", "end_before_start",
-            rec + ": RoleEndDate " + end.dt.strftime("%Y-%m-%d").fillna("") + " is before RoleStartDate "
-            + start.dt.strftime("%Y-%m-%d").fillna("") + "; record quarantined")
-    after = end > ref
+            lambda sub: "RoleEndDate " + ymd("end_date")(sub) + " is before RoleStartDate "
+            + ymd("start_date")(sub) + "; record quarantined", cols=["start_date", "end_date"])
+    after = (end > ref).to_numpy()
     col.add(after, "RoleEndDate", "end_after_reference",
-            rec + ": RoleEndDate " + end.dt.strftime("%Y-%m-%d").fillna("") + " is after the reference date "
-            + ref.dt.strftime("%Y-%m-%d") + "; treated as in post (end date ignored)")
+            lambda sub: "RoleEndDate " + ymd("end_date")(sub) + " is after the reference date "
+            + ymd("reference_date")(sub) + "; treated as in post (end date ignored)", cols=["end_date", "reference_date"])
     df["end_date"] = end = end.where(~after)
-    year_start = ref - pd.DateOffset(years=1) + pd.Timedelta(days=1)
-    col.add(end < year_start, "RoleEndDate", "end_before_year",
-            rec + ": RoleEndDate " + end.dt.strftime("%Y-%m-%d").fillna("") + " is before the census year began ("
-            + year_start.dt.strftime("%Y-%m-%d") + ")")
+    df["_year_start"] = ref - pd.DateOffset(years=1) + pd.Timedelta(days=1)
+    col.add(end < df["_year_start"], "RoleEndDate", "end_before_year",
+            lambda sub: "RoleEndDate " + ymd("end_date")(sub) + " is before the census year began ("
+            + ymd("_year_start")(sub) + ")", cols=["end_date", "_year_start"])
+    df.drop(columns="_year_start", inplace=True)
     leaver_items = df["ReasonLeave"].notna() | df["LeaverDestination"].notna()
     col.add(leaver_items & end.isna(), "RoleEndDate", "leaver_no_end_date",
-            rec + ": ReasonLeave/LeaverDestination given but RoleEndDate missing; treated as in post")
+            "ReasonLeave/LeaverDestination given but RoleEndDate missing; treated as in post")
     col.add(end.notna() & df["ReasonLeave"].isna() & ~df["agency"], "ReasonLeave", "leaver_no_reason",
-            rec + ": RoleEndDate given without ReasonLeave")
+            "RoleEndDate given without ReasonLeave")
 
     # --- duplicates within one return (among records not already quarantined)
-    live = ~col.quarantine & df["worker_id"].notna()
+    live = ~col.quarantine & df["worker_id"].notna().to_numpy()
     keyed = df.loc[live, ["file", "worker_id", "start_date"]]
-    dup_exact = keyed.duplicated(["file", "worker_id", "start_date"], keep="first")
-    dup_exact = dup_exact.reindex(df.index, fill_value=False)
+    dup_exact = keyed.duplicated(["file", "worker_id", "start_date"], keep="first").reindex(df.index, fill_value=False)
     col.add(dup_exact, "SWENo", "duplicate_worker",
-            rec + ": the same worker with the same RoleStartDate appears earlier in this return; record quarantined")
-    live2 = live & ~dup_exact
+            "the same worker with the same RoleStartDate appears earlier in this return; record quarantined")
+    live2 = live & ~dup_exact.to_numpy()
     twice = df.loc[live2].duplicated(["file", "worker_id"], keep=False).reindex(df.index, fill_value=False)
     col.add(twice, "SWENo", "worker_twice_in_return",
-            rec + ": the same worker appears more than once in this return with different RoleStartDates")
+            "the same worker appears more than once in this return with different RoleStartDates")
 
     issues = col.frame()
-    df["quarantined"] = col.quarantine.values
-    first_error = issues[issues["severity"] == "error"].drop_duplicates(["file", "record"])
-    key = df["file"].astype(str) + "\x00" + df["record"].astype(str)
-    rule_map = dict(zip(first_error["file"].astype(str) + "\x00" + first_error["record"].astype(str), first_error["rule"]))
-    df["quarantine_rule"] = key.map(rule_map).where(df["quarantined"], None)
+    df["quarantined"] = col.quarantine
+    errors = issues[issues["severity"] == "error"].drop_duplicates(["file", "record"])
+    first_rule = pd.Series(errors["rule"].to_numpy(), index=pd.MultiIndex.from_arrays([errors["file"], errors["record"]]))
+    looked = first_rule.reindex(pd.MultiIndex.from_arrays([df["file"], df["record"]])).to_numpy()
+    df["quarantine_rule"] = np.where(df["quarantined"], looked, None)
     return df, issues

@@ -1,13 +1,60 @@
-"""`swanalysis validate` (not yet implemented)."""
+"""`swanalysis validate PATH...`: check CSWW returns record by record and summarise by rule.
 
-from ..errors import UserError
+Exit codes: 0 when every file could be read (warnings and quarantined records are reported, not
+fatal); 2 when a file cannot be read at all (malformed XML, wrong root element, empty, not UTF-8,
+CSV without the SWENo/AgencyWorker columns, a DTD) — one line per such file on stderr.
+"""
 
-HELP = "validate (not yet implemented)"
+from __future__ import annotations
+
+import sys
+
+HELP = "check CSWW census returns (XML/CSV/XLSX) and print a summary of problems by rule"
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="CSWW return files or folders (a folder gives its *.xml, *.csv, *.xlsx)")
+    parser.add_argument("--hr", metavar="FILE", help="payroll/HR extract to check the join with (CSV/XLSX)")
+    parser.add_argument("--hr-map", metavar="YAML", help="column map for --hr (see params/hr_map_example.yaml)")
+    parser.add_argument("--issues", metavar="CSV",
+                        help="also write every issue (file, record, field, rule, severity, message) to this CSV")
+    parser.add_argument("--xsd", metavar="FILE", help="take the code lists from this schema instead of the built-in 2022 lists")
+
+
+def print_summary(result, out=sys.stdout) -> None:
+    from ..validation import summary_by_rule
+
+    s = result.summary
+    print(f"files read: {s['files_read']} of {s['files']}; records: {s['records']} "
+          f"(accepted {s['records_accepted']}, quarantined {s['records_quarantined']})", file=out)
+    if s["census_years"]:
+        print(f"census years: {', '.join(map(str, s['census_years']))}; LAs: {', '.join(x or 'unknown' for x in s['las'])}",
+              file=out)
+    print(f"workers: {s['workers']}; spells: {s['spells']}; leavers: {s['leavers']}; "
+          f"agency spells: {s['agency_spells']}", file=out)
+    if "hr" in s:
+        h = s["hr"]
+        print(f"payroll: {h['payroll_workers']} workers, {h['matched_workers']} matched; unmatched: "
+              f"{h['unmatched_payroll_workers']} payroll, {h['unmatched_return_workers']} non-agency return workers",
+              file=out)
+    table = summary_by_rule(result.validation)
+    if table.empty:
+        print("no problems found", file=out)
+        return
+    print("", file=out)
+    print(f"{'rule':<26} {'severity':<8} {'count':>7}  meaning", file=out)
+    for r in table.itertuples():
+        print(f"{r.rule:<26} {r.severity:<8} {r.count:>7}  {r.description}", file=out)
 
 
 def run(args) -> int:
-    raise UserError("'swanalysis validate' is not implemented yet")
+    from ..ingest import ingest
+
+    result = ingest(args.paths, hr=args.hr, hr_map=args.hr_map, strict=False, xsd=args.xsd)
+    print_summary(result)
+    if args.issues:
+        result.validation.to_csv(args.issues, index=False)
+    for line in result.unreadable:
+        print(f"swanalysis: error: {line}", file=sys.stderr)
+    return 2 if result.unreadable else 0
