@@ -172,6 +172,21 @@ def funnel_points(panel: pd.DataFrame, measure: str, year: int, release: int | N
     """
     if measure not in DENOMINATORS:
         raise UserError(f"funnel plots are for rates ({', '.join(DENOMINATORS)}), not {measure}")
+    key = (id(panel), release, measure, int(year), method)
+    hit = _FUNNEL_CACHE.get(key)
+    if hit is not None and hit[0]() is panel and hit[1] == len(panel):
+        return hit[2].copy()
+    pts = _funnel_points(panel, measure, year, release, method)
+    for k in [k for k, v in _FUNNEL_CACHE.items() if v[0]() is None]:
+        del _FUNNEL_CACHE[k]
+    _FUNNEL_CACHE[key] = (weakref.ref(panel), len(panel), pts)
+    return pts.copy()
+
+
+_FUNNEL_CACHE: dict[tuple, tuple] = {}
+
+
+def _funnel_points(panel, measure, year, release, method) -> pd.DataFrame:
     fig = _figures(panel, release)
     yr = fig[fig["time_period"] == int(year)]
     eng = yr[(yr["area_level"] == "national") & (yr["measure"] == measure)]["value"]
@@ -313,8 +328,9 @@ def _significance(lw: pd.DataFrame, eng: pd.Series, measures) -> pd.DataFrame:
         n = denominator(m, w)
         p = w[m] / 100
         lo, hi = wilson_interval(p, n)
-        e = w.index.get_level_values("time_period").map(
-            lambda y: eng.get((y, m), np.nan)).to_numpy(dtype=float) / 100
+        em = eng.xs(m, level="measure") if m in eng.index.get_level_values("measure") \
+            else pd.Series(dtype=float)
+        e = em.reindex(w.index.get_level_values("time_period")).to_numpy(dtype=float) / 100
         sig = np.where(~(np.isfinite(lo) & np.isfinite(e)), "not tested",
                        np.where(e < lo, "above", np.where(e > hi, "below", "similar")))
         frames.append(pd.DataFrame({"measure": m, "significance": sig, "ci_low": lo * 100,
