@@ -178,7 +178,12 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
         + " values); earliest " + s["start_date"].dt.strftime("%Y-%m-%d") + " kept")
     add(end_changed, "RoleEndDate", "end_date_changed", "warning",
         lambda s: pd.Series("RoleEndDate differs between returns or was withdrawn; the latest return's is kept", index=s.index))
-    add(ep["disappeared"], "RoleEndDate", "spell_disappeared", "warning",
+    disappeared_msg = (lambda s: "in post without an end date in census " + s["last_census"].astype(str)
+                       + " but missing from the later return(s) up to " + s["last_year"].astype(str)
+                       + "; censored at " + s["last_reference"].dt.strftime("%Y-%m-%d"))
+    # agency cover routinely ends without a recorded end date: info for agency, warning otherwise
+    add(ep["disappeared"] & ep["agency"], "RoleEndDate", "spell_disappeared", "info", disappeared_msg)
+    add(ep["disappeared"] & ~ep["agency"], "RoleEndDate", "spell_disappeared", "warning",
         lambda s: "in post without an end date in census " + s["last_census"].astype(str)
         + " but missing from the later return(s) up to " + s["last_year"].astype(str)
         + "; censored at " + s["last_reference"].dt.strftime("%Y-%m-%d"))

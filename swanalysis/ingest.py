@@ -16,7 +16,7 @@ from .histories import Linked, link
 from .payroll import load_column_map, read_payroll
 from .pseudonymise import Pseudonymiser
 from .returns import RawReturn, expand_paths, finish, read_raw
-from .validation import check_records, concat_issues, issue, issues_frame, summary_by_rule
+from .validation import check_records, concat_issues, issue, issues_frame
 
 
 @dataclass
@@ -146,7 +146,7 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         "worker_years": int(len(wy)),
         "census_years": sorted(int(y) for y in returns_table["census_year"].unique()) if len(returns_table) else [],
         "las": sorted(returns_table["lea"].unique().tolist()) if len(returns_table) else [],
-        "issues_by_rule": {f"{r.rule}": int(r.count) for r in summary_by_rule(validation).itertuples()},
+        "issues_by_rule": {str(k): int(v) for k, v in validation.groupby("rule", sort=False).size().items()},
         **({"hr": hr_summary} if hr_summary else {}),
     }
     return IngestResult(ep, wy, validation, summary, returns_table, unreadable)

@@ -55,7 +55,7 @@ RULES: dict[str, tuple[str, str]] = {
     "worker_twice_in_return": ("warning", "the same worker twice in one return with different start dates (kept; linked as one spell or two)"),
     "start_date_changed": ("warning", "a spell's RoleStartDate differs between returns; the earliest is kept"),
     "end_date_changed": ("warning", "a spell's RoleEndDate differs between returns or was withdrawn; the last return's is kept"),
-    "spell_disappeared": ("warning", "a spell in post (no end date) is missing from a later return; censored at the last census it appeared in"),
+    "spell_disappeared": ("warning", "a spell in post (no end date) is missing from a later return; censored at the last census it appeared in (info for agency spells)"),
     "gap_in_returns": ("info", "a spell is missing from a return between two it appears in"),
     "hr_unmatched_payroll": ("info", "a payroll row whose worker is in none of the returns"),
     "hr_unmatched_returns": ("info", "workers in the returns with no payroll row (count)"),
