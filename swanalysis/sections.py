@@ -136,6 +136,12 @@ class Report:
             f"{esc(caption)}</figcaption></figure>"
         )
 
+    def record(self, name: str, data: pd.DataFrame) -> None:
+        """Record a table for export only (CSV and workbook), without showing it."""
+        if name in self.tables:
+            raise ValueError(f"table {name!r} recorded twice")
+        self.tables[name] = data.reset_index(drop=True)
+
     def table(
         self,
         name: str,
@@ -147,9 +153,7 @@ class Report:
     ) -> None:
         """Show a captioned table and record ``data`` for ``tables/<name>.csv`` and the workbook."""
         if export:
-            if name in self.tables:
-                raise ValueError(f"table {name!r} recorded twice")
-            self.tables[name] = data.reset_index(drop=True)
+            self.record(name, data)
         self.table_count += 1
         self.show(table_html(display if display is not None else data, caption,
                              f"table-{self.table_count}", self.table_count, highlight))
@@ -183,7 +187,11 @@ def _cell(value: Any) -> tuple[str, bool]:
             return "–", True
     except (TypeError, ValueError):
         pass
-    return str(value), False
+    text = str(value)
+    return text, bool(_NUMERIC_RE.match(text))
+
+
+_NUMERIC_RE = re.compile(r"^[+\-−]?£?[\d,]+(\.\d+)?%?$")
 
 
 def table_html(df: pd.DataFrame, caption: str, anchor: str, number: int,
@@ -274,8 +282,9 @@ def start(params: Mapping[str, Any]) -> Report:
 
     releases = sorted(int(r) for r in panel.attrs.get("releases", sorted(panel["release"].unique())))
     newest = releases[-1] if releases else year
+    first = int(panel["time_period"].min())
     release = p.get("release_label") or (
-        f"Children's social work workforce, release of {newest} (figures to 30 September {newest})"
+        f"Children's social work workforce, {newest} release (reporting years {first} to {newest})"
     )
     title = p.get("title") or f"Social worker recruitment and retention: {authority}, {year}"
     period = f"1 October {year - 1} to 30 September {year}"
@@ -310,11 +319,40 @@ def start(params: Mapping[str, Any]) -> Report:
 
 
 # ---------------------------------------------------------------------------------------------
-# Published statistics
+# Shared results (computed once per report, on the Report object)
+
+KEY_MEASURES = ["agency_rate", "turnover_rate", "vacancy_rate", "caseload", "absence_rate"]
+FIGURE_MEASURES = ("agency_rate", "turnover_rate")  # ranked bar + funnel as well as the trend
+
+NO_WORKER_DATA = (
+    "This section needs the council's own worker-level data (its CSWW census returns, optionally "
+    "with a payroll extract), which was not supplied for this report. Run swanalysis report with "
+    "--csww FILES (and --hr FILE --hr-map YAML), or with --synthetic for an illustration."
+)
 
 
-def _published(rep: Report) -> pd.DataFrame:
-    """The authority's newest published figures, one row per year, one column per measure."""
+def _add_notes(rep: Report, notes) -> None:
+    for n in notes or []:
+        if n and n not in rep.notes:
+            rep.notes.append(n)
+
+
+def bench(rep: Report):
+    """The benchmark result for the report's authority and year (swanalysis.benchmark)."""
+    from .benchmark import benchmark
+
+    def compute():
+        p = rep.params
+        res = benchmark(rep.area, rep.year, comparators=p.get("comparators"), panel=rep.panel,
+                        data_dir=p.get("data_dir"), sn_model=p.get("sn_model") or "2025")
+        _add_notes(rep, res.notes)
+        return res
+
+    return rep.cached("benchmark", compute)
+
+
+def published(rep: Report) -> pd.DataFrame:
+    """The authority's newest published figures: one row per year, one column per measure."""
     from .data import latest
 
     def compute():
@@ -325,22 +363,663 @@ def _published(rep: Report) -> pd.DataFrame:
     return rep.cached("published", compute)
 
 
+def _first_sentence(text: str) -> str:
+    cut = text.find(". ")
+    return text if cut < 0 else text[: cut + 1]
+
+
+def _plots(name: str):
+    """A plotting module if it is installed (swanalysis.plots.<name>), else None."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"swanalysis.plots.{name}")
+    except ImportError:
+        return None
+
+
+def _draw(rep: Report, draw: Callable, alt: str, caption: str) -> None:
+    """Call a plotting function that returns an Axes (or Figure) and show it."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    out = draw(ax)
+    fig = getattr(out, "figure", None) or (out if hasattr(out, "savefig") else fig)
+    if hasattr(fig, "get_figure") and not hasattr(fig, "savefig"):
+        fig = fig.get_figure()
+    rep.figure(fig, alt, caption)
+
+
+# ---------------------------------------------------------------------------------------------
+# Key messages
+
+
+def key_messages(rep: Report) -> None:
+    """Key messages: one generated sentence per finding, each with its number and comparison."""
+    from . import benchmark as B
+
+    rep.heading(2, "Key messages", "key-messages")
+    msgs = []
+    res = bench(rep)
+    for m in KEY_MEASURES:
+        msgs.append(_first_sentence(B.describe(res, m)))
+    cost = agency_cost(rep)
+    if cost is not None and math.isfinite(cost.annual_premium):
+        from .costs import money
+
+        text = (f"Agency cover ({cost.agency_fte:.1f} FTE) costs about {money(cost.annual_premium)} "
+                f"a year more than employed staff at {money(cost.premium_per_fte)} per FTE-year")
+        if math.isfinite(cost.saving_at_sn_median) and cost.saving_at_sn_median > 0:
+            text += (f"; reaching the statistical neighbours' median agency rate "
+                     f"({cost.sn_median_rate:.1f}%) would save about {money(cost.saving_at_sn_median)} a year")
+        msgs.append(text + ".")
+    if rep.has_worker_data:
+        msgs.extend(_worker_key_messages(rep))
+    rep.bullets(msgs, css="key-messages")
+    if rep.synthetic:
+        rep.note("The worker-level findings come from a synthetic council generated to resemble "
+                 f"{rep.authority}: they illustrate the analysis and describe no real person.")
+
+
+def _worker_key_messages(rep: Report) -> list[str]:
+    out = []
+    try:
+        ret = retention(rep)
+        if ret is not None:
+            from .tenure import describe_retention
+
+            out.append(describe_retention(ret["table"], 12, medians=ret["median"]))
+    except UserError:
+        pass
+    drv = drivers_result(rep)
+    if drv is not None and drv.ok:
+        sents = drv.sentences()
+        if sents:
+            out.append(sents[0])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# How we compare
+
+
+def _summary_display(res) -> pd.DataFrame:
+    from .benchmark import fmt
+
+    s = res.summary
+    rows = []
+    for _, r in s.iterrows():
+        rank = (f"{int(r['rank'])} of {int(r['n_ranked'])}" if pd.notna(r["rank"]) else "–")
+        rows.append({
+            "Measure": str(r["label"]).capitalize(),
+            res.area.name: fmt(r["measure"], r["value"], unit=False),
+            "Statistical neighbours (median)": fmt(r["measure"], r["sn_median"], unit=False),
+            res.area.region_name or "Region": fmt(r["measure"], r["region"], unit=False),
+            "England": fmt(r["measure"], r["england"], unit=False),
+            "Rank (1 = highest)": rank,
+            "Change on last year": (f"{r['change']:+.1f}" if pd.notna(r["change"]) else "–"),
+            "Against England": r["significance"] if isinstance(r["significance"], str) else "–",
+        })
+    return pd.DataFrame(rows)
+
+
 def how_we_compare(rep: Report) -> None:
     """How we compare: the authority against its statistical neighbours, region and England."""
-    rep.heading(2, "How we compare", "how-we-compare")
-    pub = _published(rep)
-    if rep.year not in pub.index:
-        rep.note(f"The published statistics have no figures for {rep.authority} in {rep.year}.")
-        return
-    measures = [m for m in MEASURE_LABELS if m in pub.columns]
-    this = pub.loc[rep.year]
-    rows = [{"measure": m, "area_name": rep.authority, "area_type": "la",
-             "time_period": rep.year, "value": this.get(m)} for m in measures]
-    data = pd.DataFrame(rows)
-    shown = pd.DataFrame({"Measure": [MEASURE_LABELS[m] for m in measures],
-                          rep.authority: [this.get(m) for m in measures]})
-    rep.table("benchmark", data, f"{rep.authority}: published figures for {rep.year}.", display=shown)
+    from . import benchmark as B
 
+    rep.heading(2, "How we compare", "how-we-compare")
+    res = bench(rep)
+    names = [n for n in res.neighbours["area_name"].tolist() if n]
+    intro = [
+        f"This section compares {rep.authority} in the year to 30 September {rep.year} with its "
+        f"{len(names)} statistical neighbours (the DfE's {res.sn_model} model: "
+        f"{', '.join(names)}), the {res.area.region_name} region and England."
+    ]
+    if res.comparators:
+        intro.append("Also shown, as requested: " + ", ".join(a.name for a in res.comparators) + ".")
+    rep.paragraphs(intro)
+    rep.record("benchmark", res.table)
+    summary = res.summary.copy()
+    rep.table("benchmark_summary", summary,
+              f"{rep.authority} in {rep.year} against its statistical neighbours' median, "
+              f"{res.area.region_name} and England. 'Against England' is a 95% significance test "
+              "for rates; rank 1 is the highest value among all authorities.",
+              display=_summary_display(res))
+    plots = _plots("benchmark")
+    for m in KEY_MEASURES:
+        label = B.MEASURE_LABELS[m][0]
+        rep.heading(3, label.capitalize(), f"compare-{m.replace('_', '-')}")
+        rep.paragraphs([B.describe(res, m)])
+        if plots is None:
+            continue
+        if m in FIGURE_MEASURES and hasattr(plots, "ranked_bar"):
+            _draw(rep, lambda ax: plots.ranked_bar(res, m, ax=ax), B.alt_text_ranked_bar(res, m),
+                  f"{label.capitalize()} in {rep.year}: {rep.authority} and its comparators, "
+                  "highest first, with the statistical neighbours' median, region and England marked.")
+        if hasattr(plots, "trend"):
+            _draw(rep, lambda ax: plots.trend(res, m, ax=ax), B.alt_text_trend(res, m),
+                  f"{label.capitalize()} over time: {rep.authority}, statistical neighbours' median, "
+                  f"{res.area.region_name} and England.")
+        if m in FIGURE_MEASURES and m in res.funnels and hasattr(plots, "funnel"):
+            _draw(rep, lambda ax: plots.funnel(res, m, ax=ax), B.alt_text_funnel(res, m),
+                  f"Funnel plot of the {label} in {rep.year}: every authority against its size, with "
+                  f"95% and 99.8% limits around England; {rep.authority} highlighted.")
+    _neighbour_table(rep, res)
+    national_context(rep)
+
+
+def _neighbour_table(rep: Report, res) -> None:
+    nv = res.neighbour_values
+    if nv is None or nv.empty:
+        return
+    nv = nv[(nv["time_period"] == rep.year) & nv["measure"].isin(KEY_MEASURES)]
+    if nv.empty:
+        return
+    wide = nv.pivot_table(index="area_name", columns="measure", values="value", aggfunc="first")
+    wide = wide.reindex(columns=[m for m in KEY_MEASURES if m in wide.columns])
+    order = [n for n in res.neighbours["area_name"] if n in wide.index]
+    wide = wide.reindex(order + [n for n in wide.index if n not in order])
+    export = wide.reset_index().rename(columns={"area_name": "area_name"})
+    export.insert(1, "time_period", rep.year)
+    shown = wide.reset_index().rename(columns={"area_name": "Statistical neighbour"})
+    shown.columns = [MEASURE_LABELS.get(c, c) for c in shown.columns]
+    rep.heading(3, "Statistical neighbours", "statistical-neighbours")
+    rep.table("neighbours", export,
+              f"{possessive(rep.authority)} statistical neighbours in {rep.year}, closest first "
+              f"(– = not published).", display=shown)
+
+
+def possessive(name: str) -> str:
+    return name + ("'" if name.endswith("s") else "'s")
+
+
+def national_context(rep: Report) -> None:
+    """What the national data says: the all-authority panel regression (swanalysis.national)."""
+    try:
+        from . import national
+    except ImportError:
+        return
+    fn = getattr(national, "report_section", None)
+    if fn is None:
+        return
+    fn(rep)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who we have
+
+
+def who_we_have(rep: Report) -> None:
+    """Who we have: FTE, agency share, vacancies over time; experience mix against the target."""
+    rep.heading(2, "Who we have", "who-we-have")
+    pub = published(rep)
+    cols = ["inpost_fte", "agency_fte", "agency_rate", "vacancy_fte", "vacancy_rate",
+            "starters_fte", "leavers_fte"]
+    cols = [c for c in cols if c in pub.columns]
+    recent = pub.loc[[y for y in pub.index if rep.year - 4 <= y <= rep.year], cols]
+    if rep.year in pub.index:
+        r = pub.loc[rep.year]
+        text = (f"At 30 September {rep.year} {rep.authority} employed {r.get('inpost_fte', float('nan')):.1f} "
+                f"FTE social workers and used {r.get('agency_fte', float('nan')):.1f} FTE agency social "
+                f"workers, so {r.get('agency_rate', float('nan')):.1f}% of its social work FTE was agency.")
+        if "vacancy_fte" in r and pd.notna(r["vacancy_fte"]):
+            text += (f" It had {r['vacancy_fte']:.1f} FTE vacancies ({r.get('vacancy_rate', float('nan')):.1f}% "
+                     "of established posts).")
+        rep.paragraphs([text])
+    export = recent.reset_index().rename(columns={"time_period": "time_period"})
+    shown = recent.reset_index()
+    shown.columns = ["Year"] + [MEASURE_LABELS.get(c, c.replace("_", " ")) for c in cols]
+    shown["Year"] = shown["Year"].astype(int).astype(str)
+    rep.table("workforce", export, f"{possessive(rep.authority)} social work workforce, "
+              f"{int(recent.index.min())} to {int(recent.index.max())} (published FTE at 30 September).",
+              display=shown)
+    experience_mix(rep)
+
+
+def experience_mix(rep: Report) -> None:
+    """The experience mix of the workforce against the target mix (a parameter)."""
+    target = rep.params["target_mix"]
+    rep.heading(3, "Experience mix against the target", "experience-mix")
+    want = ", ".join(f"{v:g}% {k.replace('_', ' ')}" for k, v in target.items())
+    if not rep.has_worker_data:
+        rep.note(f"The workforce plan's target mix is {want}. " + NO_WORKER_DATA)
+        return
+    try:
+        from . import workforce
+    except ImportError:
+        rep.note(f"The workforce plan's target mix is {want}. The experience-mix analysis is not "
+                 "available in this version of swanalysis.")
+        return
+    fn = getattr(workforce, "report_experience_mix", None)
+    if fn is not None:
+        fn(rep, target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker-level data
+
+
+def workers(rep: Report):
+    """The council's worker-level tables (ingested returns, or a synthetic council), or None."""
+    if not rep.has_worker_data:
+        return None
+
+    def compute():
+        from .ingest import ingest
+
+        p = rep.params
+        if rep.synthetic:
+            from . import synth
+
+            folder = p.get("synthetic_dir")
+            tmp = None
+            if not folder:
+                import tempfile
+
+                tmp = tempfile.TemporaryDirectory(prefix="swanalysis-synthetic-")
+                folder = tmp.name
+            years = list(range(rep.year - p["synthetic_years"] + 1, rep.year + 1))
+            council = synth.generate(rep.authority, years, seed=p["synthetic_seed"],
+                                     data_dir=p.get("data_dir"), scale=p["synthetic_scale"])
+            written = council.write(folder)
+            res = _ingest_synthetic(written, folder)
+            if tmp is not None:
+                tmp.cleanup()
+            return res
+        return ingest(p["csww"], hr=p.get("hr"), hr_map=p.get("hr_map"))
+
+    return rep.cached("workers", compute)
+
+
+def _ingest_synthetic(written, folder):
+    """Ingest what swanalysis.synth wrote (returns, payroll extract and its column map)."""
+    from .ingest import ingest
+
+    folder = Path(folder)
+    get = (lambda k: getattr(written, k, None) if not isinstance(written, Mapping) else written.get(k))
+    returns = get("returns") or get("returns_dir") or sorted(folder.glob("**/*.xml"))
+    hr = get("payroll") or get("hr")
+    hr_map = get("hr_map")
+    if isinstance(returns, (str, Path)):
+        returns = [returns]
+    # synthetic SWENos are not real, so a fixed pseudonymisation key keeps reports reproducible
+    return ingest(list(returns), hr=hr, hr_map=hr_map, key="swanalysis-synthetic-council")
+
+
+def _worker_heading(rep: Report, title: str, anchor: str) -> bool:
+    rep.heading(2, title, anchor)
+    if not rep.has_worker_data:
+        rep.note(NO_WORKER_DATA)
+        return False
+    return True
+
+
+def retention(rep: Report):
+    """Retention results from swanalysis.tenure (cached), or None without worker data."""
+    w = workers(rep)
+    if w is None:
+        return None
+
+    def compute():
+        from . import tenure as T
+
+        ep = w.episodes
+        mg = rep.params["min_group"]
+        table = T.retention_table(ep, min_group=mg)
+        return {
+            "table": table,
+            "median": T.median_tenure(ep, min_group=mg),
+            "curves": T.retention_curve(ep, min_group=mg),
+            "by_route": T.retention_curve(ep, by="entry_route", min_group=mg),
+            "late": T.late_entry_effect(ep),
+        }
+
+    return rep.cached("retention", compute)
+
+
+def _masked(df: pd.DataFrame, cols) -> pd.DataFrame:
+    from .disclosure import mask_small_counts
+
+    cols = [c for c in cols if c in df.columns]
+    out, _ = mask_small_counts(df, cols)
+    return out
+
+
+def how_long_they_stay(rep: Report) -> None:
+    """How long they stay: Kaplan-Meier retention with late entry and censoring."""
+    if not _worker_heading(rep, "How long they stay", "how-long-they-stay"):
+        return
+    from . import tenure as T
+    from .disclosure import suppression_note
+
+    ret = retention(rep)
+    table = ret["table"]
+    texts = [T.describe_retention(table, 12, medians=ret["median"]),
+             T.describe_retention(table, 24)]
+    try:
+        texts.append(T.describe_late_entry(ret["late"], 12))
+    except Exception:  # the explanation is a nicety; never fail the report over it
+        pass
+    rep.paragraphs(texts)
+    plots = _plots("tenure")
+    if plots is not None and hasattr(plots, "plot_retention"):
+        _draw(rep, lambda ax: plots.plot_retention(ret["curves"], ax=ax),
+              T.alt_text_retention(ret["curves"]),
+              "Share of permanent social workers still in post by months since starting, with 95% "
+              "confidence band (Kaplan-Meier, allowing for workers already in post when the data begin).")
+        _draw(rep, lambda ax: plots.plot_retention(ret["by_route"], ax=ax),
+              T.alt_text_retention(ret["by_route"]),
+              "Share still in post by months since starting, by entry route.")
+    published_table = _masked(table, ["at_risk", "events"])
+    rep.table("retention", published_table, "Share of permanent social workers still in post after "
+              "6, 12, 24, 36 and 60 months, overall and by group, with 95% confidence intervals "
+              "(counts under 5 shown as <5).",
+              display=_retention_display(published_table))
+    rep.table("median_tenure", _masked(ret["median"], ["n_spells", "events"]),
+              "Median tenure in months (the time by which half had left), with 95% confidence interval.",
+              display=_median_display(_masked(ret["median"], ["n_spells", "events"])))
+    note = suppression_note(table.attrs.get("suppressed", []), min_group=rep.params["min_group"])
+    if note:
+        rep.paragraphs([note])
+
+
+def _pct_cell(v) -> str:
+    return "–" if v is None or pd.isna(v) else f"{100 * float(v):.0f}%"
+
+
+def _retention_display(t: pd.DataFrame) -> pd.DataFrame:
+    from .tenure import GROUP_VARS
+
+    t = t[t["months"].isin([12, 24, 60])]
+    rows = []
+    for (gv, g), sub in t.groupby(["group_var", "group"], sort=False):
+        row = {"Group": "All permanent social workers" if gv == "all" else f"{GROUP_VARS.get(gv, gv)}: {g}"}
+        for _, r in sub.iterrows():
+            row[f"{int(r['months'])} months"] = (
+                f"{_pct_cell(r['retention'])} ({_pct_cell(r['ci_lower'])}–{_pct_cell(r['ci_upper'])})"
+                if pd.notna(r["retention"]) else "–")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _median_display(m: pd.DataFrame) -> pd.DataFrame:
+    from .tenure import GROUP_VARS
+
+    rows = []
+    for _, r in m.iterrows():
+        med = r["median_months"]
+        rows.append({
+            "Group": "All permanent social workers" if r["group_var"] == "all"
+            else f"{GROUP_VARS.get(r['group_var'], r['group_var'])}: {r['group']}",
+            "Median tenure (months)": "not reached" if pd.isna(med) else f"{med:.0f}",
+            "95% CI": ("–" if pd.isna(r["ci_lower"]) else
+                       f"{r['ci_lower']:.0f} to {'∞' if not math.isfinite(r['ci_upper']) else format(r['ci_upper'], '.0f')}"),
+            "Spells": r["n_spells"],
+            "Leavers": r["events"],
+        })
+    return pd.DataFrame(rows)
+
+
+def drivers_result(rep: Report):
+    w = workers(rep)
+    if w is None:
+        return None
+
+    def compute():
+        from .drivers import fit_drivers
+
+        return fit_drivers(w.worker_years)
+
+    return rep.cached("drivers", compute)
+
+
+def why_they_leave(rep: Report) -> None:
+    """Why they leave: caseload and pay (hazard ratios), destinations and reasons."""
+    if not _worker_heading(rep, "Why they leave", "why-they-leave"):
+        return
+    from . import drivers as D
+    from . import tenure as T
+
+    w = workers(rep)
+    res = drivers_result(rep)
+    rep.heading(3, "Caseload and pay", "caseload-and-pay")
+    table = D.hazard_ratio_table(res)
+    if not res.ok:
+        rep.note(res.message)
+        rep.record("hazard_ratios", table)
+    else:
+        rep.paragraphs(res.sentences())
+        plots = _plots("drivers")
+        if plots is not None and hasattr(plots, "forest_plot"):
+            _draw(rep, lambda ax: plots.forest_plot(table, ax=ax), D.forest_alt_text(table),
+                  "Hazard ratios for leaving (95% confidence intervals, log scale) from two models: "
+                  "above 1 means more likely to leave.")
+        shown = table[["model", "term", "unit", "hazard_ratio", "ci_lower", "ci_upper", "p_value"]].copy()
+        shown.columns = ["Model", "Factor", "Per", "Hazard ratio", "95% CI lower", "95% CI upper", "p-value"]
+        shown = shown.round({"Hazard ratio": 2, "95% CI lower": 2, "95% CI upper": 2, "p-value": 3})
+        rep.table("hazard_ratios", _masked(table, ["n_workers", "n_events"]),
+                  "Hazard ratios for leaving, by factor, from the Cox model with time-varying "
+                  "covariates and the discrete-time model.", display=shown)
+        try:
+            scen = D.retention_scenarios(res)
+        except Exception:
+            scen = None
+        if scen is not None and len(scen):
+            rep.paragraphs(D.scenario_sentences(scen))
+            rep.record("scenarios", scen)
+        rep.paragraphs(res.caveats(), css="note")
+
+    rep.heading(3, "Where leavers go", "destinations")
+    try:
+        cif = T.cumulative_incidence(w.episodes)
+        at = T.destination_at(cif)
+    except UserError as exc:
+        rep.note(str(exc))
+        return
+    rep.paragraphs([T.describe_destinations(at, 24)])
+    plots = _plots("tenure")
+    if plots is not None and hasattr(plots, "plot_destinations"):
+        _draw(rep, lambda ax: plots.plot_destinations(cif, ax=ax), T.alt_text_destinations(cif),
+              "Cumulative share of permanent social workers who had left, by destination, by months "
+              "since starting.")
+    rep.table("destinations", at, "Share of permanent social workers who had left for each destination "
+              "by 12, 24 and 60 months after starting (Aalen-Johansen, 95% CI).",
+              display=_destinations_display(at))
+    _reasons(rep, w.episodes)
+
+
+def _destinations_display(at: pd.DataFrame) -> pd.DataFrame:
+    from .tenure import DESTINATION_LABELS
+
+    df = at.copy()
+    lab = "destination_group" if "destination_group" in df.columns else df.columns[0]
+    out = pd.DataFrame({"Destination": df[lab].map(lambda g: DESTINATION_LABELS.get(g, g))})
+    for c in df.columns:
+        if c == lab:
+            continue
+        if c in ("cif", "ci_lower", "ci_upper"):
+            out[c.replace("cif", "share left").replace("_", " ")] = df[c].map(_pct_cell)
+        else:
+            out[c.replace("_", " ")] = df[c]
+    return out
+
+
+def _reasons(rep: Report, episodes: pd.DataFrame) -> None:
+    if "reason_leave" not in episodes.columns:
+        return
+    left = episodes[(episodes["event"] == 1) & ~episodes["agency"].astype(bool)]
+    if left.empty:
+        return
+    counts = (left["reason_leave"].fillna("not recorded").value_counts()
+              .rename_axis("reason_leave").reset_index(name="leavers"))
+    counts["share"] = (100 * counts["leavers"] / counts["leavers"].sum()).round(1)
+    masked = _masked(counts, ["leavers"])
+    masked.loc[masked["leavers"].astype(str) == "<5", "share"] = float("nan")
+    rep.heading(3, "Reasons for leaving", "reasons")
+    top = counts.iloc[0]
+    rep.paragraphs([f"The most common recorded reason for leaving among {len(left):,} permanent "
+                    f"leavers was '{top['reason_leave']}' ({top['share']:.0f}%)."
+                    if top["leavers"] >= 5 else
+                    "Numbers of leavers by reason are too small to report individually."])
+    shown = masked.rename(columns={"reason_leave": "Reason", "leavers": "Leavers", "share": "Share (%)"})
+    rep.table("leaving_reasons", masked, "Permanent social workers who left, by recorded reason "
+              "(counts under 5 shown as <5).", display=shown)
+
+
+def nqsw_cohorts(rep: Report) -> None:
+    """Newly qualified social workers (ASYE): retention of each year's intake."""
+    if not _worker_heading(rep, "Newly qualified social workers", "newly-qualified"):
+        return
+    from . import tenure as T
+
+    ep = workers(rep).episodes
+    nq = ep[ep["entry_route"] == "newly_qualified"]
+    if nq["worker_id"].nunique() < rep.params["min_group"]:
+        rep.note(f"Fewer than {rep.params['min_group']} newly qualified social workers in the data: "
+                 "not shown, to protect individuals.")
+        return
+    overall = T.retention_at(nq, months=(12, 24), min_group=rep.params["min_group"])
+    by_cohort = T.retention_at(nq, months=(12, 24), by="start_cohort", min_group=rep.params["min_group"])
+    table = pd.concat([overall, by_cohort], ignore_index=True)
+    rep.paragraphs([T.describe_retention(overall, 12, who="newly qualified social workers")])
+    published_table = _masked(table, ["at_risk", "events", "n_spells"])
+    rep.table("nqsw_retention", published_table,
+              "Newly qualified social workers (ASYE) still in post 12 and 24 months after starting, "
+              "overall and by the year they started, with 95% confidence intervals.",
+              display=_retention_display(published_table.assign(
+                  months=published_table["months"].astype(int))).rename(columns={"Group": "Intake"}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Agency costs
+
+
+def agency_cost(rep: Report):
+    """The authority's agency cover cost for the report year (swanalysis.costs), or None."""
+
+    def compute():
+        from .costs import agency_cover_cost
+
+        pub = published(rep)
+        if rep.year not in pub.index:
+            return None
+        r = pub.loc[rep.year]
+        if pd.isna(r.get("agency_fte")) or pd.isna(r.get("inpost_fte")):
+            return None
+        sn = bench(rep).summary.set_index("measure")
+        sn_rate = sn.loc["agency_rate", "sn_median"] if "agency_rate" in sn.index else None
+        return agency_cover_cost(
+            r["agency_fte"], r["inpost_fte"], premium_per_fte=rep.params["agency_premium"],
+            sn_median_rate=sn_rate, vacancy_fte=r.get("vacancy_fte"),
+            agency_cover_fte=r.get("agency_cover_fte"),
+            recruitment_cost_per_hire=rep.params.get("recruitment_cost_per_hire"),
+        )
+
+    return rep.cached("agency_cost", compute)
+
+
+def agency_costs(rep: Report) -> None:
+    """What agency cover costs: premium, saving at the SN median rate, cost per vacancy filled."""
+    from .costs import agency_cost_table, cost_sentences, money
+    from .data import wide
+
+    rep.heading(2, "What agency cover costs", "agency-costs")
+    cost = agency_cost(rep)
+    if cost is None:
+        rep.note(f"Agency figures for {rep.authority} in {rep.year} are not published, so the cost "
+                 "cannot be estimated.")
+        return
+    rep.paragraphs(cost_sentences(rep.authority, rep.year, cost))
+    res = bench(rep)
+    keys = [rep.area.old_la_code] + [a.old_la_code for a in res.comparators]
+    keys += [k for k in res.neighbours.get("data_code", pd.Series(dtype=str)).tolist() if k]
+    keys = list(dict.fromkeys(keys))
+    w = wide(rep.panel, ["inpost_fte", "agency_fte", "vacancy_fte", "agency_cover_fte"], level="la")
+    w = w[(w["time_period"] == rep.year) & w["old_la_code"].isin(keys)]
+    w = w.set_index("old_la_code").reindex(keys).dropna(subset=["agency_fte", "inpost_fte"])
+    names = w["area_name"]
+    table = agency_cost_table(w, premium_per_fte=rep.params["agency_premium"],
+                              sn_median_rate=cost.sn_median_rate)
+    table.insert(0, "area_name", names)
+    table.insert(1, "time_period", rep.year)
+    table = table.reset_index(drop=True)
+    shown = pd.DataFrame({
+        "Authority": table["area_name"],
+        "Agency FTE": table["agency_fte"],
+        "Agency rate (%)": table["agency_rate"],
+        "Agency premium a year": table["annual_premium"].map(money),
+        "Saving at SN median rate": table["saving_at_sn_median"].map(money),
+        "Premium per vacancy filled by agency": table["cost_per_vacancy_filled"].map(money),
+    })
+    rep.table("agency_costs", table,
+              f"Estimated agency premium in {rep.year} at {money(rep.params['agency_premium'])} per "
+              f"agency FTE-year, and the saving if each authority's agency rate fell to "
+              f"{possessive(rep.authority)} statistical neighbours' median ({cost.sn_median_rate:.1f}%).",
+              display=shown, highlight=lambda r: r["Authority"] == rep.authority)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data and methods
+
+
+METHODS = [
+    ("Published statistics",
+     "The Department for Education's Children's social work workforce statistics: the census of "
+     "every local authority's child and family social workers at 30 September. Where a figure was "
+     "revised, the newest release is used. Suppressed or unavailable figures are shown as '–' and "
+     "never estimated."),
+    ("Statistical neighbours",
+     "The ten authorities most similar to this one in the DfE's statistical-neighbour model. The "
+     "neighbours' median is the median of their published values, ignoring any not published, as "
+     "the DfE's children's social care dashboard computes it."),
+    ("Rank and significance",
+     "Rank 1 is the highest value among all authorities with a published figure that year. For "
+     "rates, the authority is significantly above or below England when England's rate lies "
+     "outside the 95% Wilson score interval of the authority's rate, taking its FTE as the "
+     "denominator. Funnel plots show 95% and 99.8% limits around England's rate, widened for the "
+     "usual spread between authorities (Spiegelhalter, 2005), so small authorities are not flagged "
+     "for chance variation."),
+    ("Agency cost",
+     "Agency FTE at 30 September multiplied by the premium per FTE-year paid for an agency social "
+     "worker over an employed one (a parameter; the default of £20,000 is Warwickshire County "
+     "Council's 2022 estimate). The saving assumes the same total workforce with the agency rate at "
+     "the statistical neighbours' median. These are annualised estimates from a single snapshot."),
+    ("Retention (worker-level data)",
+     "Kaplan-Meier estimates of the share still in post by months since starting, allowing for "
+     "workers still in post (censoring) and for workers already in post when the data begin (late "
+     "entry), with 95% log-log confidence intervals. Where leavers went is estimated with the "
+     "Aalen-Johansen method. Agency workers are excluded."),
+    ("Caseload and pay (worker-level data)",
+     "Hazard ratios for leaving from a Cox model with covariates measured at each census "
+     "(time-varying), checked against a discrete-time logistic model with standard errors "
+     "clustered by worker. A hazard ratio above 1 means more likely to leave. These are "
+     "associations, not proof of cause."),
+    ("Privacy",
+     "Worker identifiers are replaced by keyed pseudonyms when the returns are read and never "
+     "appear in this report or its tables; dates of birth become age bands; groups of fewer than "
+     "five workers are not shown and counts under five are shown as <5."),
+]
+
+
+def methods(rep: Report) -> None:
+    """Data and methods notes, including joint-return and boundary-change notes for the area."""
+    rep.heading(2, "Data and methods", "data-and-methods")
+    if rep.notes:
+        rep.heading(3, f"About {possessive(rep.authority)} figures", "area-notes")
+        rep.bullets(rep.notes)
+    rep.heading(3, "Methods", "methods")
+    items = METHODS if rep.has_worker_data else [m for m in METHODS if "worker-level" not in m[0]]
+    body = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d)}</dd>" for t, d in items)
+    rep.show(f'<dl class="methods">{body}</dl>')
+    tables = ", ".join(f"{n}.csv" for n in rep.tables)
+    rep.paragraphs([
+        f"Every table in this report is also provided as a CSV file ({tables}) and as one Excel "
+        "workbook (tables.xlsx) with a sheet per table.",
+    ])
+    if rep.synthetic:
+        rep.note("Synthetic data — illustration only. The worker-level sections use a synthetic "
+                 f"council generated by swanalysis to match {possessive(rep.authority)} published "
+                 "in-post FTE, turnover and agency rate. No real worker's record was used.")
 
 # ---------------------------------------------------------------------------------------------
 # Finishing: tables to CSV and Excel
@@ -410,49 +1089,3 @@ def params_from(namespace: Mapping[str, Any]) -> dict:
     return {k: namespace[k] for k in sorted(known) if k in namespace}
 
 
-# ---------------------------------------------------------------------------------------------
-# Sections (wired to the analysis modules as they land)
-
-NO_WORKER_DATA = (
-    "This section needs the council's own worker-level data (CSWW census returns, optionally with "
-    "a payroll extract), which was not supplied for this report. Run `swanalysis report` with "
-    "--csww FILES (and --hr FILE --hr-map YAML), or --synthetic for an illustration."
-)
-
-
-def key_messages(rep: Report) -> None:
-    rep.heading(2, "Key messages", "key-messages")
-    rep.bullets(["Key messages will summarise every section."], css="key-messages")
-
-
-def _worker_section(rep: Report, title: str, anchor: str) -> bool:
-    rep.heading(2, title, anchor)
-    if not rep.has_worker_data:
-        rep.note(NO_WORKER_DATA)
-        return False
-    return True
-
-
-def who_we_have(rep: Report) -> None:
-    rep.heading(2, "Who we have", "who-we-have")
-
-
-def how_long_they_stay(rep: Report) -> None:
-    _worker_section(rep, "How long they stay", "how-long-they-stay")
-
-
-def why_they_leave(rep: Report) -> None:
-    _worker_section(rep, "Why they leave", "why-they-leave")
-
-
-def agency_costs(rep: Report) -> None:
-    rep.heading(2, "What agency cover costs", "agency-costs")
-
-
-def nqsw_cohorts(rep: Report) -> None:
-    _worker_section(rep, "Newly qualified social workers", "newly-qualified")
-
-
-def methods(rep: Report) -> None:
-    rep.heading(2, "Data and methods", "data-and-methods")
-    rep.paragraphs(rep.notes)

@@ -1,0 +1,221 @@
+"""The report pipeline: notebook → Papermill/nbclient → nbconvert template → HTML + tables.
+
+One report is rendered per module (fresh kernel) and shared by the assertions; a warm-kernel run
+of another authority followed by the same one must reproduce it byte for byte.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from swanalysis.errors import UserError
+from swanalysis.report import ReportRunner, notebook_path, render_report
+
+DATE = "2026-01-15"
+BERKSHIRE = ["Slough", "Windsor and Maidenhead", "West Berkshire", "Reading", "Bracknell Forest"]
+PARAMS = {"la": "Wokingham", "year": 2022, "comparators": BERKSHIRE, "date_produced": DATE}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _env(data_dir):
+    old = {k: os.environ.get(k) for k in ("SWANALYSIS_DATA_DIR", "MPLBACKEND")}
+    os.environ["SWANALYSIS_DATA_DIR"] = str(data_dir)
+    os.environ["MPLBACKEND"] = "Agg"
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    return render_report(PARAMS, out, warm=False)
+
+
+@pytest.fixture(scope="module")
+def html(report):
+    return report.html.read_text(encoding="utf-8")
+
+
+class Structure(HTMLParser):
+    """Collects what the accessibility assertions need."""
+
+    def __init__(self):
+        super().__init__()
+        self.headings, self.imgs, self.ids, self.links = [], [], set(), []
+        self.tables = 0
+        self.captions = 0
+        self.tags = []
+        self._stack = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if tag == "img":
+            self.imgs.append(a)
+        if tag == "a" and a.get("href", "").startswith("#"):
+            self.links.append(a["href"][1:])
+        if tag == "table":
+            self.tables += 1
+            self._stack.append("table")
+        if tag == "caption" and self._stack and self._stack[-1] == "table":
+            self.captions += 1
+            self._stack[-1] = "captioned"
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self._stack:
+            self._stack.pop()
+
+
+@pytest.fixture(scope="module")
+def structure(html):
+    s = Structure()
+    s.feed(html)
+    return s
+
+
+def test_layout_and_tables_written(report):
+    assert report.report_dir.name == "wokingham"
+    assert report.report_dir.parent.name == "2022"
+    assert report.html.exists() and report.xlsx.exists() and report.log.exists()
+    names = sorted(p.stem for p in report.tables_dir.glob("*.csv"))
+    assert {"benchmark", "benchmark_summary", "agency_costs", "workforce"} <= set(names)
+    # no half-written sibling left behind
+    assert [p.name for p in report.report_dir.parent.iterdir()] == ["wokingham"]
+    # the workbook has one sheet per CSV, with the same rows
+    sheets = pd.read_excel(report.xlsx, sheet_name=None)
+    assert sorted(sheets) == names
+    for name in names:
+        assert len(sheets[name]) == len(pd.read_csv(report.tables_dir / f"{name}.csv"))
+
+
+def test_benchmark_csv_has_the_wokingham_paper_agency_table(report):
+    """Issue 3, done-when: the agency rates in the Wokingham scrutiny paper (Sept 2023)."""
+    b = pd.read_csv(report.tables_dir / "benchmark.csv")
+    assert {"area_name", "area_type", "time_period", "measure", "value", "rank", "quartile",
+            "significance"} <= set(b.columns)
+    agency = b[(b.measure == "agency_rate") & (b.time_period == 2022)]
+    got = {(r.area_name, r.area_type): r.value for r in agency.itertuples()}
+    expected = {
+        ("Slough", "comparator"): 38.5, ("Windsor and Maidenhead", "comparator"): 36.1,
+        ("West Berkshire", "comparator"): 33.0, ("Reading", "comparator"): 27.8,
+        ("Wokingham", "la"): 24.2, ("Bracknell Forest", "comparator"): 17.5,
+        ("South East", "region"): 17.9, ("England", "england"): 17.6,
+    }
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value), key
+    assert set(b.area_type) == {"la", "comparator", "sn_median", "region", "england"}
+
+
+def test_html_has_no_code_and_is_self_contained(html, report):
+    assert "jp-InputArea" not in html and "input_area" not in html
+    assert "<pre" not in html  # no code, no tracebacks, no stray output streams
+    assert "sections.start" not in html and "from swanalysis" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<link" not in html and "<script" not in html and "@import" not in html
+    assert report.html.stat().st_size < 3_000_000
+    assert str(report.report_dir.parent) not in html  # the temporary build folder never leaks
+
+
+def test_html_is_accessible(structure, html):
+    s = structure
+    assert s.headings[0] == 1 and s.headings.count(1) == 1
+    for prev, cur in zip(s.headings, s.headings[1:]):
+        assert cur <= prev + 1, f"heading level skips from h{prev} to h{cur}"
+    assert s.tables >= 3 and s.captions == s.tables
+    for img in s.imgs:
+        assert img.get("alt", "").strip(), "image without alt text"
+        assert img["src"].startswith("data:image/png;base64,")
+    assert s.links and all(target in s.ids for target in s.links), "contents link without target"
+    assert '<html lang="en-GB">' in html
+    # GAF dark blue headings, A4 print stylesheet
+    assert "#12436D" in html and "@page { size: A4" in html and "@media print" in html
+
+
+def test_report_text_title_block_and_notes(html):
+    assert "Social worker recruitment and retention: Wokingham, 2022" in html
+    for label in ("Authority", "Period", "Data sources", "Release", "Date produced"):
+        assert f"<dt>{label}</dt>" in html
+    assert f"<dd>{DATE}</dd>" in html
+    # key messages quote the number and the comparison
+    assert "Wokingham&#x27;s agency rate of 24.2% in 2022 was above England (17.6%)" in html \
+        or "Wokingham's agency rate of 24.2% in 2022 was above England (17.6%)" in html
+    assert "£552,000" in html  # 27.6 agency FTE × £20,000
+    # worker-level sections replaced by a note; no synthetic watermark on a published-data report
+    assert html.count("needs the council&#x27;s own worker-level data") >= 3 \
+        or html.count("needs the council's own worker-level data") >= 3
+    assert 'class="synthetic"' not in html
+
+
+def test_warm_kernel_output_is_identical_to_fresh(report, tmp_path):
+    with ReportRunner(warm=True) as runner:
+        runner.run({**PARAMS, "la": "Slough", "comparators": None}, tmp_path)
+        again = runner.run(PARAMS, tmp_path)
+    assert again.html.read_bytes() == report.html.read_bytes()
+    assert again.xlsx.read_bytes() == report.xlsx.read_bytes()
+    for csv in report.tables_dir.glob("*.csv"):
+        assert (again.tables_dir / csv.name).read_bytes() == csv.read_bytes()
+
+
+def test_rerun_replaces_atomically_and_errors_leave_nothing(report, tmp_path):
+    with pytest.raises(UserError, match="no local authority matching"):
+        render_report({"la": "Nowhereshire", "year": 2022}, tmp_path)
+    with pytest.raises(UserError, match="no published figures for 2031"):
+        render_report({"la": "Wokingham", "year": 2031}, tmp_path)
+    assert not any(p.name.startswith(".") for p in tmp_path.rglob("*"))
+
+
+def test_joint_return_notes_appear(tmp_path):
+    from swanalysis import sections
+    from swanalysis.data import load_panel, resolve_area
+
+    area = resolve_area("Richmond upon Thames", panel=load_panel(), year=2022)
+    assert area.notes  # the joint return is explained ...
+    name, year = sections.identify({"la": "Richmond upon Thames", "year": 2022, "data_dir": None})
+    assert name == area.name and year == 2022  # ... and the report is filed under its name
+
+
+def test_benchmark_notebook_runs_under_papermill(tmp_path, data_dir):
+    """The issue-3 notebook as an analyst would run it: papermill with -p la -p year."""
+    import papermill as pm
+
+    out_nb = tmp_path / "executed.ipynb"
+    pm.execute_notebook(
+        str(notebook_path("benchmark")), str(out_nb),
+        parameters={"la": "Northumberland", "year": 2022, "output_dir": str(tmp_path / "out"),
+                    "data_dir": str(data_dir), "date_produced": DATE},
+        kernel_name="python3", progress_bar=False, log_output=False,
+    )
+    b = pd.read_csv(tmp_path / "out" / "tables" / "benchmark.csv")
+    la = b[(b.area_type == "la") & (b.time_period == 2022)].set_index("measure")["value"]
+    # Northumberland's scrutiny paper (Feb 2023): turnover 15.9% with 28.8 FTE leavers
+    assert la["turnover_rate"] == pytest.approx(15.9)
+    assert la["leavers_fte"] == pytest.approx(28.8)
+    assert (tmp_path / "out" / "tables.xlsx").exists()
+
+
+def test_cli_errors_are_one_line_exit_2(tmp_path, data_dir):
+    env = {**os.environ, "SWANALYSIS_DATA_DIR": str(data_dir)}
+    cmd = [sys.executable, "-m", "swanalysis", "report", "--la", "Nowhereshire", "--year", "2022",
+           "--out", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("la: Wokingham\ncolour: red\n")
+    proc = subprocess.run(cmd[:4] + ["--params", str(bad), "--out", str(tmp_path)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and "unknown parameter 'colour'" in proc.stderr
