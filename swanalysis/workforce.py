@@ -18,7 +18,8 @@ DataFrames; ``describe_*`` turn them into sentences and ``alt_text_*`` describe 
     the return's LALevelVacancies, ``IngestResult.returns``);
   - caseload = cases held at 30 September / FTE of the case holders (workers holding one or more
     cases; agency case holders included by default -- set ``caseload_agency=False`` otherwise);
-  - absence rate = working days lost / (permanent FTE in post x 253) x 100.
+  - absence rate = working days lost by permanent social workers in post at 30 September /
+    (permanent FTE in post x 253) x 100.
 
   These reproduce the published national rates from the published counts (tests); FTE in post is
   the FTE at 30 September (``fte30``, falling back to ``fte`` when missing), leavers' FTE is their
@@ -281,7 +282,7 @@ def council_rates(
         out["vacancy_fte"] = np.nan
     out["cases"] = cases.where(holder).groupby(year).sum(min_count=1)
     out["case_holders_fte"] = fsum(holder, fte30)
-    out["working_days_lost"] = wdl.where(perm_in | (left & ~agency)).groupby(year).sum(min_count=1)
+    out["working_days_lost"] = wdl.where(perm_in).groupby(year).sum(min_count=1)
     counts = [c for c in out.columns if c.endswith("headcount")]
     out[counts] = out[counts].fillna(0).astype(int)
     out = dfe_rates(out)
