@@ -124,13 +124,42 @@ def release_files(folder: Path) -> list[tuple[int, Path]]:
     return out
 
 
+#: Human-readable headers (as the EES API's CSV may give them) -> the published column names.
+HEADER_ALIASES = {
+    "time_period": "time_period", "time": "time_period", "year": "time_period",
+    "time_identifier": "time_identifier",
+    "geographic_level": "geographic_level", "level": "geographic_level",
+    "country_code": "country_code", "country": "country_name", "country_name": "country_name",
+    "region_code": "region_code", "region": "region_name", "region_name": "region_name",
+    "old_la_code": "old_la_code", "la_number": "old_la_code", "old_la_number": "old_la_code",
+    "new_la_code": "new_la_code", "la_code": "new_la_code", "local_authority_code": "new_la_code",
+    "la_name": "la_name", "local_authority": "la_name", "local_authority_name": "la_name",
+}
+
+
+def normalise_columns(columns) -> list[str]:
+    """Column headers as the published files spell them.
+
+    Lower case, trimmed; headers written as labels ("Time period", "Local authority",
+    "Turnover rate (FTE)") become snake case and the location columns map to their published
+    names. ``%`` is kept so the older layout's ``turnover_rate_fte_%`` still matches.
+    """
+    out = []
+    for c in columns:
+        c0 = str(c).strip().lstrip("\ufeff").lower()
+        snake = re.sub(r"[^a-z0-9%]+", "_", c0).strip("_")
+        snake = re.sub(r"_?%$", "_%", snake) if snake.endswith("%") else snake
+        out.append(HEADER_ALIASES.get(snake, snake))
+    return out
+
+
 def _read_release(path: Path, release: int) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputFileError(f"{path}: cannot read as CSV ({msg})") from None
-    raw.columns = [c.strip().lower() for c in raw.columns]
+    raw.columns = normalise_columns(raw.columns)
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise InputFileError(f"{path}: not a CSWW statistics file, missing column {missing[0]!r}")
