@@ -243,10 +243,12 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
                 shown = bad_parts.astype(str).str.slice(0, 12).groupby(level=0).agg(",".join)
                 df["_shown"] = shown.reindex(df.index)
                 col.add(bad, item, "code_invalid",
-                        lambda sub, item=item: f"{item} code(s) '" + sub["_shown"] + "' not in the schema's list; ignored",
+                        lambda sub, item=item: f"{item} code(s) '" + sub["_shown"] + "' not in the schema's list; those codes ignored",
                         cols=["_shown"])
                 df.drop(columns="_shown", inplace=True)
-                s = s.where(~bad, None)
+                good = parts[parts.isin(allowed)].groupby(level=0).agg(C.MULTI_SEP.join)
+                rebuilt = good.reindex(df.index)
+                s = s.where(~bad, rebuilt.where(rebuilt.notna(), None))
         else:
             bad = (s.notna() & ~s.isin(allowed)).to_numpy()
             if bad.any():
@@ -341,7 +343,7 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
             + ymd("_year_start")(sub) + ")", cols=["end_date", "_year_start"])
     df.drop(columns="_year_start", inplace=True)
     leaver_items = df["ReasonLeave"].notna() | df["LeaverDestination"].notna()
-    col.add(leaver_items & end.isna(), "RoleEndDate", "leaver_no_end_date",
+    col.add(leaver_items & df["RoleEndDate"].isna(), "RoleEndDate", "leaver_no_end_date",
             "ReasonLeave/LeaverDestination given but RoleEndDate missing; treated as in post")
     col.add(end.notna() & df["ReasonLeave"].isna() & ~df["agency"], "ReasonLeave", "leaver_no_reason",
             "RoleEndDate given without ReasonLeave")
