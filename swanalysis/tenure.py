@@ -693,15 +693,27 @@ def describe_late_entry(effect: pd.DataFrame, months: int = 12) -> str:
     )
 
 
-def describe_destinations(at: pd.DataFrame, months: int = 24) -> str:
-    """Sentence from :func:`destination_at`: where leavers had gone by a given tenure."""
+DESTINATION_PHRASES = {
+    "another_la": "for another local authority",
+    "agency": "for agency work",
+    "left_social_work": "to leave social work",
+    "other": "for another or unrecorded destination",
+    "unknown": "with no destination recorded",
+}
+
+
+def describe_destinations(at: pd.DataFrame, months: int = 24, *, who: str = "permanent social workers") -> str:
+    """Sentence from :func:`destination_at`: where leavers had gone by a given tenure, e.g.
+    "Within 24 months of starting, 9% of permanent social workers had left for another local
+    authority, 8% to leave social work and 5% for agency work." """
     r = at.loc[(at["months"] == months) & at["cif"].notna()].sort_values("cif", ascending=False)
     if r.empty:
         return ""
-    parts = [f"{_pct(x.cif)} to {DESTINATION_LABELS.get(x.destination_group, x.destination_group)}" for x in r.itertuples()]
-    return f"Within {months} months of joining, {', '.join(parts[:-1])} and {parts[-1]} had left." if len(parts) > 1 else (
-        f"Within {months} months of joining, {parts[0]} had left."
-    )
+    phrases = [(_pct(x.cif), DESTINATION_PHRASES.get(x.destination_group, f"for {x.destination_group}"))
+               for x in r.itertuples()]
+    parts = [f"{phrases[0][0]} of {who} had left {phrases[0][1]}"] + [f"{p} {ph}" for p, ph in phrases[1:]]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Within {months} months of starting, {listed}."
 
 
 def alt_text_retention(res: RetentionCurves, months=(12, 24)) -> str:

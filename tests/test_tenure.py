@@ -313,18 +313,15 @@ def test_retention_figure_draws_bands_at_risk_table_and_masks_small_numbers():
 
 
 @pytest.fixture(scope="module")
-def big_council(data_dir, tmp_path_factory):
-    """Wokingham x15 (about 2,500 permanent spells, a third already in post when returns begin),
-    generated with stationary=True so that Kaplan-Meier with delayed entry estimates exactly the
+def big_council(synthetic_council_large):
+    """The session's large calendar-stationary council (Stockport x10, tests/conftest.py), read
+    back through the real ingest path: Kaplan-Meier with delayed entry estimates exactly the
     generator's true_retention (docs/synthetic-data.md)."""
-    from swanalysis import synth
     from swanalysis.ingest import ingest
 
-    out = tmp_path_factory.mktemp("big_council")
-    council = synth.generate("Wokingham", "2019-2024", seed=1, data_dir=data_dir, scale=15.0,
-                             stationary=True, out_dir=out)
-    linked = ingest(sorted(council.returns), hr=council.payroll_path, hr_map=council.hr_map_path)
-    return council, linked.episodes
+    c = synthetic_council_large
+    linked = ingest(sorted(c.returns), hr=c.payroll_path, hr_map=c.hr_map_path)
+    return c, linked.episodes
 
 
 def test_big_synthetic_council_intervals_cover_truth_and_naive_does_not(big_council):
@@ -359,3 +356,14 @@ def test_big_synthetic_council_groups_logrank_and_destinations(big_council):
     km24 = table.loc[(table["group_var"] == "all") & (table["months"] == 24), "retention"].iloc[0]
     assert at["cif"].sum() + km24 == pytest.approx(1.0, abs=1e-9)
     assert set(at["destination_group"]) <= set(T.DESTINATION_GROUPS) | {"unknown"}
+
+
+def test_describe_destinations_sentence_from_estimates():
+    cif = T.cumulative_incidence(HAND)
+    at = T.destination_at(cif, [10 / M])
+    s = np.cumprod([5 / 6, 5 / 6, 4 / 5, 3 / 4, 1 / 2])
+    la = 5 / 6 / 6 + s[2] / 4  # 0.332
+    text = T.describe_destinations(at.assign(months=10), 10)
+    assert text.startswith(f"Within 10 months of starting, {100 * la:.0f}% of permanent social workers had left "
+                           "for another local authority, ")
+    assert text.endswith("to leave social work.")

@@ -189,15 +189,14 @@ def test_stacked_bars_leave_out_years_with_few_leavers():
 
 
 @pytest.fixture(scope="module")
-def council(data_dir, tmp_path_factory):
+def council(synthetic_council):
+    """The session's synthetic council (tests/conftest.py) read back through the real ingest path."""
     import json
 
-    from swanalysis import synth
     from swanalysis.ingest import ingest
 
-    out = tmp_path_factory.mktemp("council")
-    c = synth.generate("Wokingham", "2019-2024", seed=7, data_dir=data_dir, out_dir=out)
-    truth = json.loads((out / "truth.json").read_text())
+    c = synthetic_council
+    truth = json.loads(c.truth_path.read_text())
     return truth, ingest(sorted(c.returns), hr=c.payroll_path, hr_map=c.hr_map_path)
 
 

@@ -244,3 +244,7 @@ def plot_leaving_reasons(reasons: pd.DataFrame, by: str = "destination_group", a
     ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
     _note_small_years(ax, small, min_group)
     return ax
+
+
+#: name used by the report sections
+plot_destinations = plot_cumulative_incidence
