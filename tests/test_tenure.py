@@ -360,10 +360,11 @@ def test_big_synthetic_council_groups_logrank_and_destinations(big_council):
 
 def test_describe_destinations_sentence_from_estimates():
     cif = T.cumulative_incidence(HAND)
-    at = T.destination_at(cif, [10 / M])
+    at = T.destination_at(cif, [10 / M]).assign(months=10)
     s = np.cumprod([5 / 6, 5 / 6, 4 / 5, 3 / 4, 1 / 2])
-    la = 5 / 6 / 6 + s[2] / 4  # 0.332
-    text = T.describe_destinations(at.assign(months=10), 10)
-    assert text.startswith(f"Within 10 months of starting, {100 * la:.0f}% of permanent social workers had left "
-                           "for another local authority, ")
-    assert text.endswith("to leave social work.")
+    agency = 1 / 6 + s[3] / 2  # day 3 (1 of 6) and day 9 (S before = s[3], 1 of 2)
+    la = 5 / 6 / 6 + s[2] / 4
+    assert T.describe_destinations(at, 10) == (
+        f"Within 10 months of starting, {100 * agency:.0f}% of permanent social workers had left for agency "
+        f"work, {100 * la:.0f}% for another local authority and 14% to leave social work."
+    )
