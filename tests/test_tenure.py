@@ -368,3 +368,18 @@ def test_describe_destinations_sentence_from_estimates():
         f"Within 10 months of starting, {100 * agency:.0f}% of permanent social workers had left for agency "
         f"work, {100 * la:.0f}% for another local authority and 14% to leave social work."
     )
+
+
+def test_cumulative_incidence_consistent_with_kaplan_meier_when_entries_tie_event_times():
+    # an entrant at tenure 3 (a time at which another spell ends) is not at risk at 3: (entry, exit]
+    from lifelines import KaplanMeierFitter
+
+    time = np.array([3.0, 5, 6, 8, 9, 10])
+    entry = np.array([0, 0, 3, 0, 5, 0.0])
+    event = np.array([1, 1, 1, 0, 1, 0])
+    cause = np.array(["a", "b", "a", None, "a", None], dtype=object)
+    aj = T._aalen_johansen(time, event, cause, entry, ["a", "b"])
+    assert aj["at_risk"].tolist() == [4, 4, 4, 2]
+    assert aj.loc[3.0, "cif_a"] == pytest.approx(1 / 4)
+    km = KaplanMeierFitter().fit(time, event, entry=entry).survival_function_at_times(aj.index).to_numpy()
+    np.testing.assert_allclose(aj["cif_a"] + aj["cif_b"] + km, 1.0, atol=1e-12)
