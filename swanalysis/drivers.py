@@ -73,8 +73,10 @@ DISCRETE = "discrete_time_logit"
 
 #: Continuous covariates: column in the person-period frame -> unit as printed.
 CONTINUOUS_UNITS = {"caseload": "per case", "salary": "per £1,000", "fte": "per 0.1 FTE"}
-CATEGORICAL = ["role", "entry_route", "age_band", "team"]
-DEFAULT_COVARIATES = ["caseload", "salary", "fte", "role", "entry_route", "age_band", "team"]
+CATEGORICAL = ["role", "entry_route", "age_band", "team", "census_year"]
+DEFAULT_COVARIATES = ["caseload", "salary", "fte", "role", "entry_route", "age_band", "team", "census_year"]
+#: Adjusters whose coefficients are not reported (year effects: what changed for everybody).
+NUISANCE = ["census_year"]
 KEY_TERMS = ["caseload", "salary"]
 
 #: The guard: fewer events than this per model parameter and the model is not trusted.
@@ -140,6 +142,8 @@ def _covariates_at_census(rows: pd.DataFrame) -> pd.DataFrame:
             fte = fte.fillna(pd.to_numeric(rows[col], errors="coerce"))
     out["fte"] = fte * 10.0  # per 0.1 FTE
     for col in CATEGORICAL:
+        if col in NUISANCE:
+            continue
         if col in rows:
             vals = rows[col].astype("object")
             out[col] = vals.where(vals.notna(), "unknown").astype(str)
@@ -396,6 +400,7 @@ def _label(cov: str) -> str:
         "entry_route": "entry route",
         "age_band": "age band",
         "team": "team",
+        "census_year": "census year",
     }.get(cov, cov)
 
 
@@ -711,9 +716,12 @@ def fit_drivers(
 
     ``covariates`` defaults to caseload, salary, FTE, role, entry route, age band and team; any
     that is not recorded (e.g. salary without a payroll extract) is left out with a note.
+    ``census_year`` adds one effect per year (what changed for everybody that year: the
+    intervals are exactly census years), not reported in the hazard-ratio table.
     Guard: with fewer than 10 leavers per model parameter the models fall back to caseload and
-    pay only (``status="reduced"``); with fewer than 10 per parameter even then, no model is
-    fitted (``status="too_few_events"``).
+    pay with year effects, then to caseload and pay only (``status="reduced"``, said in
+    ``message``); with fewer than 10 per parameter even then, no model is fitted
+    (``status="too_few_events"``).
     """
     covariates = list(DEFAULT_COVARIATES if covariates is None else covariates)
     unknown = [c for c in covariates if c not in CONTINUOUS_UNITS and c not in CATEGORICAL]
@@ -757,32 +765,50 @@ def fit_drivers(
         result.status = "no_caseload"
         result.message = "Caseload does not vary in the data, so its link with leaving cannot be estimated."
         return result
-    if n_events < EVENTS_PER_PARAMETER * p_full:
-        reduced_notes: list[str] = []
-        design = _build_design(data, key, reduced_notes)
-        p_red = len(design.columns)
-        if n_events < EVENTS_PER_PARAMETER * p_red:
+    adjusted = [c for c in covariates if c in design.continuous or c in design.categorical]
+    if n_events >= EVENTS_PER_PARAMETER * p_full:
+        result.status = "ok"
+        result.message = (
+            f"{n_events} leavers among {data['worker_id'].nunique()} workers; the models include "
+            + ", ".join(_label(c) for c in adjusted)
+            + "."
+        )
+    else:
+        # fall back: caseload and pay with year effects, then caseload and pay only
+        fallbacks = []
+        if "census_year" in design.categorical:
+            fallbacks.append(key + ["census_year"])
+        fallbacks.append(key)
+        chosen = None
+        for spec in fallbacks:
+            spec_notes: list[str] = []
+            cand = _build_design(data, spec, spec_notes)
+            if n_events >= EVENTS_PER_PARAMETER * len(cand.columns):
+                chosen = (spec, cand, spec_notes)
+                break
+        if chosen is None:
+            need = EVENTS_PER_PARAMETER * len(cand.columns)
             result.status = "too_few_events"
             result.message = (
-                f"Only {n_events} leavers in the data: at least {EVENTS_PER_PARAMETER * p_red} "
-                f"({EVENTS_PER_PARAMETER} per factor) are needed to estimate the link between "
+                f"Only {n_events} leavers in the data: at least {need} ({EVENTS_PER_PARAMETER} per "
+                f"factor) are needed to estimate the link between "
                 f"{' and '.join(_label(k) for k in key)} and leaving, so no estimate is shown."
             )
             return result
+        spec, design, spec_notes = chosen
+        left_out = [_label(c) for c in adjusted if c not in spec]
         result.status = "reduced"
+        notes[:] = [n for n in notes if "not recorded" in n or "does not vary" in n]
+        notes.extend(spec_notes)
+        with_year = " (allowing for differences between years)" if "census_year" in spec else ""
         notes.append(
             f"With {n_events} leavers there are fewer than {EVENTS_PER_PARAMETER} per factor for the "
             f"full model ({p_full} terms), so the models include only "
-            f"{' and '.join(_label(k) for k in key)}, unadjusted for role, entry route, age or team."
-        )
-        result.message = notes[-1]
-    else:
-        result.status = "ok"
-        result.message = (
-            f"{n_events} leavers among {data['worker_id'].nunique()} workers; models adjust for "
-            + ", ".join(_label(c) for c in covariates if c in design.continuous or c in design.categorical)
+            f"{' and '.join(_label(k) for k in key)}{with_year}, not adjusted for "
+            + ", ".join(left_out)
             + "."
         )
+        result.message = notes[-1]
     result.design = design
     X = design.matrix(data)
     frame = pd.concat([data[["worker_id", "start", "stop", "event"]], X], axis=1)
@@ -800,7 +826,8 @@ def hazard_ratio_table(result: DriversResult, terms: str | list[str] = "all") ->
     """``tables/hazard_ratios.csv``: one row per model and term, exactly the columns
     ``model, term, unit, hazard_ratio, ci_lower, ci_upper, p_value, n_workers, n_events``.
 
-    ``terms="all"`` gives every covariate, "key" only caseload and salary; empty when no model
+    ``terms="all"`` gives every covariate (census-year effects, an adjustment for what changed
+    for everybody in a year, are not listed), "key" only caseload and salary; empty when no model
     could be fitted (see ``result.message``)."""
     if not result.ok:
         return pd.DataFrame(columns=HAZARD_RATIO_COLUMNS)
@@ -808,6 +835,8 @@ def hazard_ratio_table(result: DriversResult, terms: str | list[str] = "all") ->
     for model, fit in ((COX, result.cox), (DISCRETE, result.discrete)):
         s = fit.summary
         for term in s.index:
+            if term.split(": ", 1)[0] in NUISANCE:
+                continue
             if terms == "key" and term not in KEY_TERMS:
                 continue
             if isinstance(terms, list) and term not in terms:
@@ -846,7 +875,8 @@ def retention_scenarios(
     """Predicted 12-month retention of the current workforce under each scenario.
 
     Standardised over the workers in post at the latest census (each keeps their own role,
-    tenure, pay...; only the scenario variable changes): the mean over workers of the predicted
+    tenure, pay...; only the scenario variable changes; the year effect is that of the most
+    recent year in the data): the mean over workers of the predicted
     probability of still being in post a year later, from the discrete-time model (whose outcome
     is exactly leaving within the year after a census).  Caseloads are not reduced below zero.
     95% intervals by the delta method with the worker-clustered covariance (baseline included).
@@ -873,6 +903,9 @@ def retention_scenarios(
     cur = cur.dropna(subset=needed)
     if cur.empty:
         return pd.DataFrame(columns=cols)
+    if "census_year" in design.categorical:
+        # the year effect of the most recent year in the estimation data
+        cur = cur.assign(census_year=int(result.data["census_year"].max()))
     scenarios = [("current", "Current caseloads and pay", {})]
     if "caseload" in design.continuous and caseload_change:
         scenarios.append(
