@@ -252,8 +252,6 @@ def _name_table(panel: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(normalised variant, key, published name it came from) for every name ever published."""
     idx = area_index(panel)
     out = []
-    la = panel[panel["area_level"] == "la"][["old_la_code", "area_code"]].drop_duplicates()
-    del la
     for _, row in idx.iterrows():
         names = {row["area_name"]}
         if row["area_level"] == "la":

@@ -366,10 +366,9 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
         raise UserError(f"{area.name} is not a local authority")
     notes = list(area.notes)
     if not area.has_year(year):
-        raise UserError(
-            f"no published figures for {area.name} in {year} (figures cover "
-            f"{area.years[0]}–{area.years[-1]})" if area.years else
-            f"no published figures for {area.name}")
+        why = [n for n in area.notes if n.startswith("There are no published figures")]
+        raise UserError(why[-1] if why else f"There are no published figures for {area.name} "
+                        f"for {year}.")
 
     fig = _figures(panel, release)
     years_all = sorted(int(y) for y in fig["time_period"].unique() if y <= year)

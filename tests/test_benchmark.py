@@ -251,7 +251,8 @@ def test_joint_return_and_boundary_cases(panel):
     assert r.area.name == "Kingston upon Thames / Richmond upon Thames"
     assert r.table.loc[r.table["area_type"] == "la", "old_la_code"].eq("314 / 318").all()
     assert any("joint workforce return" in n for n in r.notes)
-    with pytest.raises(UserError, match="no published figures for Cumbria in 2024"):
+    with pytest.raises(UserError, match="no published figures for Cumbria for 2024 .* "
+                                        "replaced by Cumberland and Westmorland and Furness"):
         B.benchmark("Cumbria", 2024, panel=panel)
     # Cumberland's 2025-model neighbours, and its trend starts in 2023
     c = B.benchmark("Cumberland", 2025, panel=panel, measures=["turnover_rate"])
