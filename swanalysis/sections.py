@@ -45,6 +45,8 @@ MEASURE_LABELS = {
     "starters_fte": "Starters (FTE)",
     "leavers_fte": "Leavers (FTE)",
     "agency_fte": "Agency workers (FTE)",
+    "vacancy_fte": "Vacancies (FTE)",
+    "agency_cover_fte": "Vacancies covered by agency (FTE)",
 }
 
 SOURCES = (
@@ -379,14 +381,13 @@ def _plots(name: str):
 
 
 def _draw(rep: Report, draw: Callable, alt: str, caption: str) -> None:
-    """Call a plotting function that returns an Axes (or Figure) and show it."""
+    """Call a plotting function (it makes its own figure and returns an Axes) and show it."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    out = draw(ax)
-    fig = getattr(out, "figure", None) or (out if hasattr(out, "savefig") else fig)
-    if hasattr(fig, "get_figure") and not hasattr(fig, "savefig"):
-        fig = fig.get_figure()
+    out = draw()
+    fig = out if hasattr(out, "savefig") else getattr(out, "figure", None)
+    if fig is None:
+        fig = plt.gcf()
     rep.figure(fig, alt, caption)
 
 
@@ -493,15 +494,15 @@ def how_we_compare(rep: Report) -> None:
         if plots is None:
             continue
         if m in FIGURE_MEASURES and hasattr(plots, "ranked_bar"):
-            _draw(rep, lambda ax: plots.ranked_bar(res, m, ax=ax), B.alt_text_ranked_bar(res, m),
+            _draw(rep, lambda: plots.ranked_bar(res, m), B.alt_text_ranked_bar(res, m),
                   f"{label.capitalize()} in {rep.year}: {rep.authority} and its comparators, "
                   "highest first, with the statistical neighbours' median, region and England marked.")
         if hasattr(plots, "trend"):
-            _draw(rep, lambda ax: plots.trend(res, m, ax=ax), B.alt_text_trend(res, m),
+            _draw(rep, lambda: plots.trend(res, m), B.alt_text_trend(res, m),
                   f"{label.capitalize()} over time: {rep.authority}, statistical neighbours' median, "
                   f"{res.area.region_name} and England.")
         if m in FIGURE_MEASURES and m in res.funnels and hasattr(plots, "funnel"):
-            _draw(rep, lambda ax: plots.funnel(res, m, ax=ax), B.alt_text_funnel(res, m),
+            _draw(rep, lambda: plots.funnel(res, m), B.alt_text_funnel(res, m),
                   f"Funnel plot of the {label} in {rep.year}: every authority against its size, with "
                   f"95% and 99.8% limits around England; {rep.authority} highlighted.")
     _neighbour_table(rep, res)
@@ -535,14 +536,29 @@ def possessive(name: str) -> str:
 
 def national_context(rep: Report) -> None:
     """What the national data says: the all-authority panel regression (swanalysis.national)."""
+    from . import national as N
+
+    rep.heading(3, "What the national data says", "national-data")
     try:
-        from . import national
-    except ImportError:
+        res = rep.cached("national", lambda: N.fit_national(rep.panel, end_year=rep.year))
+    except UserError as exc:
+        rep.note(f"The national comparison could not be estimated: {exc}")
         return
-    fn = getattr(national, "report_section", None)
-    if fn is None:
-        return
-    fn(rep)
+    rep.paragraphs(N.sentences(res))
+    table = N.national_table(res)
+    shown = pd.DataFrame({
+        "Factor": table["term"].map({"caseload": "Caseload", "agency_rate": "Agency rate",
+                                     "vacancy_rate": "Vacancy rate"}).fillna(table["term"]),
+        "Change in turnover rate (percentage points)": table["coef"].map(lambda v: f"{v:+.2f}"),
+        "Per": table["unit"],
+        "95% CI": [f"{lo:+.2f} to {hi:+.2f}" for lo, hi in zip(table["ci_lower"], table["ci_upper"])],
+        "p-value": table["p_value"].map(lambda v: f"{v:.3f}"),
+    })
+    rep.table("national_panel", table,
+              f"Turnover rate and caseload, agency and vacancy rates across {res.n_authorities} "
+              f"authorities, {res.first_year} to {res.last_year} (two-way fixed effects, weighted by "
+              "FTE, standard errors clustered by authority).", display=shown)
+    rep.paragraphs(N.caveats(res), css="note")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -550,7 +566,7 @@ def national_context(rep: Report) -> None:
 
 
 def who_we_have(rep: Report) -> None:
-    """Who we have: FTE, agency share, vacancies over time; experience mix against the target."""
+    """Who we have: FTE, agency share, vacancies over time; length of service; experience mix."""
     rep.heading(2, "Who we have", "who-we-have")
     pub = published(rep)
     cols = ["inpost_fte", "agency_fte", "agency_rate", "vacancy_fte", "vacancy_rate",
@@ -566,33 +582,139 @@ def who_we_have(rep: Report) -> None:
             text += (f" It had {r['vacancy_fte']:.1f} FTE vacancies ({r.get('vacancy_rate', float('nan')):.1f}% "
                      "of established posts).")
         rep.paragraphs([text])
-    export = recent.reset_index().rename(columns={"time_period": "time_period"})
+    export = recent.reset_index()
     shown = recent.reset_index()
     shown.columns = ["Year"] + [MEASURE_LABELS.get(c, c.replace("_", " ")) for c in cols]
     shown["Year"] = shown["Year"].astype(int).astype(str)
     rep.table("workforce", export, f"{possessive(rep.authority)} social work workforce, "
               f"{int(recent.index.min())} to {int(recent.index.max())} (published FTE at 30 September).",
               display=shown)
+    if rep.has_worker_data:
+        _own_returns(rep)
     experience_mix(rep)
+
+
+#: OrgRole (decoded) -> experience group for the target mix. Newly qualified is decided first, from
+#: the ASYE (CFKSSstatus 1) or, where CFKSS is not recorded, a newly qualified start under a year ago.
+ADVANCED_ROLES = {"Senior Practitioner", "First Line Manager", "Middle Manager", "Senior Manager"}
+MIX_LABELS = {"newly_qualified": "Newly qualified (ASYE)", "experienced": "Experienced",
+              "advanced": "Advanced (senior practitioners and managers)"}
+
+
+def experience_groups(worker_years: pd.DataFrame, census_year: int | None = None) -> pd.DataFrame:
+    """Permanent social workers in post at a census (default: the latest), with their experience
+    group: ``newly_qualified`` (in the ASYE at that census: CFKSSstatus 1; or, when no CFKSS status
+    is recorded in the return, a newly qualified start less than a year before), ``advanced``
+    (senior practitioners and managers, or CFKSS practice supervisor/leader) or ``experienced``."""
+    wy = worker_years[worker_years["in_post"].astype(bool) & ~worker_years["agency"].astype(bool)]
+    if wy.empty:
+        return wy.assign(experience=pd.Series(dtype=str))
+    year = int(census_year or wy["census_year"].max())
+    wy = wy[wy["census_year"] == year].copy()
+    cfkss = wy["cfkss_status"].astype("string").fillna("") if "cfkss_status" in wy else pd.Series("", index=wy.index)
+    has_cfkss = cfkss.str.len().gt(0).any()
+    codes = cfkss.str.split(";")
+    asye = codes.map(lambda c: "1" in c)
+    senior_cfkss = codes.map(lambda c: "3" in c or "4" in c)
+    if not has_cfkss:
+        asye = (wy["entry_route"] == "newly_qualified") & (wy["tenure_days"] < 365.25)
+    advanced = wy["role"].isin(ADVANCED_ROLES) | senior_cfkss
+    wy["experience"] = "experienced"
+    wy.loc[advanced, "experience"] = "advanced"
+    wy.loc[asye, "experience"] = "newly_qualified"
+    return wy
+
+
+def experience_mix_table(worker_years: pd.DataFrame, target: Mapping[str, float],
+                         census_year: int | None = None) -> pd.DataFrame:
+    """FTE and headcount by experience group against the target mix (percentages of FTE).
+
+    Columns: census_year, experience, headcount, fte, share (% of FTE), target (%), gap_pp
+    (share − target), fte_change_to_target (FTE to add (+) or move (−) at today's total FTE).
+    """
+    wy = experience_groups(worker_years, census_year)
+    fte = wy["fte30"].fillna(wy["fte"]) if "fte30" in wy else wy["fte"]
+    g = pd.DataFrame({"experience": wy["experience"], "fte": fte, "worker_id": wy["worker_id"]})
+    agg = g.groupby("experience").agg(headcount=("worker_id", "nunique"), fte=("fte", "sum"))
+    agg = agg.reindex(list(target)).fillna(0)
+    total = agg["fte"].sum()
+    out = agg.reset_index()
+    out.insert(0, "census_year", int(wy["census_year"].max()) if len(wy) else pd.NA)
+    out["share"] = 100 * out["fte"] / total if total > 0 else float("nan")
+    out["target"] = [float(target[k]) for k in out["experience"]]
+    out["gap_pp"] = out["share"] - out["target"]
+    out["fte_change_to_target"] = total * out["target"] / 100 - out["fte"]
+    out["headcount"] = out["headcount"].astype(int)
+    return out
 
 
 def experience_mix(rep: Report) -> None:
     """The experience mix of the workforce against the target mix (a parameter)."""
     target = rep.params["target_mix"]
     rep.heading(3, "Experience mix against the target", "experience-mix")
-    want = ", ".join(f"{v:g}% {k.replace('_', ' ')}" for k, v in target.items())
+    want = ", ".join(f"{v:g}% {MIX_LABELS[k].split(' (')[0].lower()}" for k, v in target.items())
     if not rep.has_worker_data:
         rep.note(f"The workforce plan's target mix is {want}. " + NO_WORKER_DATA)
         return
-    try:
-        from . import workforce
-    except ImportError:
-        rep.note(f"The workforce plan's target mix is {want}. The experience-mix analysis is not "
-                 "available in this version of swanalysis.")
+    mix = experience_mix_table(workers(rep).worker_years, target)
+    if mix.empty or mix["headcount"].sum() == 0:
+        rep.note("No permanent social workers in post at the latest census.")
         return
-    fn = getattr(workforce, "report_experience_mix", None)
-    if fn is not None:
-        fn(rep, target)
+    year = int(mix["census_year"].iloc[0])
+    parts = [f"{r.share:.0f}% {MIX_LABELS[r.experience].split(' (')[0].lower()} (target {r.target:g}%)"
+             for r in mix.itertuples()]
+    biggest = mix.iloc[mix["gap_pp"].abs().argmax()]
+    text = [f"At 30 September {year} the permanent workforce was " + ", ".join(parts) + " by FTE.",
+            f"The largest gap is in {MIX_LABELS[biggest.experience].split(' (')[0].lower()} social "
+            f"workers: {abs(biggest.gap_pp):.0f} percentage points "
+            f"{'above' if biggest.gap_pp > 0 else 'below'} the target, about "
+            f"{abs(biggest.fte_change_to_target):.1f} FTE at today's size."]
+    rep.paragraphs(text)
+    masked = _masked(mix, ["headcount"])
+    shown = pd.DataFrame({
+        "Experience": mix["experience"].map(MIX_LABELS),
+        "Headcount": masked["headcount"],
+        "FTE": mix["fte"].round(1),
+        "Share of FTE (%)": mix["share"].round(1),
+        "Target (%)": mix["target"],
+        "Gap (percentage points)": mix["gap_pp"].map(lambda v: f"{v:+.1f}"),
+    })
+    rep.table("experience_mix", masked,
+              f"Permanent social workers in post at 30 September {year} by experience, against the "
+              "workforce plan's target mix (counts under 5 shown as <5).", display=shown)
+
+
+def _own_returns(rep: Report) -> None:
+    """Length of service now, and the DfE measures recomputed from the council's own returns."""
+    from . import workforce as W
+
+    w = workers(rep)
+    rep.heading(3, "Length of service", "length-of-service")
+    try:
+        stock = W.service_stock(w.worker_years)
+    except UserError as exc:
+        rep.note(str(exc))
+        return
+    rep.paragraphs([W.describe_stock(stock)])
+    keep = [c for c in ("census_year", "in_post", "under_12m", "under_12m_share", "over_2y",
+                        "over_2y_share") if c in stock.columns]
+    stock_out = _masked(stock[keep], ["in_post", "under_12m", "over_2y"])
+    shown = stock_out.rename(columns={"census_year": "Year", "in_post": "In post (headcount)",
+                                      "under_12m": "Under 12 months", "under_12m_share": "Under 12 months (%)",
+                                      "over_2y": "Over 2 years", "over_2y_share": "Over 2 years (%)"})
+    for c in ("Under 12 months (%)", "Over 2 years (%)"):
+        if c in shown:
+            shown[c] = stock[c.replace("Under 12 months (%)", "under_12m_share").replace(
+                "Over 2 years (%)", "over_2y_share")].map(_pct_cell)
+    shown["Year"] = shown["Year"].astype(int).astype(str)
+    rep.table("service_stock", stock_out, "Permanent social workers in post at each 30 September by "
+              "length of service with the council (counts under 5 shown as <5).", display=shown)
+    try:
+        rates = W.council_rates(w.worker_years, getattr(w, "returns", None))
+        rep.paragraphs([W.describe_rates(rates)])
+        rep.record("own_rates", rates)
+    except (UserError, KeyError):
+        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -608,42 +730,26 @@ def workers(rep: Report):
         from .ingest import ingest
 
         p = rep.params
-        if rep.synthetic:
-            from . import synth
+        if not rep.synthetic:
+            return ingest(p["csww"], hr=p.get("hr"), hr_map=p.get("hr_map"))
+        import tempfile
 
-            folder = p.get("synthetic_dir")
-            tmp = None
-            if not folder:
-                import tempfile
+        from . import synth
 
-                tmp = tempfile.TemporaryDirectory(prefix="swanalysis-synthetic-")
-                folder = tmp.name
-            years = list(range(rep.year - p["synthetic_years"] + 1, rep.year + 1))
-            council = synth.generate(rep.authority, years, seed=p["synthetic_seed"],
-                                     data_dir=p.get("data_dir"), scale=p["synthetic_scale"])
-            written = council.write(folder)
-            res = _ingest_synthetic(written, folder)
-            if tmp is not None:
-                tmp.cleanup()
-            return res
-        return ingest(p["csww"], hr=p.get("hr"), hr_map=p.get("hr_map"))
+        years = list(range(rep.year - p["synthetic_years"] + 1, rep.year + 1))
+        council = synth.generate(rep.authority, years, seed=p["synthetic_seed"],
+                                 data_dir=p.get("data_dir"), scale=p["synthetic_scale"])
+        with tempfile.TemporaryDirectory(prefix="swanalysis-synthetic-") as tmp:
+            folder = Path(p.get("synthetic_dir") or tmp)
+            council.write(folder)
+            # synthetic SWENos belong to nobody: a fixed key keeps the report reproducible
+            return ingest(council.returns, hr=council.payroll_path, hr_map=council.hr_map_path,
+                          key="swanalysis-synthetic-council")
 
     return rep.cached("workers", compute)
 
 
-def _ingest_synthetic(written, folder):
-    """Ingest what swanalysis.synth wrote (returns, payroll extract and its column map)."""
-    from .ingest import ingest
 
-    folder = Path(folder)
-    get = (lambda k: getattr(written, k, None) if not isinstance(written, Mapping) else written.get(k))
-    returns = get("returns") or get("returns_dir") or sorted(folder.glob("**/*.xml"))
-    hr = get("payroll") or get("hr")
-    hr_map = get("hr_map")
-    if isinstance(returns, (str, Path)):
-        returns = [returns]
-    # synthetic SWENos are not real, so a fixed pseudonymisation key keeps reports reproducible
-    return ingest(list(returns), hr=hr, hr_map=hr_map, key="swanalysis-synthetic-council")
 
 
 def _worker_heading(rep: Report, title: str, anchor: str) -> bool:
@@ -696,24 +802,21 @@ def how_long_they_stay(rep: Report) -> None:
     table = ret["table"]
     texts = [T.describe_retention(table, 12, medians=ret["median"]),
              T.describe_retention(table, 24)]
-    try:
-        texts.append(T.describe_late_entry(ret["late"], 12))
-    except Exception:  # the explanation is a nicety; never fail the report over it
-        pass
+    texts.append(T.describe_late_entry(ret["late"], 12))
     rep.paragraphs(texts)
     plots = _plots("tenure")
-    if plots is not None and hasattr(plots, "plot_retention"):
-        _draw(rep, lambda ax: plots.plot_retention(ret["curves"], ax=ax),
-              T.alt_text_retention(ret["curves"]),
+    if plots is not None:
+        _draw(rep, lambda: plots.plot_retention(ret["curves"]), T.alt_text_retention(ret["curves"]),
               "Share of permanent social workers still in post by months since starting, with 95% "
-              "confidence band (Kaplan-Meier, allowing for workers already in post when the data begin).")
-        _draw(rep, lambda ax: plots.plot_retention(ret["by_route"], ax=ax),
-              T.alt_text_retention(ret["by_route"]),
-              "Share still in post by months since starting, by entry route.")
+              "confidence band (Kaplan-Meier, allowing for workers already in post when the data "
+              "begin); numbers still followed are shown under the axis.")
+        if ret["by_route"].groups:
+            _draw(rep, lambda: plots.plot_retention(ret["by_route"]), T.alt_text_retention(ret["by_route"]),
+                  "Share of permanent social workers still in post by months since starting, by entry route.")
     published_table = _masked(table, ["at_risk", "events"])
-    rep.table("retention", published_table, "Share of permanent social workers still in post after "
-              "6, 12, 24, 36 and 60 months, overall and by group, with 95% confidence intervals "
-              "(counts under 5 shown as <5).",
+    rep.table("retention", published_table, "Share of permanent social workers still in post 12, 24 "
+              "and 60 months after starting, overall, by entry route and by role, with 95% confidence "
+              "intervals (tables/retention.csv has every horizon and grouping).",
               display=_retention_display(published_table))
     rep.table("median_tenure", _masked(ret["median"], ["n_spells", "events"]),
               "Median tenure in months (the time by which half had left), with 95% confidence interval.",
@@ -727,13 +830,25 @@ def _pct_cell(v) -> str:
     return "–" if v is None or pd.isna(v) else f"{100 * float(v):.0f}%"
 
 
-def _retention_display(t: pd.DataFrame) -> pd.DataFrame:
-    from .tenure import GROUP_VARS
+DISPLAY_GROUPS = ("all", "entry_route", "role", "start_cohort")
 
-    t = t[t["months"].isin([12, 24, 60])]
+
+def _group_name(group_var: str, group) -> str:
+    from .tenure import ENTRY_ROUTE_LABELS, GROUP_VARS
+
+    if group_var == "all":
+        return "All"
+    if group_var == "entry_route":
+        group = ENTRY_ROUTE_LABELS.get(group, group)
+    return f"{GROUP_VARS.get(group_var, group_var).capitalize()}: {group}"
+
+
+def _retention_display(t: pd.DataFrame, groups=DISPLAY_GROUPS[:3]) -> pd.DataFrame:
+    """Retention at 12, 24 and 60 months as 'estimate (95% CI)', one row per group."""
+    t = t[t["months"].isin([12, 24, 60]) & t["group_var"].isin(groups)]
     rows = []
     for (gv, g), sub in t.groupby(["group_var", "group"], sort=False):
-        row = {"Group": "All permanent social workers" if gv == "all" else f"{GROUP_VARS.get(gv, gv)}: {g}"}
+        row = {"Group": _group_name(gv, g)}
         for _, r in sub.iterrows():
             row[f"{int(r['months'])} months"] = (
                 f"{_pct_cell(r['retention'])} ({_pct_cell(r['ci_lower'])}–{_pct_cell(r['ci_upper'])})"
@@ -749,8 +864,7 @@ def _median_display(m: pd.DataFrame) -> pd.DataFrame:
     for _, r in m.iterrows():
         med = r["median_months"]
         rows.append({
-            "Group": "All permanent social workers" if r["group_var"] == "all"
-            else f"{GROUP_VARS.get(r['group_var'], r['group_var'])}: {r['group']}",
+            "Group": _group_name(r["group_var"], r["group"]),
             "Median tenure (months)": "not reached" if pd.isna(med) else f"{med:.0f}",
             "95% CI": ("–" if pd.isna(r["ci_lower"]) else
                        f"{r['ci_lower']:.0f} to {'∞' if not math.isfinite(r['ci_upper']) else format(r['ci_upper'], '.0f')}"),
@@ -791,18 +905,25 @@ def why_they_leave(rep: Report) -> None:
         rep.paragraphs(res.sentences())
         plots = _plots("drivers")
         if plots is not None and hasattr(plots, "forest_plot"):
-            _draw(rep, lambda ax: plots.forest_plot(table, ax=ax), D.forest_alt_text(table),
+            _draw(rep, lambda: plots.forest_plot(table), D.forest_alt_text(table),
                   "Hazard ratios for leaving (95% confidence intervals, log scale) from two models: "
                   "above 1 means more likely to leave.")
-        shown = table[["model", "term", "unit", "hazard_ratio", "ci_lower", "ci_upper", "p_value"]].copy()
-        shown.columns = ["Model", "Factor", "Per", "Hazard ratio", "95% CI lower", "95% CI upper", "p-value"]
-        shown = shown.round({"Hazard ratio": 2, "95% CI lower": 2, "95% CI upper": 2, "p-value": 3})
+        shown = pd.DataFrame({
+            "Factor": table["term"].str.replace("_", " ").str.capitalize(),
+            "Per": table["unit"],
+            "Model": table["model"].map({"cox_time_varying": "Cox (time-varying)",
+                                         "discrete_time_logit": "Discrete-time"}).fillna(table["model"]),
+            "Hazard ratio": table["hazard_ratio"].map(lambda v: f"{v:.2f}"),
+            "95% CI": [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(table["ci_lower"], table["ci_upper"])],
+            "p-value": table["p_value"].map(lambda v: f"{v:.3f}"),
+        })
         rep.table("hazard_ratios", _masked(table, ["n_workers", "n_events"]),
                   "Hazard ratios for leaving, by factor, from the Cox model with time-varying "
                   "covariates and the discrete-time model.", display=shown)
         try:
             scen = D.retention_scenarios(res)
-        except Exception:
+        except UserError as exc:
+            rep.note(f"Scenarios not estimated: {exc}")
             scen = None
         if scen is not None and len(scen):
             rep.paragraphs(D.scenario_sentences(scen))
@@ -818,77 +939,133 @@ def why_they_leave(rep: Report) -> None:
         return
     rep.paragraphs([T.describe_destinations(at, 24)])
     plots = _plots("tenure")
-    if plots is not None and hasattr(plots, "plot_destinations"):
-        _draw(rep, lambda ax: plots.plot_destinations(cif, ax=ax), T.alt_text_destinations(cif),
+    if plots is not None:
+        _draw(rep, lambda: plots.plot_cumulative_incidence(cif), T.alt_text_destinations(cif),
               "Cumulative share of permanent social workers who had left, by destination, by months "
-              "since starting.")
+              "since starting (Aalen-Johansen, 95% bands).")
     rep.table("destinations", at, "Share of permanent social workers who had left for each destination "
               "by 12, 24 and 60 months after starting (Aalen-Johansen, 95% CI).",
               display=_destinations_display(at))
+    _leavers_by_service(rep, w.episodes)
     _reasons(rep, w.episodes)
 
 
 def _destinations_display(at: pd.DataFrame) -> pd.DataFrame:
     from .tenure import DESTINATION_LABELS
 
-    df = at.copy()
-    lab = "destination_group" if "destination_group" in df.columns else df.columns[0]
-    out = pd.DataFrame({"Destination": df[lab].map(lambda g: DESTINATION_LABELS.get(g, g))})
-    for c in df.columns:
-        if c == lab:
-            continue
-        if c in ("cif", "ci_lower", "ci_upper"):
-            out[c.replace("cif", "share left").replace("_", " ")] = df[c].map(_pct_cell)
-        else:
-            out[c.replace("_", " ")] = df[c]
+    lab = "destination_group" if "destination_group" in at.columns else at.columns[0]
+    out = pd.DataFrame({"Destination": at[lab].map(lambda g: DESTINATION_LABELS.get(g, g)).str.capitalize()})
+    if "months" in at.columns:
+        out["Months after starting"] = at["months"].map(lambda v: f"{v:.0f}")
+    if "cif" in at.columns:
+        out["Share who had left for it"] = at["cif"].map(_pct_cell)
+    if {"ci_lower", "ci_upper"} <= set(at.columns):
+        out["95% CI"] = [f"{_pct_cell(a)} to {_pct_cell(b)}" for a, b in zip(at["ci_lower"], at["ci_upper"])]
     return out
 
 
+def _leavers_by_service(rep: Report, episodes: pd.DataFrame) -> None:
+    from . import workforce as W
+
+    lbs = W.leavers_by_service(episodes)
+    if lbs.empty:
+        return
+    rep.heading(3, "How long leavers had stayed", "leavers-by-service")
+    rep.paragraphs([W.describe_leavers(lbs)])
+    plots = _plots("tenure")
+    mg = rep.params["min_group"]
+    if plots is not None:
+        _draw(rep, lambda: plots.plot_leavers_by_service(lbs, min_group=mg), W.alt_text_service_bars(lbs),
+              "Permanent social workers who left each year by length of service when they left.")
+    masked = _masked(lbs, ["leavers", "within_5y"])
+    wide = masked.pivot_table(index="census_year", columns="service_band", values="leavers",
+                              aggfunc="first", observed=True)
+    bands = [b for b in lbs["service_band"].drop_duplicates() if b in wide.columns]
+    shown = wide[bands].reset_index()
+    shown.columns = ["Year"] + [f"{b} years" for b in bands]
+    shown["Year"] = shown["Year"].astype(int).astype(str)
+    if "within_5y_share" in lbs.columns:
+        per_year = lbs.groupby("census_year")["within_5y_share"].first()
+        totals = lbs.groupby("census_year")["leavers"].sum()
+        shown["Within 5 years"] = [("–" if totals.loc[y] < rep.params["min_group"] else _pct_cell(per_year.loc[y]))
+                                   for y in wide.index]
+    rep.table("leavers_by_service", masked, "Permanent leavers each year by length of service when they "
+              "left (counts under 5 shown as <5; the share within 5 years is not shown for years with "
+              "fewer than 5 leavers).", display=shown)
+
+
 def _reasons(rep: Report, episodes: pd.DataFrame) -> None:
-    if "reason_leave" not in episodes.columns:
+    from . import workforce as W
+
+    reasons = W.leaving_reasons(episodes, by="reason_leave")
+    if reasons.empty:
         return
-    left = episodes[(episodes["event"] == 1) & ~episodes["agency"].astype(bool)]
-    if left.empty:
-        return
-    counts = (left["reason_leave"].fillna("not recorded").value_counts()
-              .rename_axis("reason_leave").reset_index(name="leavers"))
-    counts["share"] = (100 * counts["leavers"] / counts["leavers"].sum()).round(1)
-    masked = _masked(counts, ["leavers"])
-    masked.loc[masked["leavers"].astype(str) == "<5", "share"] = float("nan")
+    total = (reasons.groupby("reason_leave")["leavers"].sum().sort_values(ascending=False)
+             .rename_axis("reason_leave").reset_index())
+    total["share"] = 100 * total["leavers"] / total["leavers"].sum()
     rep.heading(3, "Reasons for leaving", "reasons")
-    top = counts.iloc[0]
-    rep.paragraphs([f"The most common recorded reason for leaving among {len(left):,} permanent "
-                    f"leavers was '{top['reason_leave']}' ({top['share']:.0f}%)."
-                    if top["leavers"] >= 5 else
-                    "Numbers of leavers by reason are too small to report individually."])
+    top = total.iloc[0]
+    n = int(total["leavers"].sum())
+    first, last = int(reasons["census_year"].min()), int(reasons["census_year"].max())
+    rep.paragraphs([
+        f"Across {first} to {last}, the most common recorded reason among {n:,} permanent leavers was "
+        f"'{top['reason_leave']}' ({top['share']:.0f}%)." if top["leavers"] >= 5 else
+        "Numbers of leavers by reason are too small to report individually."])
+    plots = _plots("tenure")
+    if plots is not None and hasattr(plots, "plot_leaving_reasons"):
+        _draw(rep, lambda: plots.plot_leaving_reasons(reasons, by="reason_leave"),
+              W.alt_text_reasons(reasons, by="reason_leave"),
+              "Permanent social workers who left each year, by recorded reason for leaving.")
+    masked = _masked(total, ["leavers"])
+    masked["share"] = [float("nan") if isinstance(v, str) else round(sh, 1)
+                       for v, sh in zip(masked["leavers"], total["share"])]
     shown = masked.rename(columns={"reason_leave": "Reason", "leavers": "Leavers", "share": "Share (%)"})
-    rep.table("leaving_reasons", masked, "Permanent social workers who left, by recorded reason "
-              "(counts under 5 shown as <5).", display=shown)
+    rep.table("leaving_reasons", masked, f"Permanent social workers who left, {first} to {last}, by "
+              "recorded reason (counts under 5 shown as <5).", display=shown)
+    rep.record("leaving_reasons_by_year", _masked(reasons, ["leavers"]))
 
 
 def nqsw_cohorts(rep: Report) -> None:
-    """Newly qualified social workers (ASYE): retention of each year's intake."""
+    """Newly qualified social workers (ASYE): how many of each year's intake stay."""
     if not _worker_heading(rep, "Newly qualified social workers", "newly-qualified"):
         return
     from . import tenure as T
+    from . import workforce as W
 
     ep = workers(rep).episodes
-    nq = ep[ep["entry_route"] == "newly_qualified"]
-    if nq["worker_id"].nunique() < rep.params["min_group"]:
-        rep.note(f"Fewer than {rep.params['min_group']} newly qualified social workers in the data: "
-                 "not shown, to protect individuals.")
+    mg = rep.params["min_group"]
+    nq = ep[(ep["entry_route"] == "newly_qualified") & ~ep["agency"].astype(bool)]
+    if nq["worker_id"].nunique() < mg:
+        rep.note(f"Fewer than {mg} newly qualified social workers in the data: not shown, to "
+                 "protect individuals.")
         return
-    overall = T.retention_at(nq, months=(12, 24), min_group=rep.params["min_group"])
-    by_cohort = T.retention_at(nq, months=(12, 24), by="start_cohort", min_group=rep.params["min_group"])
-    table = pd.concat([overall, by_cohort], ignore_index=True)
-    rep.paragraphs([T.describe_retention(overall, 12, who="newly qualified social workers")])
-    published_table = _masked(table, ["at_risk", "events", "n_spells"])
-    rep.table("nqsw_retention", published_table,
-              "Newly qualified social workers (ASYE) still in post 12 and 24 months after starting, "
-              "overall and by the year they started, with 95% confidence intervals.",
-              display=_retention_display(published_table.assign(
-                  months=published_table["months"].astype(int))).rename(columns={"Group": "Intake"}))
-
+    cohorts = W.asye_cohorts(ep)
+    first = int(workers(rep).worker_years["census_year"].min())
+    cohorts = cohorts[cohorts["cohort"] >= first].reset_index(drop=True)
+    texts = [W.describe_asye(cohorts)] if len(cohorts) else []
+    overall = T.retention_at(nq, months=(12, 24), min_group=mg)
+    texts.append(T.describe_retention(overall, 12, who="newly qualified social workers"))
+    rep.paragraphs(texts)
+    masked = _masked(cohorts, ["started", "remain", "left", "not_known"])
+    small = cohorts["started"] < mg
+    masked["remain_share"] = [float("nan") if sm else v for sm, v in zip(small, cohorts["remain_share"])]
+    shown = pd.DataFrame({
+        "Started in year to September": cohorts["cohort"].astype(int).astype(str),
+        "Started": masked["started"], "Still in post": masked["remain"], "Left": masked["left"],
+        "Not known": masked["not_known"],
+        "Still in post (%)": masked["remain_share"].map(_pct_cell),
+    })
+    rep.table("asye_cohorts", masked, "Newly qualified social workers by the year they started: "
+              "how many were still in post at the latest census (counts under 5 shown as <5).",
+              display=shown)
+    by_cohort = T.retention_at(nq[nq["start_cohort"] >= first], months=(12, 24), by="start_cohort",
+                               min_group=mg)
+    table = _masked(pd.concat([overall, by_cohort], ignore_index=True), ["at_risk", "events", "n_spells"])
+    rep.table("nqsw_retention", table,
+              "Newly qualified social workers still in post 12 and 24 months after starting, overall "
+              "and by the year they started, with 95% confidence intervals.",
+              display=_retention_display(table, groups=("all", "start_cohort")).rename(
+                  columns={"Group": "Intake"}).drop(columns=["60 months"], errors="ignore"))
 
 # ---------------------------------------------------------------------------------------------
 # Agency costs
