@@ -226,6 +226,12 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
         for c in ("team", "job_title", "grade"):
             wy[c] = None
     wy = wy.sort_values(key + ["census_year"], kind="mergesort").reset_index(drop=True)
+    # a leaver has no payroll row at the 30 September after leaving: team, job title and grade
+    # carry forward within the spell (salary does not: it stays the payroll's figure or missing)
+    for c in ("team", "job_title", "grade"):
+        if wy[c].notna().any():
+            wy[c] = wy[c].astype(object).where(wy[c].notna(), None)
+            wy[c] = wy.groupby(key, sort=False)[c].ffill()
     team = wy.dropna(subset=["team"]).drop_duplicates(key, keep="last").set_index(key)["team"]
     ep = ep.join(team.rename("team"), on=key) if len(team) else ep.assign(team=None)
 
