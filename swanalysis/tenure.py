@@ -88,14 +88,21 @@ def prepare(
     """Spells ready for estimation: ``time``, ``entry`` (months), ``event`` and ``group``.
 
     Agency spells are dropped unless ``include_agency`` (or ``by='agency'``). ``late_entry=False``
-    sets every entry to 0 (the naive estimate). Raises UserError naming the row and field for a
-    missing or negative duration, an event other than 0/1, or an entry after the exit.
+    sets every entry to 0 (the naive estimate). Spells with no start date (hence no duration; agency
+    records often lack one) are left out and counted in ``.attrs['excluded']``. Raises UserError
+    naming the row and field for a negative duration, an event other than 0/1, or an entry after
+    the exit.
     """
     extra = (by,) if by else ()
     _check(episodes, extra)
     df = episodes
     if not (include_agency or by == "agency"):
         df = df.loc[~df["agency"].fillna(False).astype(bool)]
+    no_start = pd.to_numeric(df["duration_days"], errors="coerce").isna()
+    if "start_date" in df.columns:
+        no_start &= df["start_date"].isna()
+    n_no_start = int(no_start.sum())
+    df = df.loc[~no_start.to_numpy()]
     dur = pd.to_numeric(df["duration_days"], errors="coerce")
     ent = pd.to_numeric(df["entry_days"], errors="coerce")
     ev = pd.to_numeric(df["event"], errors="coerce")
@@ -127,6 +134,7 @@ def prepare(
     if "destination_group" in df.columns:
         out["destination_group"] = df["destination_group"].to_numpy()
     out["group"] = _group_labels(df, by) if by else "all"
+    out.attrs["excluded"] = {"no start date": n_no_start} if n_no_start else {}
     return out
 
 
@@ -239,6 +247,8 @@ class RetentionCurves:
     alpha: float
     suppressed: list[str] = field(default_factory=list)
     until: dict = field(default_factory=dict)
+    min_group: int | None = MIN_GROUP
+    excluded: dict = field(default_factory=dict)
 
     @property
     def groups(self) -> list[str]:
@@ -257,10 +267,10 @@ class RetentionCurves:
 
 def _grouped(prepared: pd.DataFrame, by: str | None, min_group: int | None):
     suppressed: list[str] = []
-    if by and min_group:
+    if min_group:
         sizes = group_sizes(prepared, "group", "worker_id")
         prepared, suppressed = suppress_small_groups(
-            prepared, "group", sizes=sizes, min_group=min_group, label=GROUP_VARS.get(by, by)
+            prepared, "group", sizes=sizes, min_group=min_group, label=GROUP_VARS.get(by, by) if by else "workforce"
         )
     order = sorted(prepared["group"].unique(), key=_group_sort_key)
     return prepared, order, suppressed
@@ -296,7 +306,8 @@ def retention_curve(
         frames.append(f)
     curves = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RETENTION_COLUMNS)
     return RetentionCurves(
-        by or "all", curves, prepared, late_entry, include_agency or by == "agency", alpha, suppressed, until
+        by or "all", curves, prepared, late_entry, include_agency or by == "agency", alpha, suppressed, until,
+        min_group, dict(prepared.attrs.get("excluded", {})),
     )
 
 
@@ -354,6 +365,7 @@ def _table_from_curves(res: RetentionCurves, months) -> pd.DataFrame:
             )
     out = pd.DataFrame(rows, columns=RETENTION_COLUMNS + ["n_spells"])
     out.attrs["suppressed"] = list(res.suppressed)
+    out.attrs["excluded"] = dict(res.excluded)
     return out
 
 
@@ -733,7 +745,7 @@ def alt_text_retention(res: RetentionCurves, months=(12, 24)) -> str:
         f"still being followed under the axis. " + "; ".join(bits) + "."
     )
     if res.suppressed:
-        text += f" Not shown (fewer than {MIN_GROUP} workers): {len(res.suppressed)} group(s)."
+        text += f" Not shown (fewer than {res.min_group} workers): {len(res.suppressed)} group(s)."
     return text
 
 

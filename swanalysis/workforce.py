@@ -129,7 +129,8 @@ def describe_stock(stock: pd.DataFrame, census_year: int | None = None, *, who: 
     if stock.empty:
         return ""
     r = stock.loc[stock["census_year"] == (census_year or stock["census_year"].max())].iloc[0]
-    date = pd.Timestamp(r["reference_date"]).strftime("%-d %B %Y")
+    ref = pd.Timestamp(r["reference_date"])
+    date = f"{ref.day} {ref:%B %Y}"
     return (
         f"At {date}, {100 * r['under_12m_share']:.0f}% of the {safe_count(r['in_post'])} {who} in post "
         f"had joined in the last 12 months and {100 * r['over_2y_share']:.0f}% had been with the council "

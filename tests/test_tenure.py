@@ -383,3 +383,25 @@ def test_cumulative_incidence_consistent_with_kaplan_meier_when_entries_tie_even
     assert aj.loc[3.0, "cif_a"] == pytest.approx(1 / 4)
     km = KaplanMeierFitter().fit(time, event, entry=entry).survival_function_at_times(aj.index).to_numpy()
     np.testing.assert_allclose(aj["cif_a"] + aj["cif_b"] + km, 1.0, atol=1e-12)
+
+
+def test_spells_without_start_date_are_counted_not_silently_dropped_and_tiny_councils_suppressed():
+    ep, _ = _simulate_council(800, seed=12)
+    ep["agency"] = False
+    extra = _episodes([np.nan] * 3, [0] * 3, [0] * 3, agency=np.ones(3, bool))
+    both = pd.concat([ep, extra], ignore_index=True)
+    both["start_date"] = pd.Timestamp("2020-01-01")
+    both.loc[len(ep):, "start_date"] = pd.NaT
+    both["worker_id"] = [f"w{i}" for i in range(len(both))]
+    t = T.retention_at(both, [12], by="agency")
+    assert t.attrs["excluded"] == {"no start date": 3}
+    assert t.attrs["suppressed"] == []  # agency group had 0 usable spells left, so it is simply absent
+    assert set(t["group"]) == {"permanent"}
+    assert T.retention_at(both, [12]).attrs["excluded"] == {}  # agency excluded first by default
+    # a negative duration is an error, not an exclusion
+    both.loc[0, "duration_days"] = -1
+    with pytest.raises(UserError):
+        T.retention_at(both, [12])
+    # fewer than 10 workers in the whole workforce: nothing is estimated, and it is said
+    small = T.retention_at(HAND, [1])
+    assert small.empty and small.attrs["suppressed"] == ["workforce = all (fewer than 10 workers)"]
