@@ -69,6 +69,9 @@ DENOMINATORS = {
     "absence_rate": (None, ["inpost_fte"]),
 }
 
+#: below this many FTE in a rate's denominator, the text warns that the rate is volatile
+SMALL_FTE = 20
+
 Z95 = stats.norm.ppf(0.975)     # 1.960
 Z998 = stats.norm.ppf(0.999)    # 3.090
 
@@ -333,8 +336,10 @@ def _significance(lw: pd.DataFrame, eng: pd.Series, measures) -> pd.DataFrame:
         e = em.reindex(w.index.get_level_values("time_period")).to_numpy(dtype=float) / 100
         sig = np.where(~(np.isfinite(lo) & np.isfinite(e)), "not tested",
                        np.where(e < lo, "above", np.where(e > hi, "below", "similar")))
-        frames.append(pd.DataFrame({"measure": m, "significance": sig, "ci_low": lo * 100,
-                                    "ci_high": hi * 100, "denominator_fte": n.to_numpy()},
+        frames.append(pd.DataFrame({"measure": m, "significance": sig,
+                                    "ci_low": np.clip(lo, 0, 1) * 100,
+                                    "ci_high": np.clip(hi, 0, 1) * 100,
+                                    "denominator_fte": n.to_numpy()},
                                    index=w.index))
     if not frames:
         return pd.DataFrame(columns=["key", "time_period", "measure"])
@@ -392,8 +397,20 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
                 notes.append(n)
 
     # --- statistical neighbours, year by year (neighbours that did not exist are mapped)
-    sn_now = statistical_neighbours(area, model=sn_model, data_dir=data_dir, panel=panel,
-                                    year=year)
+    try:
+        sn_now = statistical_neighbours(area, model=sn_model, data_dir=data_dir, panel=panel,
+                                        year=year)
+    except UserError as exc:
+        # councils abolished before a model was made (Cumbria, Northamptonshire are not in the
+        # 2025 model): use the other model, and say so
+        other = {"2025": "2021", "2021": "2025"}.get(str(sn_model))
+        if other is None or "statistical neighbour model" not in str(exc):
+            raise
+        sn_now = statistical_neighbours(area, model=other, data_dir=data_dir, panel=panel,
+                                        year=year)
+        notes.append(f"{area.name} is not in the {sn_model} statistical neighbour model; its "
+                     f"neighbours from the {other} model are used.")
+        sn_model = other
     for n in sn_now.attrs.get("notes", []):
         notes.append(n)
     sn_keys = {}
@@ -540,6 +557,7 @@ def _summary(table, area, year, measures) -> pd.DataFrame:
             "significance": me["significance"] if me is not None else np.nan,
             "ci_low": me["ci_low"] if me is not None else np.nan,
             "ci_high": me["ci_high"] if me is not None else np.nan,
+            "denominator_fte": me["denominator_fte"] if me is not None else np.nan,
             "funnel_flag": me["funnel_flag"] if me is not None else np.nan,
         })
     s = pd.DataFrame(out)
@@ -653,10 +671,14 @@ def describe(result: BenchmarkResult, measure: str = "agency_rate") -> str:
         flag = r["funnel_flag"]
         if isinstance(flag, str) and flag != "within limits":
             parts.append(f"On the funnel plot, which allows for the usual spread between "
-                         f"authorities, it lies {flag}.")
+                         f"authorities, it lies {flag.replace(' 9', ' the 9')}.")
         elif isinstance(flag, str):
             parts.append("On the funnel plot, which allows for the usual spread between "
                          "authorities, it lies within the limits.")
+        n = r.get("denominator_fte", np.nan)
+        if np.isfinite(n) and n < SMALL_FTE:
+            parts.append(f"This rate rests on only {n:,.1f} FTE, so it can move a lot from "
+                         "year to year.")
     return " ".join(parts)
 
 
@@ -744,7 +766,7 @@ def alt_text_funnel(result: BenchmarkResult, measure: str) -> str:
         flag = r["funnel_flag"]
         where = (f" {result.area.name} ({fmt(measure, r['value'])} on "
                  f"{r['denominator_fte']:,.1f} FTE) lies "
-                 f"{'within the limits' if flag == 'within limits' else flag}"
+                 f"{'within the limits' if flag == 'within limits' else flag.replace(' 9', ' the 9')}"
                  f" (95% limits at its size {fmt(measure, r['lo95'])} to "
                  f"{fmt(measure, r['hi95'])}).")
     return (f"Funnel plot of the {label} in {result.year} for {len(pts)} authorities against "

@@ -254,6 +254,10 @@ def test_joint_return_and_boundary_cases(panel):
     with pytest.raises(UserError, match="no published figures for Cumbria for 2024 .* "
                                         "replaced by Cumberland and Westmorland and Furness"):
         B.benchmark("Cumbria", 2024, panel=panel)
+    # Cumbria is only in the 2021 model: used, and said so
+    cu = B.benchmark("Cumbria", 2022, panel=panel, measures=["agency_rate"])
+    assert cu.sn_model == "2021" and cu.neighbours["old_la_code"].iloc[0] == "925"
+    assert any("not in the 2025 statistical neighbour model" in n for n in cu.notes)
     # Cumberland's 2025-model neighbours, and its trend starts in 2023
     c = B.benchmark("Cumberland", 2025, panel=panel, measures=["turnover_rate"])
     la = c.table[(c.table["area_type"] == "la") & c.table["value"].notna()]
@@ -305,3 +309,15 @@ def test_plots_draw_the_numbers(wokingham):
     upper = [line for line in ax.get_lines() if line.get_label() == "95% limits"][0]
     np.testing.assert_allclose(upper.get_ydata(), lim["hi95"])
     plt.close(ax.figure)
+
+
+def test_small_authority_text_warns_about_small_numbers(panel):
+    # Isles of Scilly 2025: agency rate 100% on 2 FTE
+    r = B.benchmark("Isles of Scilly", 2025, panel=panel, measures=["agency_rate"])
+    assert r.value("agency_rate") == 100.0
+    text = B.describe(r, "agency_rate")
+    assert "rests on only 2.0 FTE" in text
+    assert "lies above the 99.8% limit" in text
+    row = r.summary.iloc[0]
+    lo, hi = proportion_confint(2.0, 2.0, method="wilson")
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo * 100, hi * 100))
