@@ -64,18 +64,21 @@ def test_done_when_wokingham_agency_table(wokingham):
 
 def test_same_figures_from_the_2022_release_itself(panel):
     # the seed paper quotes the DfE's February 2023 publication (our 2022 release, older layout)
-    r = B.benchmark("Wokingham", 2022, comparators=BERKSHIRE, panel=panel, release=2022)
+    r = B.benchmark("Wokingham", 2022, comparators=BERKSHIRE, panel=panel, release=2022,
+                    measures=["agency_rate"])
     t = r.table[(r.table["measure"] == "agency_rate") & (r.table["time_period"] == 2022)]
     assert dict(zip(t["area_name"], t["value"]))["Slough"] == 38.5
     assert set(t.loc[t["area_type"] != "sn_median", "release"]) == {2022}
     # and a revision shows: England 2022 turnover 17.1 in the 2023 release, 17.2 now
-    old = B.benchmark("Wokingham", 2022, panel=panel, release=2023)
+    old = B.benchmark("Wokingham", 2022, panel=panel, release=2023, measures=["turnover_rate"])
     assert old.value("turnover_rate", "england") == 17.1
-    assert B.benchmark("Wokingham", 2022, panel=panel).value("turnover_rate", "england") == 17.2
+    new = B.benchmark("Wokingham", 2022, panel=panel, measures=["turnover_rate"])
+    assert new.value("turnover_rate", "england") == 17.2
 
 
 def test_northumberland_2022(panel):
-    r = B.benchmark("Northumberland", 2022, panel=panel)
+    r = B.benchmark("Northumberland", 2022, panel=panel,
+                    measures=["turnover_rate", "leavers_fte", "agency_rate"])
     assert r.value("turnover_rate") == 15.9
     assert r.value("leavers_fte") == 28.8
     assert r.value("agency_rate") == 6.2
