@@ -192,34 +192,30 @@ def area_index(panel: pd.DataFrame) -> pd.DataFrame:
     cols = ["area_level", "area_code", "old_la_code", "area_name", "region_code",
             "region_name", "subregion_code", "subregion_name", "time_period", "release",
             "is_latest"]
-    d = panel[cols].drop_duplicates()
+    # every release publishes inpost_fte for every area and period: one row each suffices
+    d = panel.loc[panel["measure"] == "inpost_fte", cols].drop_duplicates()
+    if d.empty:
+        d = panel[cols].drop_duplicates()
     d = d.assign(key=d["old_la_code"].where(d["area_level"] == "la",
                                             d["area_level"] + ":" + d["area_code"]))
-    rows = []
-    for key, g in d.groupby("key", sort=False):
-        g = g.sort_values(["release", "time_period"])
-        last = g.iloc[-1]
-        lat = g[g["is_latest"]]
-        codes_by_year = (lat.sort_values("time_period").groupby("time_period")["area_code"]
-                         .last())
-        rows.append({
-            "key": key,
-            "area_level": last["area_level"],
-            "old_la_code": last["old_la_code"],
-            "area_name": last["area_name"],
-            "area_code": last["area_code"],
-            "region_code": last["region_code"],
-            "region_name": last["region_name"],
-            "subregion_code": last["subregion_code"],
-            "subregion_name": last["subregion_name"],
-            "components": tuple(c.strip() for c in last["old_la_code"].split(" / "))
-            if last["area_level"] == "la" else (),
-            "latest_years": tuple(sorted(int(y) for y in lat["time_period"].unique())),
-            "all_years": tuple(sorted(int(y) for y in g["time_period"].unique())),
-            "releases": tuple(sorted(int(r) for r in g["release"].unique())),
-            "codes_by_year": dict(codes_by_year),
-        })
-    idx = pd.DataFrame(rows)
+    d = d.sort_values(["key", "release", "time_period"], kind="stable")
+    g = d.groupby("key", sort=False)
+    last = g[["area_level", "old_la_code", "area_name", "area_code", "region_code",
+              "region_name", "subregion_code", "subregion_name"]].last()
+    years_of = (lambda s: tuple(sorted({int(y) for y in s})))
+    lat = d[d["is_latest"]]
+    latest_years = lat.groupby("key")["time_period"].agg(years_of)
+    codes = {k: dict(zip(v["time_period"].astype(int), v["area_code"]))
+             for k, v in lat.sort_values("time_period")[["key", "time_period", "area_code"]]
+             .groupby("key")}
+    idx = last.reset_index()
+    idx["components"] = [tuple(c.strip() for c in code.split(" / ")) if lvl == "la" else ()
+                         for code, lvl in zip(idx["old_la_code"], idx["area_level"])]
+    idx["latest_years"] = idx["key"].map(latest_years).map(
+        lambda v: v if isinstance(v, tuple) else ())
+    idx["all_years"] = idx["key"].map(g["time_period"].agg(years_of))
+    idx["releases"] = idx["key"].map(g["release"].agg(years_of))
+    idx["codes_by_year"] = idx["key"].map(lambda k: codes.get(k, {}))
     for k in [k for k, v in _INDEX_CACHE.items() if v[0]() is None]:
         del _INDEX_CACHE[k]
     _INDEX_CACHE[id(panel)] = (weakref.ref(panel), len(panel), idx)
@@ -251,6 +247,9 @@ def _component_names(row) -> dict[str, str]:
 def _name_table(panel: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(normalised variant, key, published name it came from) for every name ever published."""
     idx = area_index(panel)
+    hit = _NAME_CACHE.get(id(idx))
+    if hit is not None and hit[0] is idx:
+        return hit[1]
     out = []
     for _, row in idx.iterrows():
         names = {row["area_name"]}
@@ -259,7 +258,12 @@ def _name_table(panel: pd.DataFrame) -> list[tuple[str, str, str]]:
         for n in names:
             for v in _variants(n):
                 out.append((v, row["key"], n))
+    _NAME_CACHE.clear()
+    _NAME_CACHE[id(idx)] = (idx, out)
     return out
+
+
+_NAME_CACHE: dict[int, tuple] = {}
 
 
 def _keys_for_code(idx: pd.DataFrame, code: str) -> list[str]:

@@ -14,8 +14,10 @@ live in :mod:`swanalysis.areas` and are re-exported here.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -251,8 +253,61 @@ def _folder_signature(folder: Path) -> tuple:
     return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for _, p in release_files(folder))
 
 
+def _disk_cache_file(folder: str, signature: tuple) -> Path | None:
+    """Where a parsed panel is kept between processes (each notebook kernel of a batch run
+    would otherwise parse every CSV again). Keyed by folder, file state and this module's
+    source, so any change re-parses. ``SWANALYSIS_PANEL_CACHE=0`` turns it off."""
+    if os.environ.get("SWANALYSIS_PANEL_CACHE", "1") == "0":
+        return None
+    from .config import cache_dir
+    try:
+        me = Path(__file__).stat()
+        code = (me.st_mtime_ns, me.st_size)
+    except OSError:
+        code = ()
+    digest = hashlib.sha256(repr((folder, signature, code, pd.__version__)).encode()).hexdigest()
+    return cache_dir() / "panel-cache" / f"panel-{digest[:24]}.pkl"
+
+
+def _read_disk_cache(path: Path | None) -> pd.DataFrame | None:
+    if path is None or not path.exists():
+        return None
+    try:
+        panel = pd.read_pickle(path)
+    except Exception:  # a damaged or incompatible cache file: parse again
+        return None
+    return panel if isinstance(panel, pd.DataFrame) and list(panel.columns) == PANEL_COLUMNS else None
+
+
+def _write_disk_cache(path: Path | None, panel: pd.DataFrame) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".panel-", suffix=".pkl", dir=path.parent)
+        os.close(fd)
+        panel.to_pickle(tmp)
+        os.replace(tmp, path)
+    except OSError:  # read-only home, full disk: the cache is only an optimisation
+        try:
+            os.unlink(tmp)
+        except (OSError, UnboundLocalError):
+            pass
+
+
 @functools.lru_cache(maxsize=8)
 def _load_cached(folder: str, signature: tuple) -> pd.DataFrame:
+    disk = _disk_cache_file(folder, signature)
+    cached = _read_disk_cache(disk)
+    if cached is not None:
+        cached.attrs["data_dir"] = folder
+        return cached
+    panel = _parse_folder(folder)
+    _write_disk_cache(disk, panel)
+    return panel
+
+
+def _parse_folder(folder: str) -> pd.DataFrame:
     files = release_files(Path(folder))
     frames = []
     seen_release = set()

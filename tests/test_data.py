@@ -326,3 +326,23 @@ def test_neighbours_mapped_across_boundary_changes(panel, data_dir):
     # Cumbria is not in the 2025 model and was split in two: a clear error
     with pytest.raises(UserError, match="not in the 2025 statistical neighbour model"):
         D.statistical_neighbours("Cumbria", panel=panel, data_dir=data_dir)
+
+
+def test_parsed_panel_is_kept_on_disk_between_processes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SWANALYSIS_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    la = "Reporting year,Local authority,E92000001,England,E12000008,South East,872,E06000041,Wokingham"
+    _mini_release(folder / "csww_indicators_2017_to_2023.csv", [f"2022,{la},24.2,17.6"])
+    first = D.load_panel(folder)
+    pickles = list((tmp_path / "cache" / "panel-cache").glob("panel-*.pkl"))
+    assert len(pickles) == 1
+    D._load_cached.cache_clear()          # as a new process would start
+    again = D.load_panel(folder)
+    pd.testing.assert_frame_equal(first, again)
+    # a changed file is parsed again, never served stale
+    _mini_release(folder / "csww_indicators_2017_to_2023.csv", [f"2022,{la},25.0,17.6"])
+    D._load_cached.cache_clear()
+    changed = D.load_panel(folder)
+    assert changed.loc[changed["measure"] == "agency_rate", "value"].iloc[0] == 25.0
+    assert len(list((tmp_path / "cache" / "panel-cache").glob("panel-*.pkl"))) == 2
