@@ -81,14 +81,15 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
     from a later return is recognised even when that return has few records. ``payroll``: from
     ``payroll.read_payroll`` (worker_id, salary, team, ...).
     """
-    if "quarantined" in records.columns:
-        records = records[~records["quarantined"]]
-    returns = _returns_table(records) if returns is None else returns[["lea", "census_year", "reference_date"]]
-    returns = returns.drop_duplicates(["lea", "census_year"]).sort_values(["lea", "census_year"])
     cols = ["file", "record", "lea", "census_year", "reference_date", "worker_id", "agency", "start_date",
             "end_date", "fte", "fte30", "cases30", "working_days_lost", "age_band", "OrgRole", "StartOrigin",
             "ReasonLeave", "LeaverDestination", "CFKSSstatus", "GenderCurrent", "Ethnicity", "QualLevel"]
-    r = records[cols].copy()
+    if "quarantined" in records.columns:
+        r = records.loc[~records["quarantined"].to_numpy(dtype=bool), cols]
+    else:
+        r = records[cols].copy()
+    returns = _returns_table(r) if returns is None else returns[["lea", "census_year", "reference_date"]]
+    returns = returns.drop_duplicates(["lea", "census_year"]).sort_values(["lea", "census_year"])
     r["reference_date"] = pd.to_datetime(r["reference_date"])
     r = r.sort_values(["lea", "worker_id", "census_year", "start_date", "record"], na_position="first",
                       kind="mergesort").reset_index(drop=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputFileError
@@ -17,6 +18,10 @@ from .payroll import load_column_map, read_payroll
 from .pseudonymise import Pseudonymiser
 from .returns import RawReturn, expand_paths, finish, read_raw
 from .validation import check_records, concat_issues, issue, issues_frame
+
+
+#: records pseudonymised and compacted per batch of about this many (bounds peak memory)
+FINISH_BATCH = 50_000
 
 
 @dataclass
@@ -64,6 +69,18 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
     unreadable = []
     returns: list[RawReturn] = []
     seen: dict[tuple, str] = {}
+    pending: list[RawReturn] = []
+    batches: list[pd.DataFrame] = []
+
+    def flush():
+        # pseudonymise and compact a batch of returns, then drop their raw rows (with SWENos):
+        # memory stays near one batch of raw rows plus the compact records
+        if pending:
+            batches.append(finish(pending, pseudo))
+            for r in pending:
+                r.rows = None
+            pending.clear()
+
     for f in files:
         try:
             rd = read_raw(f)
@@ -82,8 +99,13 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         seen[k] = str(f)
         file_issues.extend(rd.issues)
         returns.append(rd)
+        pending.append(rd)
+        if sum(r.n_records for r in pending) >= FINISH_BATCH:
+            flush()
+    flush()
 
-    records = finish(returns, pseudo) if returns else _empty_records()
+    records = pd.concat(batches, ignore_index=True) if len(batches) > 1 else (batches[0] if batches else _empty_records())
+    del batches
     returns_table = pd.DataFrame([{
         "file": rd.file, "lea": rd.lea, "census_year": rd.census_year, "reference_date": rd.reference_date,
         "n_records": rd.n_records, **{k: rd.vacancies.get(k) for k in ("NumberOfVacancies", "NoAgencyFTE", "NoAgencyHeadcount")},
@@ -97,9 +119,10 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         payroll, pi = read_payroll(hr, cmap, pseudo)
         hr_issues.append(pi)
 
-    accepted = typed[~typed["quarantined"]] if len(typed) else typed
-    if len(accepted):
-        linked = link(accepted, returns_table, payroll)
+    ok = ~typed["quarantined"].to_numpy(dtype=bool) if len(typed) else np.zeros(0, dtype=bool)
+    n_accepted = int(ok.sum())
+    if n_accepted:
+        linked = link(typed, returns_table, payroll)  # link() leaves quarantined records out
     else:
         from .histories import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS
 
@@ -107,8 +130,10 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
 
     hr_summary = {}
     if payroll is not None:
-        in_returns = set(accepted["worker_id"].dropna().unique()) if len(accepted) else set()
-        perm = set(accepted.loc[~accepted["agency"], "worker_id"].dropna().unique()) if len(accepted) else set()
+        ids = typed["worker_id"].to_numpy(dtype=object)
+        agency = typed["agency"].to_numpy(dtype=bool) if len(typed) else np.zeros(0, dtype=bool)
+        in_returns = set(pd.unique(ids[ok])) - {None}
+        perm = set(pd.unique(ids[ok & ~agency])) - {None}
         pay_ids = set(payroll["worker_id"])
         unmatched_pay = ~payroll["worker_id"].isin(in_returns)
         if unmatched_pay.any():
@@ -137,8 +162,8 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         "files_read": len(returns),
         "files_unreadable": len(unreadable),
         "records": int(len(records)),
-        "records_accepted": int(len(accepted)),
-        "records_quarantined": int(len(typed) - len(accepted)),
+        "records_accepted": n_accepted,
+        "records_quarantined": int(len(typed) - n_accepted),
         "workers": int(ep["worker_id"].nunique()) if len(ep) else 0,
         "spells": int(len(ep)),
         "leavers": int(ep["event"].sum()) if len(ep) else 0,

@@ -403,6 +403,7 @@ def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
     if xml:
         dicts = [d for r in xml for d in r.rows]
         frames.append((pd.DataFrame.from_records(dicts) if dicts else pd.DataFrame(), xml))
+        del dicts
     if tab:
         frames.append((pd.concat([r.rows for r in tab], ignore_index=True), tab))
     parts = []
