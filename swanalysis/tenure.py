@@ -143,7 +143,19 @@ def _group_labels(df: pd.DataFrame, by: str) -> np.ndarray:
     if by == "agency":
         return np.where(s.fillna(False).astype(bool), "agency", "permanent")
     if by == "start_cohort":
-        return np.array(["unknown" if pd.isna(v) else str(int(v)) for v in s], dtype=object)
+        first = None
+        if "observation_start" in df.columns and df["observation_start"].notna().any():
+            obs = pd.to_datetime(df["observation_start"])
+            first = (obs.dt.year + (obs.dt.month >= 10).astype(int)).to_numpy()  # first census year
+        labels = []
+        for i, v in enumerate(s):
+            if pd.isna(v):
+                labels.append("unknown")
+            elif first is not None and not pd.isna(first[i]) and int(v) < int(first[i]):
+                labels.append(f"before {int(first[i])}")
+            else:
+                labels.append(str(int(v)))
+        return np.array(labels, dtype=object)
     return np.array(["unknown" if pd.isna(v) or v == "" else str(v) for v in s], dtype=object)
 
 
@@ -277,7 +289,7 @@ def _grouped(prepared: pd.DataFrame, by: str | None, min_group: int | None):
 
 
 def _group_sort_key(g):
-    return (g == "unknown", g)
+    return (g == "unknown", not str(g).startswith("before "), g)
 
 
 def retention_curve(
@@ -664,10 +676,16 @@ def describe_retention(
     return text + "."
 
 
-def _group_text(group_var: str, group) -> str:
+def group_label(group_var: str, group) -> str:
+    """Words for a group in text and figures (entry route codes become phrases)."""
     if group_var == "entry_route":
         return ENTRY_ROUTE_LABELS.get(str(group), str(group))
+    if group_var == "start_cohort" and str(group).isdigit():
+        return f"started {int(group) - 1}/{str(int(group))[-2:]}"
     return str(group)
+
+
+_group_text = group_label
 
 
 def late_entry_effect(
@@ -738,7 +756,7 @@ def alt_text_retention(res: RetentionCurves, months=(12, 24)) -> str:
         t = table.loc[table["group"] == grp]
         vals = [f"{_pct(v)} at {int(m)} months" for m, v in zip(t["months"], t["retention"]) if pd.notna(v)]
         if vals:
-            bits.append(f"{grp if res.group_var != 'all' else 'all'}: {', '.join(vals)}")
+            bits.append(f"{group_label(res.group_var, grp) if res.group_var != 'all' else 'all'}: {', '.join(vals)}")
     text = (
         f"Step chart of the share of {who} still in post (vertical axis, 0 to 100%) against months since "
         f"they started (horizontal axis), for {label}, with shaded 95% confidence bands and the number "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MultipleLocator, PercentFormatter
 
 from ..disclosure import MIN_GROUP, safe_count, suppression_note
 from . import palette
@@ -30,14 +30,12 @@ DESTINATION_COLOURS = {
 
 
 def _group_label(group_var: str, group: str) -> str:
-    from ..tenure import ENTRY_ROUTE_LABELS
+    from ..tenure import group_label
 
     if group_var == "all":
         return "All"
-    if group_var == "entry_route":
-        label = ENTRY_ROUTE_LABELS.get(group, group)
-        return label[:1].upper() + label[1:]
-    return str(group)
+    label = group_label(group_var, group)
+    return label[:1].upper() + label[1:]
 
 
 def plot_retention(
@@ -56,7 +54,10 @@ def plot_retention(
     show what ignoring late entry would claim. Groups suppressed upstream are named under the axis.
     """
     palette.use()
-    groups = res.groups[: len(palette.CATEGORICAL)]
+    drawable = [g for g in res.groups if (res.curves.loc[res.curves["group"] == g, "months"] > 0).any()]
+    not_estimable = [g for g in res.groups if g not in drawable]
+    groups = drawable[: len(palette.CATEGORICAL)]
+    too_many = drawable[len(palette.CATEGORICAL):]
     n_rows = len(groups) + 1
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.6 + 0.22 * n_rows))
@@ -67,13 +68,15 @@ def plot_retention(
         return ax
     colours = palette.CATEGORICAL if len(groups) > 1 else [palette.FOCUS]
     for grp, colour in zip(groups, colours):
-        c = res.curves.loc[(res.curves["group"] == grp) & (res.curves["months"] <= max_months)]
+        c = _extend(res.curves.loc[(res.curves["group"] == grp) & (res.curves["months"] <= max_months)],
+                    min(res.until.get(grp, max_months), max_months))
         label = _group_label(res.group_var, grp)
         ax.step(c["months"], c["retention"], where="post", color=colour, linewidth=2, label=label)
-        ax.fill_between(c["months"], c["ci_lower"], c["ci_upper"], step="post", color=colour, alpha=0.18,
-                        linewidth=0)
+        ax.fill_between(c["months"], c["ci_lower"], c["ci_upper"], step="post", color=colour,
+                        alpha=0.18 if len(groups) == 1 else 0.1, linewidth=0)
     if naive is not None and not naive.curves.empty:
-        c = naive.curves.loc[naive.curves["months"] <= max_months]
+        c = _extend(naive.curves.loc[naive.curves["months"] <= max_months],
+                    min(naive.until.get("all", max_months), max_months))
         ax.step(c["months"], c["retention"], where="post", color=palette.DARK_GREY, linestyle="--",
                 linewidth=1.5, label="Ignoring late entry (overstates)")
     ax.set_xlim(0, max_months)
@@ -89,11 +92,27 @@ def plot_retention(
     if len(groups) > 1 or naive is not None:
         ax.legend(frameon=False, loc="lower left")
     _at_risk_table(ax, res, groups, colours, ticks)
-    note = suppression_note(res.suppressed)
+    notes = [suppression_note(res.suppressed, min_group=res.min_group or 0)]
+    if not_estimable:
+        names = ", ".join(_group_label(res.group_var, g) for g in not_estimable)
+        notes.append(f"Not drawn, as nobody in them was observed from their start: {names}.")
+    if too_many:
+        names = ", ".join(_group_label(res.group_var, g) for g in too_many)
+        notes.append(f"Not drawn, to keep the chart readable (see the table): {names}.")
+    note = " ".join(n for n in notes if n)
     if note:
         ax.annotate(note, xy=(0, 0), xycoords="figure fraction", xytext=(6, 4), textcoords="offset points",
                     fontsize=8, color=palette.DARK_GREY, wrap=True)
     return ax
+
+
+def _extend(c: pd.DataFrame, to: float) -> pd.DataFrame:
+    """Carry the last step on to ``to`` (the curve is flat until the end of follow-up)."""
+    if len(c) and c["months"].iloc[-1] < to:
+        last = c.iloc[[-1]].copy()
+        last["months"] = to
+        c = pd.concat([c, last], ignore_index=True)
+    return c
 
 
 def _at_risk_table(ax, res, groups, colours, ticks):
@@ -110,8 +129,10 @@ def _at_risk_table(ax, res, groups, colours, ticks):
         ax.text(-0.04, y, _group_label(res.group_var, grp), transform=ax.transAxes, ha="right", va="top",
                 fontsize=8, color=colour)
         row = at.loc[at["group"] == grp]
+        until = res.until.get(grp, np.inf)
         for m, n in zip(row["months"], row["at_risk"]):
-            ax.text(m, y, safe_count(n), transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8)
+            text = safe_count(n) if m <= until else ""  # beyond follow-up: blank, not "<5"
+            ax.text(m, y, text, transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8)
     longest = max([len("Number at risk")] + [len(_group_label(res.group_var, g)) for g in groups])
     fig_w = ax.figure.get_figwidth()
     ax.figure.subplots_adjust(bottom=min(0.6, 0.12 + (len(groups) + 2) * line / fig_h),
@@ -144,7 +165,9 @@ def plot_cumulative_incidence(cif: pd.DataFrame, ax=None, *, max_months: float =
                         np.concatenate([[0.0], g["ci_upper"].to_numpy()]), step="post", color=colour, alpha=0.15,
                         linewidth=0)
     ax.set_xlim(0, max_months)
-    ax.set_ylim(bottom=0)
+    top = float(np.nanmax(cif.loc[cif["months"] <= max_months, "ci_upper"])) if len(cif) else 0.1
+    ax.set_ylim(0, min(1.0, max(0.1, top * 1.05)))
+    ax.yaxis.set_major_locator(MultipleLocator(0.05 if top <= 0.4 else 0.1))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("Months since starting")
     ax.set_ylabel("Had left, by destination")
