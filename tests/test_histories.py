@@ -238,3 +238,24 @@ def test_ingest_recovers_the_synthetic_councils_true_spells(synthetic_council):
     # (leavers whose spell has no earlier payroll row: first-year leavers and in-year starters)
     assert (no_team["agency_o"] | (~no_team["in_post_o"] & no_team["left_in_year_o"])).all()
     assert (~mw["agency_o"] & ~has_team).sum() < 0.1 * (~mw["agency_o"]).sum()
+
+
+def test_later_start_after_a_census_in_post_is_a_new_spell_and_agency_switch_splits(tmp_path):
+    a, b = "ZZ0000000001", "ZZ0000000002"
+    write_xml(tmp_path / "r2021.xml", [worker(a, "2019-01-01"), worker(b, agency="1")], year=2021, lea="300")
+    # a: start moves to after the 2021 census (an unrecorded leave and a new contract);
+    # b: agency worker taken on permanently
+    write_xml(tmp_path / "r2022.xml", [worker(a, "2021-11-01"), worker(b, "2022-02-01", StartOrigin="4")],
+              year=2022, lea="300")
+    res = ingest([tmp_path], key=KEY)
+    p = Pseudonymiser(KEY)
+    ep = res.episodes.set_index(["worker_id", "spell"])
+    a1, a2 = ep.loc[(p(a), 1)], ep.loc[(p(a), 2)]
+    assert a1["event"] == 0 and bool(a1["disappeared"]) and a1["censor_date"] == pd.Timestamp("2021-09-30")
+    assert a2["start_date"] == pd.Timestamp("2021-11-01") and a2["entry_days"] == 0
+    assert not a1["start_date_changed"] and not a2["start_date_changed"]
+    b1, b2 = ep.loc[(p(b), 1)], ep.loc[(p(b), 2)]
+    assert bool(b1["agency"]) and not bool(b2["agency"])
+    assert b2["entry_route"] == "from_agency" and b2["start_cohort"] == 2022
+    v = res.validation
+    assert set(v.loc[v["rule"] == "spell_disappeared", "severity"]) == {"warning", "info"}  # permanent, agency

@@ -158,3 +158,11 @@ def test_duplicate_return_for_same_year_is_ignored(tmp_path):
     assert res.summary["records"] == 1
     dup = res.validation[res.validation["rule"] == "duplicate_return"]
     assert len(dup) == 1 and dup.iloc[0]["file"].endswith("b.xml")
+
+
+def test_every_rule_is_documented():
+    import pathlib
+
+    doc = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "worker-data.md").read_text(encoding="utf-8")
+    for rule, (severity, _) in RULES.items():
+        assert f"| `{rule}` | {severity} |" in doc, rule
