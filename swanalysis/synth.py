@@ -771,6 +771,12 @@ def _simulate(targets, years, history_years, seed, params: _Params, calibrate, s
                     lo = mid
                 else:
                     hi = mid
+            # the leavers' FTE is a step function of c (and not quite monotone, because the
+            # number of starters hired changes with c): refine on a grid around the bisection
+            for x in best[1] + np.linspace(-1.2, 1.2, 121):
+                err = abs(outcome(math.exp(x))[3] - goal)
+                if err < best[0] - 1e-12:
+                    best = (err, x)
             c = math.exp(best[1])
         else:
             c = params.c_ref
@@ -835,13 +841,13 @@ def _simulate(targets, years, history_years, seed, params: _Params, calibrate, s
             total = 0.0
             kept = []
             for i in keep:
-                if total + ag["fte"][i] <= ag_goal + 0.5:
+                if total + ag["fte"][i] <= ag_goal + 0.05:
                     kept.append(i)
                     total += ag["fte"][i]
-            while total < ag_goal - 0.5:
+            while total < ag_goal - 0.05:
                 f = 1.0 if rng.random() < 0.9 else float(rng.choice([0.5, 0.6, 0.8]))
-                if total + f > ag_goal + 0.5:
-                    f = max(0.1, round(ag_goal - total, 1))
+                if total + f > ag_goal + 0.05:
+                    f = max(0.1, round(ag_goal - total, 2))
                 ag["person"].append(-1)
                 ag["start"].append(int(rng.integers(d0 + 2, d1)))
                 ag["fte"].append(f)
@@ -1289,6 +1295,22 @@ def _truth(sim, wy, ep, ident, pub, targets, years, seed, scale, stationary, par
         if year in pub.index:
             row = pub.loc[year]
             published[str(year)] = {k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
+    calibration = {}
+    for year in years:
+        got, row = by_year[str(year)], published.get(str(year), {})
+        calibration[str(year)] = {}
+        for m in ("inpost_fte", "turnover_rate", "agency_rate", "caseload"):
+            target = row.get(m)
+            achieved = got[m]
+            if target is None or achieved is None:
+                rel = None
+            elif target == 0:
+                rel = 0.0 if abs(achieved) < 1e-9 else None
+            else:
+                rel = round(achieved / (target * (scale if m == "inpost_fte" else 1)) - 1, 6)
+            calibration[str(year)][m] = {
+                "published": target, "achieved": achieved, "relative_error": rel,
+                "within_10_percent": rel is not None and abs(rel) <= 0.10}
     los_all = perm[perm["event"] == 1]
     los_days = (los_all["end_date"] - los_all["start_date"]).dt.days.to_numpy()
     bands_all = _los_band(los_days) if len(los_days) else np.array([])
@@ -1322,6 +1344,7 @@ def _truth(sim, wy, ep, ident, pub, targets, years, seed, scale, stationary, par
         "leavers_by_service_all_years": {b: int((bands_all == b).sum()) for b in BANDS_LOS},
         "by_year": by_year,
         "published": published,
+        "calibration": calibration,
         "hr_per_case": h.hr_per_case,
         "hr_per_1000_salary": h.hr_per_1000_salary,
         "hazard": {**h.as_dict(),

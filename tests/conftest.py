@@ -35,10 +35,10 @@ def synthetic_council(data_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def synthetic_council_large(data_dir, tmp_path_factory):
-    """A large calendar-stationary synthetic council (Stockport x 10, 2019-2024, seed 1): the
+    """A large calendar-stationary synthetic council (Stockport x 10, 2019-2024, seed 2): the
     leaving process is the same every year, so Kaplan-Meier with delayed entry estimates
     .truth['true_retention'] and a Cox model without year terms is correctly specified."""
     from swanalysis.synth import generate
 
-    return generate("Stockport", "2019-2024", seed=1, data_dir=data_dir, scale=10,
+    return generate("Stockport", "2019-2024", seed=2, data_dir=data_dir, scale=10,
                     stationary=True, out_dir=tmp_path_factory.mktemp("synthetic_council_large"))
