@@ -56,11 +56,33 @@ SOURCES = (
 
 
 def reset_state() -> None:
-    """Clear module-level state that could carry one authority's results into the next report."""
+    """Clear module-level state that could carry one authority's results into the next report.
+
+    The published panel (:func:`panel`) is kept: it depends only on the data folder's files, and
+    reusing the same object lets the area index and benchmark caches work across authorities.
+    """
     _STATE.clear()
 
 
 _STATE: dict[str, Any] = {}
+_PANELS: dict[tuple, Any] = {}
+
+
+def panel(data_dir=None):
+    """The published panel for a data folder, loaded once per process and file state.
+
+    Callers must not modify it (every analysis function takes it read-only).
+    """
+    from .config import data_dir as resolve_dir
+    from .data import load_panel
+
+    folder = resolve_dir(data_dir)
+    files = sorted(folder.glob("*.csv"))
+    key = (str(folder), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+    if key not in _PANELS:
+        _PANELS.clear()
+        _PANELS[key] = load_panel(folder)
+    return _PANELS[key]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,22 +252,31 @@ def identify(params: Mapping[str, Any]) -> tuple[str, int]:
 
     Raises a one-line UserError for an unknown authority or a year without data.
     """
-    from .data import load_panel, resolve_area
+    from .data import resolve_area
 
-    panel = load_panel(params.get("data_dir"))
+    area, year, _ = _resolve(params)
+    return area.name, year
+
+
+def _resolve(params: Mapping[str, Any]):
+    from .data import resolve_area
+
+    pan = panel(params.get("data_dir"))
     year = params.get("year")
-    area = resolve_area(params["la"], panel=panel, year=year)
+    area = resolve_area(params["la"], panel=pan, year=year)
     if year is None:
         if not area.years:
             raise UserError(f"{area.name}: no published figures in the data folder")
         year = max(area.years)
     year = int(year)
-    available = sorted(int(y) for y in panel["time_period"].unique())
+    available = sorted(int(y) for y in pan["time_period"].unique())
     if year not in available:
         raise UserError(
             f"no published figures for {year}: the data folder has {available[0]}–{available[-1]}"
         )
-    return area.name, year
+    if params.get("year") is None:
+        area = resolve_area(params["la"], panel=pan, year=year)
+    return area, year, pan
 
 
 def _plot_style() -> None:
@@ -269,16 +300,13 @@ def start(params: Mapping[str, Any]) -> Report:
     """First cell: check parameters, resolve the authority, show the title-block metadata."""
     from IPython.display import display
 
-    from .data import load_panel, resolve_area
-
     reset_state()
     _plot_style()
     p = params_mod.resolve(params)
     if not p.get("la"):
         raise UserError("no authority given: set 'la' (a name or code)")
-    panel = load_panel(p.get("data_dir"))
-    authority, year = identify(p)
-    area = resolve_area(p["la"], panel=panel, year=year)
+    area, year, panel = _resolve(p)
+    authority = area.name
     rep = Report(params=p, authority=authority, year=year, area=area, panel=panel)
     rep.notes.extend(getattr(area, "notes", []) or [])
 
