@@ -289,7 +289,9 @@ def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, p
     ref = None
     ref_text = header.get("ReferenceDate") or ""
     if ref_text:
-        ref = pd.to_datetime(ref_text[:10], format="%Y-%m-%d", errors="coerce")
+        from .validation import parse_dates
+
+        ref = parse_dates(pd.Series([ref_text], dtype=object)).iloc[0]
         if pd.isna(ref):
             raise InputFileError(f"{name}: Header ReferenceDate '{ref_text[:20]}' is not a date (YYYY-MM-DD)")
     elif re.fullmatch(r"\d{4}", header.get("Year") or ""):

@@ -217,3 +217,17 @@ def test_example_map_in_params_has_the_issue_shape():
     m = load_column_map(pathlib.Path(__file__).resolve().parents[1] / "params" / "hr_map_example.yaml")
     assert m == {"worker_id": "Employee Ref", "salary": "Annual Salary (FTE)", "fte": "Contract FTE",
                  "job_title": "Job Title", "grade": "Grade", "team": "Team"}
+
+
+def test_csv_with_uk_dates_and_header_columns(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("LEA,ReferenceDate,SWENo,AgencyWorker,QualInst,RoleStartDate,RoleEndDate,ReasonLeave,OrgRole\n"
+                    "872,30/09/2021,AB0000000001,0,Uni,01/02/2020,,,5.0\n"
+                    "872,30/09/2021,AB0000000002,0,Uni,2019-04-01,31/03/2021,1,5\n", encoding="utf-8")
+    res = ingest([path], key=KEY)
+    ep = res.episodes.set_index("worker_id")
+    assert res.returns[["lea", "census_year"]].values.tolist() == [["872", 2021]]
+    assert ep.loc[P("AB0000000001"), "start_date"] == pd.Timestamp("2020-02-01")
+    assert ep.loc[P("AB0000000002"), "end_date"] == pd.Timestamp("2021-03-31")
+    assert ep.loc[P("AB0000000001"), "role"] == "Case Holder"  # "5.0" from a spreadsheet is code 5
+    assert not (res.validation["severity"] == "error").any()
