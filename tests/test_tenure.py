@@ -325,18 +325,27 @@ def big_council(synthetic_council_large):
 
 
 def test_big_synthetic_council_intervals_cover_truth_and_naive_does_not(big_council):
+    """KM with delayed entry covers the generator's true 12- and 24-month retention; naive does not.
+
+    One fixed realisation is tested, so a 95% interval would miss the truth in about 1 seed in 20
+    per horizon (docs/tenure.md: over seeds 7-26 of this council the 95% intervals covered the
+    truth in 19-20 of 20 seeds per horizon, z-scores mean -0.1, SD 0.8-0.95). The assertion uses
+    the 99% interval so the suite does not hinge on that 5%; the naive estimate misses by far more
+    (10-15 standard errors here) at any level.
+    """
     council, episodes = big_council
     truth = council.truth["true_retention"]
     assert council.truth["stationary"] is True
     late_share = (episodes.loc[~episodes["agency"], "entry_days"] > 0).mean()
     assert late_share > 0.25
-    eff = T.late_entry_effect(episodes, months=(12, 24)).set_index("months")
+    good = T.retention_at(episodes, (12, 24), alpha=0.01).set_index("months")
+    naive = T.retention_at(episodes, (12, 24), alpha=0.01, late_entry=False).set_index("months")
+    naive95 = T.late_entry_effect(episodes, months=(12, 24)).set_index("months")
     for m in (12, 24):
         true = truth[str(m)]
-        row = eff.loc[m]
-        assert row["ci_lower"] <= true <= row["ci_upper"], (m, true, row.to_dict())
-        assert row["naive_ci_lower"] > true, (m, true, row.to_dict())  # naive overstates, interval misses
-        assert row["difference"] > 5  # percentage points: the correction visibly matters
+        assert good.loc[m, "ci_lower"] <= true <= good.loc[m, "ci_upper"], (m, true, good.loc[m].to_dict())
+        assert naive.loc[m, "ci_lower"] > true, (m, true, naive.loc[m].to_dict())  # overstates; misses
+        assert naive95.loc[m, "difference"] > 5  # percentage points: the correction visibly matters
     # the real ingest path and the generator's own episodes give the same estimates
     direct = T.retention_at(council.true_episodes, (12, 24))
     ours = T.retention_at(episodes, (12, 24))
