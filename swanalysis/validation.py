@@ -94,7 +94,7 @@ def issues_frame(issues: Iterable[ValidationIssue] | pd.DataFrame | None = None)
     rows = [i.as_dict() for i in issues]
     if not rows:
         return issues_frame(None)
-    return pd.DataFrame(rows, columns=ISSUE_COLUMNS)
+    return concat_issues([pd.DataFrame(rows, columns=ISSUE_COLUMNS)])
 
 
 def concat_issues(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -103,7 +103,17 @@ def concat_issues(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
         return issues_frame(None)
     out = pd.concat(frames, ignore_index=True)[ISSUE_COLUMNS]
     out["record"] = out["record"].astype("int64")
+    out["message"] = mask_identifiers(out["message"])
     return out
+
+
+_IDENTIFIER_RE = r"[A-Za-z]{2}\d{10}"
+
+
+def mask_identifiers(messages: pd.Series) -> pd.Series:
+    """Replace anything SWENo-shaped by '[identifier]' (a shifted CSV column can put a SWENo in a
+    coded field, whose value a message would otherwise quote)."""
+    return via_uniques(messages.astype(str), lambda u: u.str.replace(_IDENTIFIER_RE, "[identifier]", regex=True))
 
 
 def summary_by_rule(issues: pd.DataFrame) -> pd.DataFrame:

@@ -166,3 +166,15 @@ def test_every_rule_is_documented():
     doc = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "worker-data.md").read_text(encoding="utf-8")
     for rule, (severity, _) in RULES.items():
         assert f"| `{rule}` | {severity} |" in doc, rule
+
+
+def test_identifier_in_a_shifted_column_is_masked_in_messages(tmp_path):
+    path = tmp_path / "shifted_2023.csv"
+    path.write_text("SWENo,AgencyWorker,QualInst,RoleStartDate,OrgRole,Cases30\n"
+                    "AB0000000001,0,Uni,2020-01-01,AB0000000001,CD0000000002\n", encoding="utf-8")
+    res = ingest([path], key=KEY)
+    v = res.validation
+    assert set(v["rule"]) >= {"code_invalid", "number_invalid"}
+    text = v.to_csv(index=False)
+    assert "AB0000000001" not in text and "CD0000000002" not in text and not SWENO_RE.search(text)
+    assert v.loc[v["rule"] == "code_invalid", "message"].str.contains(r"\[identifier\]").all()
