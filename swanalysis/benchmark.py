@@ -428,7 +428,13 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
         d["area_type"] = area_type
         rows.append(d)
 
-    add(yf[(yf["area_level"] == "la") & (yf["key"] == area.old_la_code)], "la")
+    mine = yf[(yf["area_level"] == "la") & (yf["key"] == area.old_la_code)]
+    if mine.empty:
+        raise UserError(
+            f"{area.name} (DfE {area.old_la_code}) has no figures"
+            + (f" in the {release} release (it published this area differently)"
+               if release else "") + f" for {first}–{year}")
+    add(mine, "la")
     for a in comp_areas:
         add(yf[(yf["area_level"] == "la") & (yf["key"] == a.old_la_code)], "comparator")
     region_key = "regional:" + area.region_code

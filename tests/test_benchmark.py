@@ -74,6 +74,10 @@ def test_same_figures_from_the_2022_release_itself(panel):
     assert old.value("turnover_rate", "england") == 17.1
     new = B.benchmark("Wokingham", 2022, panel=panel, measures=["turnover_rate"])
     assert new.value("turnover_rate", "england") == 17.2
+    # the 2022 release published Richmond separately from Kingston: refused, not mixed
+    with pytest.raises(UserError, match="in the 2022 release"):
+        B.benchmark("Richmond upon Thames", 2022, panel=panel, release=2022,
+                    measures=["agency_rate"])
 
 
 def test_northumberland_2022(panel):
