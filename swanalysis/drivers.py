@@ -670,6 +670,11 @@ class DriversResult:
     notes: list[str] = field(default_factory=list)
     exclusions: dict = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        terms = list(self.cox.summary.index) if self.cox is not None else []
+        return (f"DriversResult(status={self.status!r}, n_workers={self.n_workers}, "
+                f"n_events={self.n_events}, terms={terms})")
+
     @property
     def ok(self) -> bool:
         return self.status in ("ok", "reduced")
@@ -973,13 +978,13 @@ def _pct(x: float) -> str:
     return f"{v:.0f}%" if v >= 0 else f"−{abs(v):.0f}%"
 
 
-def _effect_phrase(hr: float, lo: float, hi: float) -> tuple[str, str, bool]:
-    """('6% higher', '95% CI 3% to 9%', interval_excludes_one)."""
+def _effect_phrase(hr: float, lo: float, hi: float) -> tuple[str, str, str, bool]:
+    """('6%', '95% CI 3% to 9%', 'higher', interval_excludes_one)."""
     if hr >= 1:
         word, pt, a, b = "higher", (hr - 1) * 100, (lo - 1) * 100, (hi - 1) * 100
     else:
         word, pt, a, b = "lower", (1 - hr) * 100, (1 - hi) * 100, (1 - lo) * 100
-    return f"{_pct(pt)} {word}", f"95% CI {_pct(a)} to {_pct(b)}", not (lo <= 1 <= hi)
+    return _pct(pt), f"95% CI {_pct(a)} to {_pct(b)}", word, not (lo <= 1 <= hi)
 
 
 _SUBJECT = {
@@ -989,11 +994,11 @@ _SUBJECT = {
 
 
 def _term_sentence(term: str, row: pd.Series, model: str) -> str:
-    eff, ci, clear = _effect_phrase(row["hazard_ratio"], row["ci_lower"], row["ci_upper"])
+    pct, ci, word, clear = _effect_phrase(row["hazard_ratio"], row["ci_lower"], row["ci_upper"])
     what = "chance of leaving in the following year"
     if model == DISCRETE:
         what = "odds of leaving in the following year"
-    s = f"{_SUBJECT[term]} is associated with a {eff} ({ci}) {what}"
+    s = f"{_SUBJECT[term]} is associated with a {pct} ({ci}) {word} {what}"
     if not clear:
         s += "; the interval includes no difference, so the data cannot rule out no link"
     return s + "."
@@ -1012,8 +1017,8 @@ def sentences(result: DriversResult) -> list[str]:
     checks = []
     for term in KEY_TERMS:
         if term in disc.index:
-            eff, ci, _ = _effect_phrase(*disc.loc[term, ["hazard_ratio", "ci_lower", "ci_upper"]])
-            checks.append(f"{eff} ({ci}) per {'case' if term == 'caseload' else '£1,000'}")
+            pct, ci, word, _ = _effect_phrase(*disc.loc[term, ["hazard_ratio", "ci_lower", "ci_upper"]])
+            checks.append(f"{pct} ({ci}) {word} per {'case' if term == 'caseload' else '£1,000'}")
     if checks:
         out.append(
             "The discrete-time check (odds of leaving within each year) gives "

@@ -82,6 +82,11 @@ class NationalResult:
     exclusions: dict = field(default_factory=dict)
     fit: object = None
 
+    def __repr__(self) -> str:
+        return (f"NationalResult(n_authorities={self.n_authorities}, n_obs={self.n_obs}, "
+                f"years={self.first_year}-{self.last_year}, "
+                f"caseload_coef={self.coefficients.at['caseload', 'coef']:.3f})")
+
     def table(self) -> pd.DataFrame:
         return national_table(self)
 
