@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import codes as C
-from .validation import ISSUE_COLUMNS, concat_issues, issues_frame
+from .validation import concat_issues
 
 EPISODE_COLUMNS = [
     "worker_id", "spell", "lea", "start_date", "end_date", "event", "censor_date", "duration_days",

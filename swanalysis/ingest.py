@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -105,7 +104,7 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
     flush()
 
     records = pd.concat(batches, ignore_index=True) if len(batches) > 1 else (batches[0] if batches else _empty_records())
-    del batches
+    batches.clear()
     returns_table = pd.DataFrame([{
         "file": rd.file, "lea": rd.lea, "census_year": rd.census_year, "reference_date": rd.reference_date,
         "n_records": rd.n_records, **{k: rd.vacancies.get(k) for k in ("NumberOfVacancies", "NoAgencyFTE", "NoAgencyHeadcount")},
