@@ -608,12 +608,6 @@ def _compare(v, ref) -> str:
     return "the same as"
 
 
-def _ordinal(n: int) -> str:
-    n = int(n)
-    suf = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suf}"
-
-
 def describe(result: BenchmarkResult, measure: str = "agency_rate") -> str:
     """Plain-English sentences for one measure, generated from the numbers.
 

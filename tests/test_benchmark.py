@@ -10,7 +10,6 @@ import csv
 import statistics
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint

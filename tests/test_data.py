@@ -6,7 +6,6 @@ releases 2022-2025), read from the files in SWANALYSIS_DATA_DIR.
 
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pandas as pd
