@@ -27,6 +27,10 @@ DEFAULT_API = "https://api.education.gov.uk/statistics"
 #: "Indicators (in post, starters, leavers, agency workers, vacancies, caseload and absence)"
 DEFAULT_DATASET = "bd4d8c04-716a-4447-af3d-677aa3223917"
 
+#: measures the benchmark needs: a download without them is refused rather than saved
+NEEDED_MEASURES = ["inpost_fte", "starters_fte", "leavers_fte", "turnover_rate", "agency_rate",
+                   "vacancy_rate", "caseload", "absence_rate"]
+
 REQUIRED = ["time_period", "geographic_level", "country_code", "country_name", "region_code",
             "region_name", "old_la_code", "new_la_code", "la_name"]
 
@@ -100,6 +104,13 @@ def check_and_normalise(text: str, url: str) -> tuple[str, int, int, int]:
         n += 1
     if not n:
         raise UserError(f"{url}: the CSV has a header but no records")
+    from .data import COLUMN_TO_MEASURE
+    found = {COLUMN_TO_MEASURE.get(c) for c in cols}
+    lacking = [m for m in NEEDED_MEASURES if m not in found]
+    if lacking:
+        raise UserError(
+            f"{url}: no column for {lacking[0]} (the API's CSV layout may have changed; "
+            f"headers were {', '.join(header[9:14])}, ...)")
     return out.getvalue(), n, min(years), max(years)
 
 

@@ -39,6 +39,9 @@ def api(data_dir):
         DEFAULT_DATASET: (200, "text/csv", published, False),
         "older": (200, "text/csv", older, False),
         "labelled": (200, "text/csv; charset=utf-8", labelled, True),
+        "nomeasures": (200, "text/csv", b"time_period,geographic_level,country_code,"
+                       b"country_name,region_code,region_name,old_la_code,new_la_code,la_name,"
+                       b"Indicator A\n2025,National,E92000001,England,,,,,,1\n", False),
         "html": (200, "text/html", b"<!DOCTYPE html><html>maintenance</html>", False),
         "badyear": (200, "text/csv", b"time_period,geographic_level,country_code,country_name,"
                     b"region_code,region_name,old_la_code,new_la_code,la_name,x\n"
@@ -115,6 +118,7 @@ def test_newer_download_sits_beside_older_release(api, tmp_path):
     ("no-such-id", "HTTP 404"),
     ("html", "HTML, not CSV"),
     ("badyear", "record 3: field time_period is not a year"),
+    ("nomeasures", "no column for inpost_fte"),
 ])
 def test_bad_responses_are_one_line_errors_and_leave_nothing(api, tmp_path, dataset, message):
     with pytest.raises(UserError, match=message) as exc:
