@@ -93,7 +93,9 @@ def read_payroll(path, column_map, pseudonymiser: Pseudonymiser | None = None, k
     except pd.errors.ParserError:
         raise InputFileError(f"{name}: malformed CSV") from None
     except Exception as exc:
-        raise InputFileError(f"{name}: cannot be read ({type(exc).__name__})") from None
+        from .returns import spreadsheet_error
+
+        raise InputFileError(f"{name}: {spreadsheet_error(exc)}") from None
     raw = raw.fillna("")
     raw.columns = [str(c).strip() for c in raw.columns]
     missing = [f"{k} ('{v}')" for k, v in column_map.items() if v not in raw.columns]

@@ -237,6 +237,18 @@ def _read_xml(path: Path):
 # ----------------------------------------------------------------------------- CSV / XLSX
 
 
+def spreadsheet_error(exc: BaseException) -> str:
+    """One-line reason a spreadsheet could not be read (openpyxl parses its XML with defusedxml)."""
+    import defusedxml
+
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, defusedxml.DefusedXmlException):
+            return "refused: the spreadsheet's XML declares a DTD or entities (possible XXE/entity-expansion attack)"
+        seen = seen.__cause__ or seen.__context__
+    return f"cannot be read as a spreadsheet ({type(exc).__name__})"
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     name = str(path)
     try:
@@ -256,7 +268,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else "parse error"
         raise InputFileError(f"{name}: malformed CSV ({first})") from None
     except Exception as exc:  # zipfile.BadZipFile, openpyxl errors, ValueError ...
-        raise InputFileError(f"{name}: cannot be read as a spreadsheet ({type(exc).__name__})") from None
+        raise InputFileError(f"{name}: {spreadsheet_error(exc)}") from None
     raw = raw.fillna("")
     raw.columns = [str(c).strip() for c in raw.columns]
     # pandas renames repeated headers X, X.1, X.2: fold them back into one multi-valued item

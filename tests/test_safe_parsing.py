@@ -120,3 +120,25 @@ def test_large_file_is_streamed_and_read_correctly(tmp_path, monkeypatch):
     path.write_text(BILLION_LAUGHS, encoding="utf-8")
     err, seconds, peak = _refused(path)
     assert "DTD" in str(err) and peak < 20 * 2**20
+
+
+def test_xlsx_with_an_external_entity_is_refused(tmp_path):
+    import zipfile
+
+    import pandas as pd
+
+    ok = tmp_path / "ok_2021.xlsx"
+    pd.DataFrame({"SWENo": ["AB0000000001"], "AgencyWorker": ["0"], "RoleStartDate": ["2020-01-01"]}).to_excel(
+        ok, index=False)
+    bad = tmp_path / "xxe_2021.xlsx"
+    with zipfile.ZipFile(ok) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = (b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                        + data.replace(b"AB0000000001", b"&x;"))
+            zout.writestr(item, data)
+    assert read_return(ok, key=KEY).n_records == 1
+    err, seconds, peak = _refused(bad)
+    assert "refused: the spreadsheet's XML declares a DTD or entities" in str(err)
+    assert "root:" not in str(err) and "\n" not in str(err)
