@@ -272,7 +272,7 @@ def _keys_for_code(idx: pd.DataFrame, code: str) -> list[str]:
         parts = tuple(re.split(r"\s*/\s*", code))
         exact = idx[idx["key"] == " / ".join(parts)]["key"].tolist()
         return exact + idx[idx["components"].map(lambda cs: any(p in cs for p in parts))]["key"].tolist()
-    code_u = code.upper()
+    code_u = " / ".join(re.split(r"\s*/\s*", code.upper()))
     hits = []
     for _, row in idx.iterrows():
         all_codes = {row["area_code"], *row["codes_by_year"].values()}
@@ -305,7 +305,8 @@ def resolve_area(query: str, panel: pd.DataFrame | None = None, data_dir=None,
     by_key = idx.set_index("key")
 
     matched_name = ""
-    if re.fullmatch(r"\d{3}(\s*/\s*\d{3})*", q) or re.fullmatch(r"[A-Za-z]\d{8}", q):
+    if re.fullmatch(r"\d{3}(\s*/\s*\d{3})*", q) or \
+            re.fullmatch(r"[A-Za-z]\d{8}(\s*/\s*[A-Za-z]\d{8})*", q):
         keys = _keys_for_code(idx, q)
         how = "code"
     else:

@@ -345,3 +345,11 @@ def test_parsed_panel_is_kept_on_disk_between_processes(tmp_path, monkeypatch):
     changed = D.load_panel(folder)
     assert changed.loc[changed["measure"] == "agency_rate", "value"].iloc[0] == 25.0
     assert len(list((tmp_path / "cache" / "panel-cache").glob("panel-*.pkl"))) == 2
+
+
+def test_every_2025_authority_resolves_by_name_and_by_number(panel):
+    rows = D.all_areas(panel, 2025)
+    for r in rows.itertuples():
+        assert D.resolve_area(r.old_la_code, panel=panel).old_la_code == r.old_la_code
+        assert D.resolve_area(r.area_name, panel=panel, year=2025).old_la_code == r.old_la_code
+        assert D.resolve_area(r.area_code, panel=panel).old_la_code == r.old_la_code
