@@ -66,6 +66,7 @@ def reset_state() -> None:
 
 _STATE: dict[str, Any] = {}
 _PANELS: dict[tuple, Any] = {}
+_SHARED: dict[tuple, Any] = {}  # results that depend only on the published data, not the authority
 
 
 def panel(data_dir=None):
@@ -81,6 +82,7 @@ def panel(data_dir=None):
     key = (str(folder), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files))
     if key not in _PANELS:
         _PANELS.clear()
+        _SHARED.clear()
         _PANELS[key] = load_panel(folder)
     return _PANELS[key]
 
@@ -562,13 +564,26 @@ def possessive(name: str) -> str:
     return name + ("'" if name.endswith("s") else "'s")
 
 
+def _national_fit(pan, year: int):
+    """The all-authority regression to ``year``: the same for every authority, so fitted once per
+    panel and year in a process (like the panel itself, it depends only on the data files)."""
+    from . import national as N
+
+    key = ("national", id(pan), int(year))
+    if key not in _SHARED:
+        if len(_SHARED) > 16:
+            _SHARED.clear()
+        _SHARED[key] = N.fit_national(pan, end_year=int(year))
+    return _SHARED[key]
+
+
 def national_context(rep: Report) -> None:
     """What the national data says: the all-authority panel regression (swanalysis.national)."""
     from . import national as N
 
     rep.heading(3, "What the national data says", "national-data")
     try:
-        res = rep.cached("national", lambda: N.fit_national(rep.panel, end_year=rep.year))
+        res = rep.cached("national", lambda: _national_fit(rep.panel, rep.year))
     except UserError as exc:
         rep.note(f"The national comparison could not be estimated: {exc}")
         return
