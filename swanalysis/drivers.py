@@ -54,6 +54,8 @@ __all__ = [
     "sentences",
     "caveats",
     "forest_alt_text",
+    "term_label",
+    "scenario_sentences",
 ]
 
 HAZARD_RATIO_COLUMNS = [
@@ -191,6 +193,10 @@ def person_periods(
     caseload" join). Never use a non-zero offset for reporting.
     """
     _check_columns(worker_years, _REQUIRED_WY, "worker_years")
+    if worker_years.empty:
+        out = pd.DataFrame(columns=PP_COLUMNS)
+        out.attrs["exclusions"] = {}
+        return out
     wy = worker_years.copy()
     wy["census_year"] = wy["census_year"].astype(int)
     wy["reference_date"] = pd.to_datetime(wy["reference_date"])
@@ -378,7 +384,15 @@ def _build_design(data: pd.DataFrame, covariates: list[str], notes: list[str]) -
                 continue
             reference = recoded.value_counts().index[0]
             levels = [lv for lv in kept_or_other if lv != reference and (recoded == lv).any()]
-            if pooled:
+            other_events = int(events[recoded == "other"].sum())
+            if "other" in levels and other_events < MIN_LEVEL_EVENTS:
+                # too few leavers even pooled: counted with the reference group (no own term)
+                levels.remove("other")
+                notes.append(
+                    f"{_label(cov).capitalize()}: groups with fewer than {MIN_LEVEL_EVENTS} leavers "
+                    f"are counted with '{reference}'."
+                )
+            elif pooled:
                 notes.append(
                     f"{_label(cov).capitalize()}: groups with fewer than {MIN_LEVEL_EVENTS} leavers "
                     "are pooled as 'other'."
@@ -1109,6 +1123,16 @@ def scenario_sentences(scenarios: pd.DataFrame) -> list[str]:
     return out
 
 
+def term_label(term: str, unit: str) -> str:
+    """'caseload', 'per case' -> 'Caseload (per case)'; 'entry_route: from_agency', 'vs other'
+    -> 'Entry route: from agency (vs other)'."""
+    names = {"caseload": "Caseload", "salary": "Salary", "fte": "FTE"}
+    if term in names:
+        return f"{names[term]} ({unit})"
+    name, _, level = term.partition(": ")
+    return f"{name.replace('_', ' ').capitalize()}: {level.replace('_', ' ')} ({unit.replace('_', ' ')})"
+
+
 def forest_alt_text(table: pd.DataFrame) -> str:
     """Alt text for the forest plot drawn from :func:`hazard_ratio_table` output."""
     if table.empty:
@@ -1123,7 +1147,7 @@ def forest_alt_text(table: pd.DataFrame) -> str:
             f"(95% CI {r.ci_lower:.2f} to {r.ci_upper:.2f})"
             for r in sub.itertuples()
         )
-        parts.append(f"{term} ({sub['unit'].iloc[0]}): {vals}")
+        parts.append(f"{term_label(term, sub['unit'].iloc[0])}: {vals}")
     return (
         "Forest plot of hazard ratios for leaving, two models side by side, on a log scale with a "
         "line at 1 (no association). " + ". ".join(parts) + "."

@@ -451,6 +451,16 @@ def test_guard_reduces_then_refuses_on_small_councils():
     assert res.sentences() == [res.message]
 
 
+def test_no_model_when_there_is_nothing_to_relate():
+    wy = simulate_council(seed=4, n_initial=80)
+    one_year = fit_drivers(wy[wy["census_year"] == 2024])
+    assert one_year.status == "too_few_events" and "no census year followed by another" in one_year.message
+    assert fit_drivers(wy.iloc[0:0]).status == "too_few_events"
+    no_cases = fit_drivers(wy.assign(cases30=np.nan))
+    assert no_cases.status == "no_caseload" and not no_cases.ok
+    assert no_cases.sentences() == [no_cases.message]
+
+
 def test_no_payroll_means_caseload_only_and_a_note(sim_council):
     wy = sim_council.assign(salary=np.nan)
     res = fit_drivers(wy, covariates=["caseload", "salary", "role"])

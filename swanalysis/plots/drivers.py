@@ -10,20 +10,25 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..drivers import term_label as _term_label
 from . import palette
 
 MODEL_LABELS = {
     "cox_time_varying": "Cox, time-varying covariates",
     "discrete_time_logit": "Discrete-time logistic (check)",
 }
-TERM_LABELS = {"caseload": "Caseload", "salary": "Salary", "fte": "FTE"}
 
 
-def _term_label(term: str, unit: str) -> str:
-    if term in TERM_LABELS:
-        return f"{TERM_LABELS[term]} ({unit})"
-    name, _, level = term.partition(": ")
-    return f"{name.replace('_', ' ').capitalize()}: {level} ({unit})"
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """Readable ticks on a log axis: no two closer than 8% apart."""
+    candidates = (0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.25, 1.5, 2, 3, 4, 6, 8)
+    ticks: list[float] = []
+    for t in candidates:
+        if lo <= t <= hi and (not ticks or t / ticks[-1] >= 1.08 or t == 1.0):
+            if ticks and t == 1.0 and t / ticks[-1] < 1.08:
+                ticks.pop()
+            ticks.append(t)
+    return ticks
 
 
 def forest_plot(table: pd.DataFrame, ax=None, *, terms: str | list[str] = "all"):
@@ -63,11 +68,12 @@ def forest_plot(table: pd.DataFrame, ax=None, *, terms: str | list[str] = "all")
     lo = min(table["ci_lower"].min(), 0.9)
     hi = max(table["ci_upper"].max(), 1.1)
     ax.set_xlim(lo / 1.05, hi * 1.05)
-    ticks = [t for t in (0.25, 0.5, 0.75, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2, 3, 4) if lo / 1.05 <= t <= hi * 1.05]
+    ticks = _log_ticks(lo / 1.05, hi * 1.05)
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_xlabel("Hazard ratio for leaving (95% CI); < 1 less likely to leave, > 1 more likely")
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
-    ax.set_title("What is associated with leaving", loc="left")
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=8,
+              borderaxespad=0.2)
+    ax.set_title("What is associated with leaving", loc="left", pad=22)
     return ax
