@@ -235,7 +235,9 @@ def _xlsx_parts(path: Path) -> dict[str, bytes]:
 def test_warm_kernel_output_identical_to_fresh(tmp_path, data_dir):
     from swanalysis.report import ReportRunner, render_report
 
-    las = ["Rutland", "Wokingham", "Richmond upon Thames"]
+    # The first report leaves a whole authority's state (namespace, caches, matplotlib) in the
+    # kernel; the second must come out exactly as from a new kernel.
+    las = ["Wokingham", "Richmond upon Thames"]
     base = {"year": 2022, "data_dir": str(data_dir), "date_produced": "2026-01-15"}
     warm_out, fresh_out = tmp_path / "warm", tmp_path / "fresh"
     with ReportRunner(warm=True) as runner:

@@ -60,7 +60,8 @@ def pages(tmp_path_factory, data_dir):
     result = run_batch(2023, out, data_dir=data_dir, las=["Wokingham"], workers=1,
                        progress=False,
                        params={"comparators": ["Slough", "Reading", "Bracknell Forest"],
-                               "synthetic": True, "synthetic_seed": 7})
+                               "synthetic": True, "synthetic_seed": 7,
+                               "synthetic_scale": 0.5})
     assert result.exit_code == 0, [r.reason for r in result.failures]
     report = Path(result.results[0].report_dir) / "report.html"
     return {"report": report, "index": result.index}
