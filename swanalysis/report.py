@@ -209,6 +209,7 @@ class ReportRunner:
         self.cwd = str(Path.cwd())
         self._km = None
         self._kc = None
+        self._sockets = None
         self._source = None
         os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -234,6 +235,9 @@ class ReportRunner:
         finally:
             self._km = None
             self._kc = None
+            if self._sockets:
+                shutil.rmtree(self._sockets, ignore_errors=True)
+                self._sockets = None
 
     def __del__(self):  # pragma: no cover
         try:
@@ -258,14 +262,14 @@ class ReportRunner:
     def _reset_kernel(self) -> None:
         """Start the warm kernel if needed, else wipe the previous authority from it."""
         import nbformat
-        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         if self._km is not None and not run_sync(self._km.is_alive)():
             self.close()
         fresh = self._km is None
         if fresh:
-            self._km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+            self._sockets = tempfile.mkdtemp(prefix="swanalysis-kernel-")
+            self._km = _kernel_manager(self._sockets)
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
         nb.cells.append(nbformat.v4.new_code_cell("pass" if fresh else RESET_CODE))
@@ -292,7 +296,19 @@ class ReportRunner:
                 client.kc = self._kc
                 client.execute(cwd=self.cwd)
             else:
-                self._client(nb).execute(cwd=self.cwd)
+                from jupyter_core.utils import run_sync
+
+                sockets = tempfile.mkdtemp(prefix="swanalysis-kernel-")
+                km = _kernel_manager(sockets)
+                client = self._client(nb, km=km)
+                try:
+                    client.execute(cwd=self.cwd)
+                finally:
+                    if client.kc is not None:
+                        client.kc.stop_channels()
+                    if km.has_kernel:
+                        run_sync(km.shutdown_kernel)(now=True)
+                    shutil.rmtree(sockets, ignore_errors=True)
         except CellExecutionError as exc:
             ename = getattr(exc, "ename", "") or ""
             evalue = (getattr(exc, "evalue", "") or "").strip().splitlines()
@@ -341,6 +357,17 @@ class ReportRunner:
             log=final / "report.log",
             report_dir=final,
         )
+
+
+def _kernel_manager(socket_dir: str | None = None):
+    """A kernel manager talking over local sockets (IPC) in ``socket_dir`` where available, rather
+    than unencrypted TCP on localhost."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    if os.name == "posix" and socket_dir:
+        return AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc",
+                                  ip=os.path.join(socket_dir, "kernel"))
+    return AsyncKernelManager(kernel_name=KERNEL_NAME)
 
 
 def _commit(tmp: Path, final: Path) -> None:
