@@ -278,6 +278,11 @@ def _resolve(params: Mapping[str, Any]):
         )
     if params.get("year") is None:
         area = resolve_area(params["la"], panel=pan, year=year)
+    if area.years and not area.has_year(year):
+        why = [n for n in area.notes if n.startswith("There are no published figures")]
+        raise UserError(why[-1] if why else
+                        f"no published figures for {area.name} in {year} (figures cover "
+                        f"{min(area.years)}–{max(area.years)})")
     return area, year, pan
 
 

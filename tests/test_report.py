@@ -178,16 +178,6 @@ def test_rerun_replaces_atomically_and_errors_leave_nothing(report, tmp_path):
     assert not any(p.name.startswith(".") for p in tmp_path.rglob("*"))
 
 
-def test_joint_return_notes_appear(tmp_path):
-    from swanalysis import sections
-    from swanalysis.data import load_panel, resolve_area
-
-    area = resolve_area("Richmond upon Thames", panel=load_panel(), year=2022)
-    assert area.notes  # the joint return is explained ...
-    name, year = sections.identify({"la": "Richmond upon Thames", "year": 2022, "data_dir": None})
-    assert name == area.name and year == 2022  # ... and the report is filed under its name
-
-
 def test_benchmark_notebook_runs_under_papermill(tmp_path, data_dir):
     """The issue-3 notebook as an analyst would run it: papermill with -p la -p year."""
     import papermill as pm
@@ -306,3 +296,40 @@ def test_experience_mix_against_target():
     assert m.loc["advanced", "gap_pp"] == pytest.approx(100 * 5 / 9.5 - 50)
     # FTE to move to reach the target at today's 9.5 FTE
     assert m.loc["newly_qualified", "fte_change_to_target"] == pytest.approx(0.2 * 9.5 - 2.0)
+
+
+def _capture(monkeypatch):
+    """Run sections in-process (no kernel), collecting what they display."""
+    from swanalysis import sections
+
+    shown = []
+    monkeypatch.setattr(sections.Report, "show", lambda self, h: shown.append(h))
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    return sections, shown
+
+
+@pytest.mark.parametrize("query, published, expected", [
+    ("Richmond upon Thames", "Kingston upon Thames / Richmond upon Thames",
+     "Richmond upon Thames makes a joint workforce return with Kingston upon Thames"),
+    ("North Northamptonshire", "North Northamptonshire / West Northamptonshire",
+     "replaced on 1 April 2021 by North Northamptonshire (940) and West Northamptonshire (941)"),
+    ("Cumberland", "Cumberland", "Cumbria County Council (DfE 909) was replaced on 1 April 2023"),
+])
+def test_joint_return_and_boundary_notes_appear_in_the_report(monkeypatch, query, published, expected):
+    import html as H
+
+    sections, shown = _capture(monkeypatch)
+    rep = sections.start({"la": query, "year": 2024, "date_produced": DATE})
+    assert rep.authority == published
+    sections.methods(rep)
+    text = H.unescape("".join(shown))
+    assert expected in text
+    assert sections.identify({"la": query, "year": 2024})[0] == published
+
+
+def test_year_after_a_boundary_change_is_a_one_line_error():
+    from swanalysis import sections
+
+    with pytest.raises(UserError, match="no published figures for Cumbria for 2024.*Cumberland"):
+        sections.identify({"la": "Cumbria", "year": 2024})
+    assert sections.identify({"la": "Cumbria", "year": None}) == ("Cumbria", 2022)
