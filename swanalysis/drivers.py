@@ -930,7 +930,8 @@ def retention_scenarios(
         scenarios.append(
             (
                 "caseload_minus_2" if caseload_change == -2 else f"caseload_{caseload_change:+g}",
-                f"Every caseload {abs(caseload_change):g} {'lower' if caseload_change < 0 else 'higher'}",
+                f"Every caseload {abs(caseload_change):g} {'lower' if caseload_change < 0 else 'higher'}"
+                + (" (none below zero)" if caseload_change < 0 else ""),
                 {"caseload": caseload_change},
             )
         )
