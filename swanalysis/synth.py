@@ -93,7 +93,8 @@ REASON_LEAVE = {
     10: "Not Yet Collected",
 }
 ENTRY_ROUTE = {1: "newly_qualified", 2: "experienced_other_la", 4: "from_agency"}  # else "other"
-DESTINATION_GROUP = {1: "another_la", 3: "agency", 6: "left_social_work"}  # else "other"
+DESTINATION_GROUP = {1: "another_la", 3: "agency", 5: "left_social_work",
+                     6: "left_social_work"}  # else "other"
 
 # Start origins of new permanent spells (StartOrigin code -> probability).
 _ORIGIN_P = {1: 0.33, 2: 0.30, 3: 0.03, 4: 0.16, 5: 0.06, 6: 0.05, 7: 0.04, 8: 0.02, 9: 0.01}
@@ -938,7 +939,11 @@ def _los_band(days):
 
 
 def _age_band(ref_day, birth_day):
-    age = np.floor((np.asarray(ref_day) - np.asarray(birth_day)) / DAYS_PER_YEAR)
+    """Age band from completed years of age (birthday anniversaries)."""
+    ref = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(ref_day), unit="D"))
+    birth = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(birth_day), unit="D"))
+    before = (ref.month < birth.month) | ((ref.month == birth.month) & (ref.day < birth.day))
+    age = np.asarray(ref.year - birth.year) - np.asarray(before, dtype=int)
     return np.select([age < 25, age < 30, age < 40, age < 50, age < 60],
                      ["under 25", "25-29", "30-39", "40-49", "50-59"], "60+")
 
@@ -1043,8 +1048,7 @@ def _assemble(sim, ident, pub, targets, years, seed, scale, stationary, params, 
     wy["end_date"] = pd.to_datetime(pd.Series(end_day).where(end_day >= 0), unit="D")
     wy["role"] = wy["_role"].map(ORG_ROLE)
     origin = np.where(is_ag, 0, sp["origin"][sp_idx])
-    wy["entry_route"] = [ENTRY_ROUTE.get(int(o), "other") if not a else "agency"
-                         for o, a in zip(origin, is_ag)]
+    wy["entry_route"] = [ENTRY_ROUTE.get(int(o), "other") for o in origin]
     birth = np.where(is_ag, 0, people["birth"][sp["person"][sp_idx]])
     bands = _age_band(wy["_ref"].to_numpy(), birth)
     wy["age_band"] = np.where(is_ag, "unknown", bands)
@@ -1193,7 +1197,7 @@ def _episodes(spells_seen, wy, sp, people, ag, obs_start, last_ref, asye_seen):
             reason=REASON_LEAVE[int(sp["reason"][i])] if event else None,
             dest=int(sp["dest"][i]) if event else None,
             first_census=r.first_census, last_census=r.last_census,
-            age_band=str(_age_band(first_ref, people["birth"][p])),
+            age_band=str(_age_band(first_ref, people["birth"][p])[0]),
             team=_TEAMS[int(sp["team"][i])], asye=i in asye_seen))
     df = pd.DataFrame(rows)
     out = pd.DataFrame({
@@ -1207,8 +1211,7 @@ def _episodes(spells_seen, wy, sp, people, ag, obs_start, last_ref, asye_seen):
     out["duration_days"] = (out["censor_date"] - out["start_date"]).dt.days.astype(float)
     out["entry_days"] = np.maximum(0, obs_start - df["start"]).astype(float)
     out["observation_start"] = pd.Timestamp(_iso(obs_start))
-    out["entry_route"] = [("agency" if a else ENTRY_ROUTE.get(o, "other"))
-                          for o, a in zip(df["origin"], df["agency"])]
+    out["entry_route"] = [ENTRY_ROUTE.get(o, "other") for o in df["origin"]]
     out["start_origin"] = [None if a else START_ORIGIN[o] for o, a in zip(df["origin"],
                                                                           df["agency"])]
     out["agency"] = df["agency"].astype(bool)
