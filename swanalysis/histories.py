@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import codes as C
-from .validation import concat_issues
+from .validation import concat_issues, via_uniques
 
 EPISODE_COLUMNS = [
     "worker_id", "spell", "lea", "start_date", "end_date", "event", "censor_date", "duration_days",
@@ -91,23 +91,37 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
     returns = _returns_table(r) if returns is None else returns[["lea", "census_year", "reference_date"]]
     returns = returns.drop_duplicates(["lea", "census_year"]).sort_values(["lea", "census_year"])
     r["reference_date"] = pd.to_datetime(r["reference_date"])
-    r = r.sort_values(["lea", "worker_id", "census_year", "start_date", "record"], na_position="first",
-                      kind="mergesort").reset_index(drop=True)
+    # integer keys (codes in sorted order, so sorting by them sorts by LA then worker) and one
+    # numpy lexsort: census year, then start date (missing first), then record number
+    lea_code, _ = pd.factorize(r["lea"].astype(str).to_numpy(dtype=object), sort=True)
+    wid_code, wids = pd.factorize(r["worker_id"].to_numpy(dtype=object), sort=True)
+    w = lea_code.astype("int64") * (len(wids) + 1) + wid_code
+    start_i = r["start_date"].to_numpy(dtype="datetime64[ns]").view("int64")  # NaT sorts first
+    order = np.lexsort((r["record"].to_numpy(), start_i, r["census_year"].to_numpy(), w))
+    r = r.iloc[order].reset_index(drop=True)
+    w = w[order]
 
-    g = r.groupby(["lea", "worker_id"], sort=False)
-    first = ~r.duplicated(["lea", "worker_id"], keep="first")
-    prev_end = g["end_date"].shift()
-    prev_ref = g["reference_date"].shift()
-    prev_agency = g["agency"].shift()
-    new = (first
-           | (prev_end.notna() & (r["start_date"] > prev_end))
-           | (prev_end.isna() & (r["start_date"] > prev_ref))
-           | (prev_agency.notna() & (r["agency"] != prev_agency)))
-    r["spell"] = new.astype(int).groupby([r["lea"], r["worker_id"]], sort=False).cumsum().astype("int64")
+    n = len(r)
+    same = np.r_[False, w[1:] == w[:-1]]  # same LA and worker as the previous record
+    start = r["start_date"].to_numpy(dtype="datetime64[ns]")
+    end = r["end_date"].to_numpy(dtype="datetime64[ns]")
+    ref = r["reference_date"].to_numpy(dtype="datetime64[ns]")
+    agency = r["agency"].to_numpy(dtype=bool)
+    prev_end = np.r_[np.datetime64("NaT", "ns"), end[:-1]]
+    prev_ref = np.r_[np.datetime64("NaT", "ns"), ref[:-1]]
+    prev_agency = np.r_[False, agency[:-1]]
+    new = (~same
+           | (~np.isnat(prev_end) & (start > prev_end))
+           | (np.isnat(prev_end) & (start > prev_ref))
+           | (agency != prev_agency))
+    sid = np.cumsum(new) - 1  # global spell number, rows of a spell are contiguous
+    group_first = np.maximum.accumulate(np.where(~same, np.arange(n), 0)) if n else np.zeros(0, dtype=int)
+    r["spell"] = (sid - sid[group_first] + 1).astype("int64")
+    r["_sid"] = sid
 
-    key = ["lea", "worker_id", "spell"]
-    gs = r.groupby(key, sort=False)
-    last = r.drop_duplicates(key, keep="last").set_index(key)
+    gs = r.groupby("_sid", sort=False)
+    last_row = np.r_[sid[1:] != sid[:-1], True] if n else np.zeros(0, dtype=bool)
+    last = r.loc[last_row].set_index("_sid")
     ep = gs.agg(
         start_date=("start_date", "min"),
         n_start=("start_date", "nunique"),
@@ -116,21 +130,22 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
         first_census=("census_year", "min"),
         last_census=("census_year", "max"),
         n_census=("census_year", "nunique"),
-        agency=("agency", "first"),
         start_origin_code=("StartOrigin", "first"),
         role_code=("OrgRole", "last"),
-        age_band=("age_band", "first"),
-        first_file=("file", "first"),
     )
+    first = r.loc[new].set_index("_sid")
+    for c in ("lea", "worker_id", "spell", "agency", "age_band"):
+        ep[c] = first[c]
     ep["end_date"] = last["end_date"]
     ep["last_reference"] = last["reference_date"]
     ep["reason_code"] = last["ReasonLeave"].where(last["end_date"].notna())
     ep["dest_code"] = last["LeaverDestination"].where(last["end_date"].notna())
     ep["last_file"] = last["file"]
     ep["last_record"] = last["record"]
-    asye = r["CFKSSstatus"].astype("string").str.contains(r"(?:^|;)\s*1\s*(?:;|$)", regex=True).fillna(False)
-    ep["cfkss_asye"] = asye.groupby([r[k] for k in key], sort=False).any()
-    ep = ep.reset_index()
+    asye = via_uniques(r["CFKSSstatus"], lambda u: u.astype("string").str.contains(
+        r"(?:^|;)\s*1\s*(?:;|$)", regex=True).fillna(False).astype(object)).astype(bool)
+    ep["cfkss_asye"] = asye.groupby(r["_sid"], sort=False).any()
+    ep = ep.reset_index()  # _sid stays a column (row i of ep is spell i)
 
     # observation window per LA
     la = returns.groupby("lea").agg(first_year=("census_year", "min"), last_year=("census_year", "max"))
@@ -194,10 +209,12 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
     issues = concat_issues(parts)
 
     # --- worker_years: one row per spell x census year (the latest-starting record of a year)
-    wy = r.drop_duplicates(key + ["census_year"], keep="last").copy()
-    spell_cols = ep.set_index(key)[["start_date", "end_date", "entry_route"]]
-    wy = wy.rename(columns={"start_date": "record_start", "end_date": "record_end"})
-    wy = wy.join(spell_cols, on=key)
+    cy = r["census_year"].to_numpy()
+    last_in_year = np.r_[(sid[1:] != sid[:-1]) | (cy[1:] != cy[:-1]), True] if n else np.zeros(0, dtype=bool)
+    wy = r.loc[last_in_year].rename(columns={"start_date": "record_start", "end_date": "record_end"})
+    spell_of = wy["_sid"].to_numpy()
+    for c in ("start_date", "end_date", "entry_route"):
+        wy[c] = ep[c].to_numpy()[spell_of]
     ref = wy["reference_date"]
     rec_end = wy["record_end"]
     wy["in_post"] = rec_end.isna() | (rec_end > ref)
@@ -226,17 +243,18 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
             wy[c] = np.nan
         for c in ("team", "job_title", "grade"):
             wy[c] = None
-    wy = wy.sort_values(key + ["census_year"], kind="mergesort").reset_index(drop=True)
+    # rows by spell (spell ids follow LA, worker, spell order) then census year
+    wy = wy.iloc[np.lexsort((wy["census_year"].to_numpy(), wy["_sid"].to_numpy()))].reset_index(drop=True)
     # a leaver has no payroll row at the 30 September after leaving: team, job title and grade
     # carry forward within the spell (salary does not: it stays the payroll's figure or missing)
     for c in ("team", "job_title", "grade"):
         if wy[c].notna().any():
             wy[c] = wy[c].astype(object).where(wy[c].notna(), None)
-            wy[c] = wy.groupby(key, sort=False)[c].ffill()
-    team = wy.dropna(subset=["team"]).drop_duplicates(key, keep="last").set_index(key)["team"]
-    ep = ep.join(team.rename("team"), on=key) if len(team) else ep.assign(team=None)
+            wy[c] = wy.groupby("_sid", sort=False)[c].ffill()
+    team = wy.groupby("_sid", sort=False)["team"].last()  # last non-missing team of the spell
+    ep["team"] = team.reindex(ep["_sid"]).to_numpy() if len(team) else None
+    ep["team"] = ep["team"].astype(object).where(ep["team"].notna(), None)
 
-    ep = ep.sort_values(["lea", "worker_id", "spell"], kind="mergesort").reset_index(drop=True)
     return Linked(ep[EPISODE_COLUMNS], wy[WORKER_YEAR_COLUMNS], issues)
 
 

@@ -109,7 +109,7 @@ class Pseudonymiser:
         norm = normalise_sweno(sweno)
         out = self._cache.get(norm)
         if out is None:
-            out = hmac.new(self._key, norm.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
+            out = hmac.digest(self._key, norm.encode("utf-8"), "sha256").hex()[:PSEUDONYM_LENGTH]
             self._cache[norm] = out
         return out
 
@@ -117,10 +117,18 @@ class Pseudonymiser:
 
     def series(self, values: pd.Series) -> pd.Series:
         """Pseudonymise a Series of identifiers (missing stays missing); hashes each unique once."""
-        s = values.astype("string")
-        uniques = s.dropna().unique()
-        mapping = {u: self.pseudonym(u) for u in uniques}
-        return s.map(mapping).astype(object).where(s.notna(), None)
+        arr = values.to_numpy(dtype=object)
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        key, cache = self._key, self._cache
+        out_u = np.empty(len(uniques), dtype=object)
+        for i, u in enumerate(uniques):
+            norm = normalise_sweno(str(u))
+            p = cache.get(norm)
+            if p is None:
+                p = cache[norm] = hmac.digest(key, norm.encode("utf-8"), "sha256").hex()[:PSEUDONYM_LENGTH]
+            out_u[i] = p
+        out = np.where(codes >= 0, out_u[np.maximum(codes, 0)] if len(uniques) else None, None)
+        return pd.Series(out, index=values.index, dtype=object)
 
 
 def pseudonymise(values, key: str | bytes | None = None):

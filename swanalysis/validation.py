@@ -161,10 +161,12 @@ class _Collector:
 
 def via_uniques(s: pd.Series, func) -> pd.Series:
     """Apply a vectorised ``func`` to the distinct values of ``s`` only (codes and dates repeat a lot)."""
-    values = s.to_numpy(dtype=object)
-    uniq = pd.unique(values)
-    mapped = func(pd.Series(uniq, dtype=object))
-    return pd.Series(pd.Series(mapped.to_numpy(), index=uniq).reindex(values).to_numpy(), index=s.index)
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+    # missing values get their own slot at the end, so func sees them once too
+    uniq = np.append(np.asarray(uniq, dtype=object), None)
+    codes = np.where(codes < 0, len(uniq) - 1, codes)
+    mapped = func(pd.Series(uniq, dtype=object)).to_numpy()
+    return pd.Series(mapped[codes], index=s.index)
 
 
 _DECIMAL_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
