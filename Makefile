@@ -9,6 +9,10 @@ STAMP  := $(VENV)/.installed
 SWANALYSIS_DATA_DIR ?= $(abspath ../shared/data/csww)
 export SWANALYSIS_DATA_DIR
 export MPLBACKEND := Agg
+# Small matrices everywhere: BLAS thread pools only add contention on a 2-core machine.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
 .PHONY: venv test report browser-deps benchmarks clean
 
