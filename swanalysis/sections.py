@@ -784,7 +784,10 @@ def workers(rep: Report):
 
         from . import synth
 
-        years = list(range(rep.year - p["synthetic_years"] + 1, rep.year + 1))
+        # the years before the report year with published figures to calibrate to (a council
+        # created by a boundary change has fewer)
+        years = [y for y in range(rep.year - p["synthetic_years"] + 1, rep.year + 1)
+                 if not rep.area.years or rep.area.has_year(y)]
         council = synth.generate(rep.authority, years, seed=p["synthetic_seed"],
                                  data_dir=p.get("data_dir"), scale=p["synthetic_scale"])
         with tempfile.TemporaryDirectory(prefix="swanalysis-synthetic-") as tmp:
