@@ -553,7 +553,14 @@ def _neighbour_table(rep: Report, res) -> None:
         return
     wide = nv.pivot_table(index="area_name", columns="measure", values="value", aggfunc="first")
     wide = wide.reindex(columns=[m for m in KEY_MEASURES if m in wide.columns])
-    order = [n for n in res.neighbours["area_name"] if n in wide.index]
+    # closest first: neighbours are matched to their figures by panel key (a joint return's
+    # figures carry the joint name, not the neighbour's)
+    rank = {k: i for i, k in enumerate(res.neighbours.get("data_code", pd.Series(dtype=str))) if k}
+    if "key" in nv.columns:
+        first = nv.drop_duplicates("area_name").set_index("area_name")["key"]
+        order = sorted(wide.index, key=lambda n: rank.get(first.get(n), len(rank)))
+    else:
+        order = [n for n in res.neighbours["area_name"] if n in wide.index]
     wide = wide.reindex(order + [n for n in wide.index if n not in order])
     export = wide.reset_index().rename(columns={"area_name": "area_name"})
     export.insert(1, "time_period", rep.year)
