@@ -254,8 +254,6 @@ def identify(params: Mapping[str, Any]) -> tuple[str, int]:
 
     Raises a one-line UserError for an unknown authority or a year without data.
     """
-    from .data import resolve_area
-
     area, year, _ = _resolve(params)
     return area.name, year
 
@@ -916,8 +914,6 @@ def _retention_display(t: pd.DataFrame, groups=DISPLAY_GROUPS[:3]) -> pd.DataFra
 
 
 def _median_display(m: pd.DataFrame) -> pd.DataFrame:
-    from .tenure import GROUP_VARS
-
     rows = []
     for _, r in m.iterrows():
         med = r["median_months"]
