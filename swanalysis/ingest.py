@@ -109,7 +109,8 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         "file": rd.file, "lea": rd.lea, "census_year": rd.census_year, "reference_date": rd.reference_date,
         "n_records": rd.n_records, **{k: rd.vacancies.get(k) for k in ("NumberOfVacancies", "NoAgencyFTE", "NoAgencyHeadcount")},
     } for rd in returns])
-    typed, rec_issues = check_records(records, code_lists) if len(records) else (records.assign(quarantined=False), issues_frame())
+    typed, rec_issues = (check_records(records, code_lists, inplace=True) if len(records)
+                         else (records.assign(quarantined=False), issues_frame()))
 
     payroll = None
     hr_issues = []

@@ -221,7 +221,7 @@ def _number(raw: pd.Series, integer: bool, max_dp):
     return val, bad.astype(bool), many.astype(bool)
 
 
-def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None = None):
+def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None = None, *, inplace: bool = False):
     """Validate and type the records of one or more returns.
 
     ``df`` comes from :func:`swanalysis.returns.finish` (string columns named as the XSD items,
@@ -229,10 +229,11 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
     birth_date_status, age_band). Returns ``(typed, issues)``: ``typed`` is ``df`` with codes
     normalised, the typed columns ``agency, fte, fte30, cases30, working_days_lost, start_date,
     end_date``, and ``quarantined`` / ``quarantine_rule``; ``issues`` is a DataFrame of
-    :data:`ISSUE_COLUMNS`.
+    :data:`ISSUE_COLUMNS`. With ``inplace=True`` ``df`` itself is typed and returned (saves a copy).
     """
     code_lists = code_lists or C.codes_for_items()
-    df = df.copy()
+    if not inplace:
+        df = df.copy()
     col = _Collector(df)
 
     # --- identifiers (the SWENo itself was dropped at read time; only its status is here)
