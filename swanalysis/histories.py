@@ -243,7 +243,10 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
             wy[c] = np.nan
         for c in ("team", "job_title", "grade"):
             wy[c] = None
-    # rows by spell (spell ids follow LA, worker, spell order) then census year
+    # rows by spell (spell ids follow LA, worker, spell order) then census year; only the
+    # output columns are carried (and the record-level frames freed) to keep peak memory down
+    del r, first, last, gs
+    wy = wy[WORKER_YEAR_COLUMNS + ["_sid"]]
     wy = wy.iloc[np.lexsort((wy["census_year"].to_numpy(), wy["_sid"].to_numpy()))].reset_index(drop=True)
     # a leaver has no payroll row at the 30 September after leaving: team, job title and grade
     # carry forward within the spell (salary does not: it stays the payroll's figure or missing)
@@ -255,7 +258,7 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
     ep["team"] = team.reindex(ep["_sid"]).to_numpy() if len(team) else None
     ep["team"] = ep["team"].astype(object).where(ep["team"].notna(), None)
 
-    return Linked(ep[EPISODE_COLUMNS], wy[WORKER_YEAR_COLUMNS], issues)
+    return Linked(ep[EPISODE_COLUMNS], wy.drop(columns="_sid"), issues)
 
 
 # --------------------------------------------------------------------------------------------
