@@ -54,14 +54,14 @@ def timed(cmd, env=None, cwd=None):
     return float(secs), int(rss_kb) / 1024, int(rc), out.stderr
 
 
-def generate_national(folder: Path, years: str, n_max: int | None, data_dir) -> dict:
+def generate_national(folder: Path, years: str, n_max: int | None, data_dir, scale=1.0) -> dict:
     from swanalysis.data import load_panel
     from swanalysis.synth import generate
 
     marker = folder / "generated.json"
     if marker.exists():
         info = json.loads(marker.read_text())
-        if info.get("years") == years and info.get("n_max") == n_max:
+        if info.get("years") == years and info.get("n_max") == n_max and info.get("scale") == scale:
             print(f"reusing {info['files']} returns ({info['records']} worker records) in {folder}")
             return info
     shutil.rmtree(folder, ignore_errors=True)
@@ -75,7 +75,8 @@ def generate_national(folder: Path, years: str, n_max: int | None, data_dir) -> 
     skipped = []
     for i, code in enumerate(codes):
         try:
-            council = generate(code, years, seed=i, data_dir=data_dir, retention_draws=1000)
+            council = generate(code, years, seed=i, data_dir=data_dir, scale=scale,
+                               retention_draws=1000)
         except Exception as exc:  # an authority that cannot be calibrated (no staff): skip it
             skipped.append(f"{code}: {exc}")
             continue
@@ -89,7 +90,7 @@ def generate_national(folder: Path, years: str, n_max: int | None, data_dir) -> 
         if (i + 1) % 25 == 0:
             print(f"  generated {i + 1}/{len(codes)} authorities ({records} records, "
                   f"{time.perf_counter() - t0:.0f} s)", flush=True)
-    info = {"years": years, "n_max": n_max, "authorities": len(codes) - len(skipped),
+    info = {"years": years, "n_max": n_max, "scale": scale, "authorities": len(codes) - len(skipped),
             "files": files, "records": records, "skipped": skipped,
             "generate_seconds": round(time.perf_counter() - t0, 1)}
     marker.write_text(json.dumps(info, indent=2))
@@ -102,6 +103,9 @@ def main(argv=None) -> int:
                                                       "swanalysis-bench-ingest"))
     ap.add_argument("--authorities", type=int, default=None, help="only the first N (testing)")
     ap.add_argument("--years", default="2019-2024")
+    ap.add_argument("--scale", type=float, default=1.25,
+                    help="size of each synthetic council relative to the published one; 1.25 gives "
+                         "about 350,000 worker records (1.0: about 277,000)")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--liiatools-python", default="/tmp/liia-venv/bin/python")
     ap.add_argument("--baseline-la", default="Camden", help="London authority known to liiatools")
@@ -112,9 +116,10 @@ def main(argv=None) -> int:
     env = dict(os.environ, SWANALYSIS_PSEUDO_KEY="benchmark-key-not-secret-0123456789",
                PYTHONPATH=str(REPO))
     swan = [sys.executable, "-m", "swanalysis"]
-    info = generate_national(work / "national", args.years, args.authorities, args.data_dir)
+    info = generate_national(work / "national", args.years, args.authorities, args.data_dir,
+                             args.scale)
     returns = work / "national" / "returns"
-    print(f"input: {info['authorities']} authorities, {info['files']} returns, "
+    print(f"input: {info['authorities']} authorities x scale {info['scale']}, {info['files']} returns, "
           f"{info['records']:,} worker records, {sum(p.stat().st_size for p in returns.iterdir()) / 1e6:.0f} MB")
 
     results = {}

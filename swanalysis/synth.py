@@ -670,7 +670,6 @@ def _simulate(targets, years, history_years, seed, params: _Params, calibrate, s
     sp = _Table(_SPELL_FIELDS)
     people = _Table(_PERSON_FIELDS)
     ag = {"person": [], "start": [], "fte": [], "role": [], "casefactor": [], "active": []}
-    ag_t = None  # numpy view of agency arrays
     records = {y: [] for y in years}        # permanent records: (spell, kind) kind 1=in post, 2=leaver
     agency_records = {y: None for y in years}
     yearly = {}
@@ -825,7 +824,6 @@ def _simulate(targets, years, history_years, seed, params: _Params, calibrate, s
                     rehire_queue.setdefault(year + gap, []).append((int(sp["person"][i]), origin))
         # ---- 30 September: in-post permanent workers -------------------------------------
         inpost = np.flatnonzero((sp["end"] < 0) & (sp["start"] <= d1))
-        new_in = inpost[sp["start"][inpost] > d0]
         raw, holders = _annual_update(rng, sp, inpost, d1, year, params, stationary, None)
         # ---- agency workers on 30 September ------------------------------------------------
         if year >= years[0] - 3:
@@ -908,7 +906,6 @@ def _simulate(targets, years, history_years, seed, params: _Params, calibrate, s
                 "cases": ag_cases.copy(),
             }
             yearly[year] = {"d0": d0, "d1": d1}
-        del new_in
 
     # agency people: identities
     ag_t = {k: np.asarray(v) for k, v in ag.items()}
@@ -977,14 +974,13 @@ def _assemble(sim, ident, pub, targets, years, seed, scale, stationary, params, 
     wy_rows = []
     xml = {}
     payroll_rows = []
-    truth_years = {}
     lea = ident["old_la_code"].split(" / ")[0].strip()
     asye_seen = set()
 
     for year in years:
         rec = sim["records"][year]
         arec = sim["agency_records"][year]
-        d0, d1 = _sep30(year - 1), _sep30(year)
+        d1 = _sep30(year)
         tg = targets.loc[year]
         parts = []
         # ---- permanent: in post at 30 September -------------------------------------------
