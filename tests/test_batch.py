@@ -159,11 +159,25 @@ def test_index_links_every_report_with_headline_table(first_batch, data_dir):
                                       "kingston-upon-thames-richmond-upon-thames"))
     for href in p.links:
         assert (year_dir / href).is_file()
-    # the failure is listed, without a link; headline figures are the published ones
-    assert "Nowhere Borough" not in page or "failed" in page
+    # only published authorities are rows; headline figures are the published ones
+    assert "Nowhere Borough" not in page
     ref = batch.headline_table(YEAR, data_dir).set_index("authority").loc[JOINT]
     assert f"{ref['agency_rate']:.1f}%" in page and f"{ref['caseload']:.1f}" in page
     assert not list(year_dir.glob(".index.html*"))          # no temp file left
+
+
+def test_index_marks_failed_authority_without_link(tmp_path, data_dir):
+    las = batch.authorities(YEAR, data_dir)
+    ok = tmp_path / str(YEAR) / "slough"
+    (ok / "tables").mkdir(parents=True)
+    (ok / "report.html").write_text("<html></html>")
+    results = [batch.JobResult("Slough", "slough", "ok", report_dir=str(ok)),
+               batch.JobResult("Reading", "reading", "failed", reason="KeyError: 'x'")]
+    page = batch.write_index(YEAR, tmp_path, las, results, data_dir).read_text()
+    assert '<a href="slough/report.html">Slough</a>' in page
+    assert "Reading <span class=\"failed\">(report failed)</span>" in page
+    assert "Wokingham" not in page          # neither in this run nor written before
+    assert "1 of the 151 authorities' reports are available; 1 failed" in page
 
 
 def test_rerun_resumes_and_force_rewrites(first_batch, data_dir, capsys):
