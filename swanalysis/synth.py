@@ -160,6 +160,16 @@ def _sep30(year: int) -> int:
     return int(np.datetime64(f"{year}-09-30", "D").astype(np.int64))
 
 
+def _dates(days, missing_below=None):
+    """Integer day numbers -> datetime64[ns] array (NaT where ``days < missing_below``).
+    Integer arithmetic only: pandas' float path (``unit="D"``) can raise a spurious overflow."""
+    d = np.asarray(days).astype(np.int64)
+    out = d.astype("datetime64[D]").astype("datetime64[ns]")
+    if missing_below is not None:
+        out[d < missing_below] = np.datetime64("NaT")
+    return out
+
+
 def _iso(day) -> str:
     return str(np.datetime64(int(day), "D"))
 
@@ -937,8 +947,8 @@ def _los_band(days):
 
 def _age_band(ref_day, birth_day):
     """Age band from completed years of age (birthday anniversaries)."""
-    ref = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(ref_day), unit="D"))
-    birth = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(birth_day), unit="D"))
+    ref = pd.DatetimeIndex(_dates(np.atleast_1d(ref_day)))
+    birth = pd.DatetimeIndex(_dates(np.atleast_1d(birth_day)))
     before = (ref.month < birth.month) | ((ref.month == birth.month) & (ref.day < birth.day))
     age = np.asarray(ref.year - birth.year) - np.asarray(before, dtype=int)
     return np.select([age < 25, age < 30, age < 40, age < 50, age < 60],
@@ -1036,12 +1046,12 @@ def _assemble(sim, ident, pub, targets, years, seed, scale, stationary, params, 
     ag_idx = (-1 - wy["_spell"]).where(is_ag, 0).astype(np.int64).to_numpy()
     wy["worker_id"] = np.where(is_ag, np.asarray(agency_swe, dtype=object)[ag_idx] if len(
         agency_swe) else "", np.asarray(person_swe, dtype=object)[sp["person"][sp_idx]])
-    wy["reference_date"] = pd.to_datetime(wy["_ref"].to_numpy(), unit="D")
+    wy["reference_date"] = _dates(wy["_ref"].to_numpy())
     start_day = np.where(is_ag, ag["start"][ag_idx] if len(ag["start"]) else 0,
                          sp["start"][sp_idx])
     end_day = np.where(is_ag, -1, sp["end"][sp_idx])
-    wy["start_date"] = pd.to_datetime(start_day, unit="D")
-    wy["end_date"] = pd.to_datetime(pd.Series(end_day).where(end_day >= 0), unit="D")
+    wy["start_date"] = _dates(start_day)
+    wy["end_date"] = _dates(end_day, missing_below=0)
     wy["role"] = wy["_role"].map(ORG_ROLE)
     origin = np.where(is_ag, 0, sp["origin"][sp_idx])
     wy["entry_route"] = [ENTRY_ROUTE.get(int(o), "other") for o in origin]
@@ -1199,10 +1209,10 @@ def _episodes(spells_seen, wy, sp, people, ag, obs_start, last_ref, asye_seen):
     out = pd.DataFrame({
         "worker_id": df["worker_id"],
         "spell": df["spell"].astype(int),
-        "start_date": pd.to_datetime(df["start"], unit="D"),
-        "end_date": pd.to_datetime(df["end"].where(df["end"] >= 0), unit="D"),
+        "start_date": _dates(df["start"].to_numpy()),
+        "end_date": _dates(df["end"].to_numpy(), missing_below=0),
         "event": df["event"].astype(int),
-        "censor_date": pd.to_datetime(df["censor"], unit="D"),
+        "censor_date": _dates(df["censor"].to_numpy()),
     })
     out["duration_days"] = (out["censor_date"] - out["start_date"]).dt.days.astype(float)
     out["entry_days"] = np.maximum(0, obs_start - df["start"]).astype(float)
