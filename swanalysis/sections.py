@@ -448,7 +448,9 @@ def key_messages(rep: Report) -> None:
                      f"({cost.sn_median_rate:.1f}%) would save about {money(cost.saving_at_sn_median)} a year")
         msgs.append(text + ".")
     if rep.has_worker_data:
-        msgs.extend(_worker_key_messages(rep))
+        ep = workers(rep).episodes
+        if ep[~ep["agency"].astype(bool)]["worker_id"].nunique() >= rep.params["min_group"]:
+            msgs.extend(_worker_key_messages(rep))
     rep.bullets(msgs, css="key-messages")
     if rep.synthetic:
         rep.note("The worker-level findings come from a synthetic council generated to resemble "
@@ -642,6 +644,8 @@ def who_we_have(rep: Report) -> None:
     rep.table("workforce", export, f"{possessive(rep.authority)} social work workforce, "
               f"{int(recent.index.min())} to {int(recent.index.max())} (published FTE at 30 September).",
               display=shown)
+    if rep.has_worker_data and not _enough_workers(rep):
+        return
     if rep.has_worker_data:
         _own_returns(rep)
     experience_mix(rep)
@@ -809,9 +813,21 @@ def workers(rep: Report):
 
 
 def _worker_heading(rep: Report, title: str, anchor: str) -> bool:
+    """The section heading; False (with a note) when there is no worker data to show."""
     rep.heading(2, title, anchor)
     if not rep.has_worker_data:
         rep.note(NO_WORKER_DATA)
+        return False
+    return _enough_workers(rep)
+
+
+def _enough_workers(rep: Report) -> bool:
+    """False (with a note) when the council has too few permanent workers to publish anything."""
+    ep = workers(rep).episodes
+    permanent = ep[~ep["agency"].astype(bool)]["worker_id"].nunique() if len(ep) else 0
+    if permanent < rep.params["min_group"]:
+        rep.note(f"Fewer than {rep.params['min_group']} permanent social workers are in the data: "
+                 "worker-level results are not shown, to protect individuals.")
         return False
     return True
 
@@ -991,6 +1007,10 @@ def why_they_leave(rep: Report) -> None:
     except UserError as exc:
         rep.note(str(exc))
         return
+    if at.empty or "months" not in at.columns:
+        rep.note("No permanent social worker left during the period covered, so where leavers "
+                 "went cannot be estimated.")
+        return
     rep.paragraphs([T.describe_destinations(at, 24)])
     plots = _plots("tenure")
     if plots is not None:
@@ -1114,7 +1134,9 @@ def nqsw_cohorts(rep: Report) -> None:
               display=shown)
     by_cohort = T.retention_at(nq[nq["start_cohort"] >= first], months=(12, 24), by="start_cohort",
                                min_group=mg)
-    table = _masked(pd.concat([overall, by_cohort], ignore_index=True), ["at_risk", "events", "n_spells"])
+    parts = [t for t in (overall, by_cohort) if len(t)]
+    table = _masked(pd.concat(parts, ignore_index=True) if parts else overall,
+                    ["at_risk", "events", "n_spells"])
     rep.table("nqsw_retention", table,
               "Newly qualified social workers still in post 12 and 24 months after starting, overall "
               "and by the year they started, with 95% confidence intervals.",
