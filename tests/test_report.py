@@ -332,3 +332,20 @@ def test_year_after_a_boundary_change_is_a_one_line_error():
     with pytest.raises(UserError, match="no published figures for Cumbria for 2024.*Cumberland"):
         sections.identify({"la": "Cumbria", "year": 2024})
     assert sections.identify({"la": "Cumbria", "year": None}) == ("Cumbria", 2022)
+
+
+def test_too_few_workers_publishes_no_worker_results(monkeypatch):
+    """A council with fewer permanent workers than min_group gets notes, not tables or figures."""
+    import types
+
+    sections, shown = _capture(monkeypatch)
+    rep = sections.start({"la": "Isles of Scilly", "year": 2024, "date_produced": DATE})
+    rep.params["synthetic"] = True  # pretend worker data was supplied ...
+    episodes = pd.DataFrame({"worker_id": ["a", "b", "c", "d"], "agency": [False, False, False, True],
+                             "event": [1, 0, 0, 0]})
+    rep._cache["workers"] = types.SimpleNamespace(episodes=episodes, worker_years=pd.DataFrame())
+    for section in (sections.how_long_they_stay, sections.why_they_leave, sections.nqsw_cohorts,
+                    sections.who_we_have):
+        section(rep)
+    assert set(rep.tables) == {"workforce"}  # only the published figures
+    assert sum("not shown, to protect individuals" in h for h in shown) == 4
