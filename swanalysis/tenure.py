@@ -622,7 +622,8 @@ def destination_at(cif: pd.DataFrame, months=(12, 24, 60)) -> pd.DataFrame:
                 i = np.searchsorted(g["months"].to_numpy(), m, side="right") - 1
                 val = {"cif": 0.0, "ci_lower": 0.0, "ci_upper": 0.0} if i < 0 else g.loc[i, ["cif", "ci_lower", "ci_upper"]].to_dict()
             rows.append({"destination_group": c, "months": m, **val})
-    return pd.DataFrame(rows)
+    # No leavers: an empty table that still has its columns, so callers need no special case.
+    return pd.DataFrame(rows, columns=["destination_group", "months", "cif", "ci_lower", "ci_upper"])
 
 
 # --------------------------------------------------------------------------------------------

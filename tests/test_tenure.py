@@ -379,6 +379,14 @@ def test_describe_destinations_sentence_from_estimates():
     )
 
 
+def test_destinations_when_nobody_left_give_an_empty_sentence_not_an_error():
+    nobody_left = HAND.assign(event=0)
+    cif = T.cumulative_incidence(nobody_left)
+    at = T.destination_at(cif, (12, 24))
+    assert at.empty and list(at.columns)[:2] == ["destination_group", "months"]
+    assert T.describe_destinations(at, 24) == ""
+
+
 def test_cumulative_incidence_consistent_with_kaplan_meier_when_entries_tie_event_times():
     # an entrant at tenure 3 (a time at which another spell ends) is not at risk at 3: (entry, exit]
     from lifelines import KaplanMeierFitter
