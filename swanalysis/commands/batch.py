@@ -17,7 +17,8 @@ def add_arguments(parser):
     which.add_argument("--la", metavar="A,B,C",
                        help="only these authorities (names or codes, comma-separated)")
     parser.add_argument("--workers", type=int, default=2,
-                        help="parallel worker processes, each with one warm kernel (default 2)")
+                        help="parallel worker processes, each with one warm kernel (default 2; "
+                             "local executor — a dask cluster has its own workers)")
     parser.add_argument("--out", default="outputs", metavar="DIR",
                         help="output folder; reports go to DIR/YYYY/<la-slug>/ (default outputs)")
     parser.add_argument("--data-dir", metavar="DIR",
