@@ -1,7 +1,8 @@
 """Privacy gate: nothing a report or a batch writes holds a worker identifier or a birth date.
 
-A report and a small batch are run on synthetic councils (CSWW returns with SWENos and birth
-dates, plus a payroll extract keyed by SWENo). Then EVERY file under the output folder —
+A report is run on a council's own files (synthetic CSWW returns with SWENos and birth dates,
+a payroll extract keyed by SWENo and its column map, with three records broken: a non-numeric
+FTE, a truncated SWENo, an impossible birth date), and a small batch with ``synthetic: true``. Then EVERY file under the output folder —
 HTML, CSV, the Excel workbook (unzipped, every XML part), logs, params, the index — and
 everything the commands printed is scanned for
 
@@ -68,6 +69,7 @@ class Finding:
 class Gate:
     swenos: set = field(default_factory=set)
     birth_dates: set = field(default_factory=set)  # dt.date
+    literals: set = field(default_factory=set)     # other strings that must not appear
 
     def __post_init__(self):
         self._spellings = {}
@@ -95,6 +97,7 @@ class Gate:
         if shape:
             found += [Finding(where, f"SWENo-shaped string {s!r}") for s in SWENO_SHAPE.findall(text)]
         found += [Finding(where, f"SWENo {s}") for s in self.swenos if s in text]
+        found += [Finding(where, f"personal value {s!r}") for s in self.literals if s in text]
         if self._date_re is not None:
             found += [Finding(where, f"birth date {m.group(1)!r}")
                       for m in self._date_re.finditer(text)]
@@ -180,7 +183,7 @@ def test_gate_detects_planted_identifiers(tmp_path):
     import openpyxl
 
     dob = dt.date(1987, 3, 7)
-    gate = Gate(swenos={"QX1234567890"}, birth_dates={dob})
+    gate = Gate(swenos={"QX1234567890", "QX12345"}, birth_dates={dob}, literals={"1987-02-30"})
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     (scratch / "clean.html").write_text("<p>Turnover 12.3% in 2025; worker a1b2c3d4e5f60718</p>")
@@ -188,6 +191,7 @@ def test_gate_detects_planted_identifiers(tmp_path):
     (scratch / "other.log").write_text("row 4: worker Ab0987654321 rejected\n")
     (scratch / "uk.html").write_text("<td>07/03/1987</td>")
     (scratch / "words.txt").write_text("born 7 March 1987")
+    (scratch / "report.log").write_text("record 12: PersonBirthDate 1987-02-30 is not a date\n")
     svg = base64.b64encode(b"<svg><text>Zz5555555555</text></svg>").decode()
     (scratch / "figure.html").write_text(f'<img src="data:image/svg+xml;base64,{svg}" alt="x">')
     wb = openpyxl.Workbook()
@@ -198,12 +202,13 @@ def test_gate_detects_planted_identifiers(tmp_path):
 
     found, n = gate.scan_tree(scratch)
     text = "\n".join(f"{f.where}: {f.what}" for f in found)
-    assert n == 7
+    assert n == 8
     assert "clean.html" not in text
     assert "table.csv: SWENo QX1234567890" in text
     assert "other.log: SWENo-shaped string 'Ab0987654321'" in text
     assert "uk.html: birth date '07/03/1987'" in text
     assert "words.txt: birth date '7 March 1987'" in text
+    assert "report.log: personal value '1987-02-30'" in text
     assert "data URI]: SWENo-shaped string 'Zz5555555555'" in text
     assert "tables.xlsx!xl/worksheets/sheet2.xml: SWENo-shaped string 'Mm1111111111'" in text
     assert "birth date cell 1987-03-07" in text
@@ -228,25 +233,50 @@ def _assert_clean(gate: Gate, root: Path, printed: str, min_files: int):
     assert not found, "\n".join(f"{f.where}: {f.what}" for f in found[:20])
 
 
+def _plant_bad_records(xml: Path) -> tuple[str, str]:
+    """Break three records of a return the way real extracts go wrong; return the malformed
+    SWENo and the impossible birth date, which must not be echoed into any output either."""
+    text = xml.read_text(encoding="utf-8")
+    workers = text.split("<CSWWWorker>")
+    assert len(workers) > 4
+    workers[1] = re.sub(r"<FTE>[^<]*</FTE>", "<FTE>zero point five</FTE>", workers[1], count=1)
+    swe = re.search(r"<SWENo>([A-Za-z]{2}\d{10})</SWENo>", workers[2]).group(1)
+    short = swe[:9]                                    # a truncated SWENo
+    workers[2] = workers[2].replace(f"<SWENo>{swe}</SWENo>", f"<SWENo>{short}</SWENo>", 1)
+    year = re.search(r"<PersonBirthDate>(\d{4})-", workers[3]).group(1)
+    bad_dob = f"{year}-02-30"
+    workers[3] = re.sub(r"<PersonBirthDate>[^<]*</PersonBirthDate>",
+                        f"<PersonBirthDate>{bad_dob}</PersonBirthDate>", workers[3], count=1)
+    xml.write_text("<CSWWWorker>".join(workers), encoding="utf-8")
+    return short, bad_dob
+
+
 def test_report_with_worker_data_leaks_nothing(tmp_path, data_dir, capfd):
-    src = tmp_path / "synthetic-returns"          # personal data: outside the output folder
+    """A council's own files (returns + payroll extract + column map), three of them broken."""
+    from swanalysis import synth
+
+    src = tmp_path / "council-files"              # personal data: outside the output folder
+    council = synth.generate("Hartlepool", [2022, 2023, 2024], seed=11, data_dir=str(data_dir),
+                             scale=0.6).write(src)
+    swenos, births = identifiers_in(src)
+    short_swe, bad_dob = _plant_bad_records(Path(council.returns[-1]))
     out = tmp_path / "out"
     params = tmp_path / "params.yaml"
     params.write_text(
-        "la: Hartlepool\nyear: 2024\nsynthetic: true\nsynthetic_seed: 11\nsynthetic_years: 4\n"
-        "synthetic_scale: 0.6\n"
-        f"synthetic_dir: {src}\ndata_dir: {data_dir}\n", encoding="utf-8")
+        "la: Hartlepool\nyear: 2024\ncsww:\n"
+        + "".join(f"  - {p}\n" for p in council.returns)
+        + f"hr: {council.payroll_path}\nhr_map: {council.hr_map_path}\ndata_dir: {data_dir}\n",
+        encoding="utf-8")
     code = main(["report", "--params", str(params), "--out", str(out)])
     printed = "".join(capfd.readouterr())
     assert code == 0, printed[-2000:]
-    swenos, births = identifiers_in(src)
-    assert len(swenos) >= 20 and len(births) >= 20     # the returns really hold them
-    gate = Gate(swenos=swenos, birth_dates=births)
+    assert len(swenos) >= 20 and len(births) >= 20     # the files really hold them
+    gate = Gate(swenos=swenos | {short_swe}, birth_dates=births, literals={bad_dob})
     report = out / "2024" / "hartlepool"
     assert (report / "report.html").is_file() and (report / "tables.xlsx").is_file()
-    assert any((report / "tables").glob("*.csv"))
-    assert "synthetic data" in (report / "report.html").read_text(encoding="utf-8").lower()
-    _assert_clean(gate, out, printed, min_files=5)
+    tables = {p.stem for p in (report / "tables").glob("*.csv")}
+    assert {"retention", "workforce", "benchmark"} <= tables   # worker-level sections ran
+    _assert_clean(gate, out, printed, min_files=10)
 
 
 def test_batch_with_worker_data_leaks_nothing(tmp_path, data_dir, capfd):
