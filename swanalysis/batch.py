@@ -264,6 +264,12 @@ def _runner_class(path: str):
 def _init_worker(runner_path: str, notebook, warm: bool, timeout: float):
     """ProcessPoolExecutor initializer: open this worker's runner (and its kernel) once."""
     global _WORKER_RUNNER
+    import signal
+
+    # Ctrl-C is the parent's to handle: it cancels what has not started and lets each worker
+    # finish (or fail) its current report and close its kernel, instead of every worker
+    # printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("MPLBACKEND", "Agg")
     runner = _runner_class(runner_path)(notebook=notebook, warm=warm, timeout=timeout)
     runner.__enter__()
@@ -453,25 +459,30 @@ def _run_local(jobs, out_dir, workers, runner_path, notebook, warm, timeout, bar
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
                                  initargs=(runner_path, notebook, warm, timeout)) as pool:
             futures = {pool.submit(_worker_job, p, out_dir): p for p in pending}
-            for fut in as_completed(futures):
-                params = futures[fut]
-                try:
-                    o = fut.result()
-                except BrokenProcessPool:
-                    # A worker died (or its initializer failed): retry once in a fresh pool.
-                    if params["la"] in broken_once:
+            try:
+                for fut in as_completed(futures):
+                    params = futures[fut]
+                    try:
+                        o = fut.result()
+                    except BrokenProcessPool:
+                        # A worker died (or its initializer failed): retry once in a new pool.
+                        if params["la"] in broken_once:
+                            o = {"name": params["la"], "status": "failed", "seconds": 0.0,
+                                 "reason": "worker process died (kernel could not start or "
+                                           "crashed)", "report_dir": None}
+                        else:
+                            broken_once.add(params["la"])
+                            retry.append(params)
+                            continue
+                    except Exception as exc:  # noqa: BLE001
                         o = {"name": params["la"], "status": "failed", "seconds": 0.0,
-                             "reason": "worker process died (kernel could not start or crashed)",
-                             "report_dir": None}
-                    else:
-                        broken_once.add(params["la"])
-                        retry.append(params)
-                        continue
-                except Exception as exc:  # noqa: BLE001
-                    o = {"name": params["la"], "status": "failed", "seconds": 0.0,
-                         "reason": _one_line(exc), "report_dir": None}
-                outcomes.append(o)
-                _tick(bar, o, failures)
+                             "reason": _one_line(exc), "report_dir": None}
+                    outcomes.append(o)
+                    _tick(bar, o, failures)
+            except KeyboardInterrupt:
+                # Drop what has not started; workers finish or fail their current report.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         pending = retry
     return outcomes
 
