@@ -4,7 +4,6 @@ index page, dask, and the warm kernel giving byte-for-byte the same output as a 
 from __future__ import annotations
 
 import html.parser
-import shutil
 import zipfile
 from pathlib import Path
 

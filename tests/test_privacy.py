@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 
 from swanalysis.cli import main
 
