@@ -1065,7 +1065,7 @@ def _leavers_by_service(rep: Report, episodes: pd.DataFrame) -> None:
                                    for y in wide.index]
     rep.table("leavers_by_service", masked, "Permanent leavers each year by length of service when they "
               "left (counts under 5 shown as <5; the share within 5 years is not shown for years with "
-              "fewer than 5 leavers).", display=shown)
+              f"fewer than {rep.params['min_group']} leavers).", display=shown)
 
 
 def _reasons(rep: Report, episodes: pd.DataFrame) -> None:
