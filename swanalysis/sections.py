@@ -152,7 +152,19 @@ class Report:
             raise ValueError("every figure needs alt text")
         self.figures += 1
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight",
+        # Lay the figure out once, with constrained layout (which keeps tick labels, titles and
+        # legends placed outside the axes inside the canvas), then freeze that layout and draw
+        # once. bbox_inches="tight", or a layout engine left on the figure, makes savefig draw
+        # every figure twice, and drawing is most of a warm report's time. A figure-level note
+        # (fig.text, e.g. a footnote about small years) lies outside every axes and so outside
+        # constrained layout: such a figure keeps the tight bounding box.
+        tight = bool(fig.texts)
+        if not tight:
+            if fig.get_layout_engine() is None:
+                fig.set_layout_engine("constrained")
+            fig.get_layout_engine().execute(fig)
+            fig.set_layout_engine("none")
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight" if tight else None,
                     metadata={"Software": None}, facecolor="white")
         plt.close(fig)
         data = base64.b64encode(buf.getvalue()).decode("ascii")
