@@ -264,9 +264,13 @@ def test_synthetic_report_tables_match_the_library_on_the_same_council(synthetic
     cox = hr[(hr.model == "cox_time_varying") & (hr.term == "caseload")].iloc[0]
     ref_cox = ref[(ref.model == "cox_time_varying") & (ref.term == "caseload")].iloc[0]
     assert cox.hazard_ratio == pytest.approx(ref_cox.hazard_ratio)
-    # and the planted caseload effect lies inside the reported interval
-    truth = synthetic_council.truth["hr_per_case"]
-    assert cox.ci_lower <= truth <= cox.ci_upper
+    # and the planted caseload and salary effects lie inside the reported intervals of both models
+    planted = {"caseload": synthetic_council.truth["hr_per_case"],
+               "salary": synthetic_council.truth["hr_per_1000_salary"]}
+    for model in ("cox_time_varying", "discrete_time_logit"):
+        for term, truth in planted.items():
+            row = hr[(hr.model == model) & (hr.term == term)].iloc[0]
+            assert row.ci_lower <= truth <= row.ci_upper, (model, term, row.ci_lower, truth, row.ci_upper)
 
 
 def test_experience_mix_against_target():
