@@ -194,6 +194,12 @@ def test_benchmark_notebook_runs_under_papermill(tmp_path, data_dir):
     assert la["turnover_rate"] == pytest.approx(15.9)
     assert la["leavers_fte"] == pytest.approx(28.8)
     assert (tmp_path / "out" / "tables.xlsx").exists()
+    # the benchmark-only report carries the national panel regression (issue 6): all authorities
+    # up to 2022, the three regressors, and its section in the executed notebook
+    nat = pd.read_csv(tmp_path / "out" / "tables" / "national_panel.csv").set_index("term")
+    assert list(nat.index) == ["caseload", "agency_rate", "vacancy_rate"]
+    assert (nat["n_authorities"] > 140).all() and (nat["ci_lower"] < nat["coef"]).all()
+    assert "What the national data says" in out_nb.read_text(encoding="utf-8")
 
 
 def test_cli_errors_are_one_line_exit_2(tmp_path, data_dir):
