@@ -152,20 +152,29 @@ class Report:
             raise ValueError("every figure needs alt text")
         self.figures += 1
         buf = io.BytesIO()
-        # Lay the figure out once, with constrained layout (which keeps tick labels, titles and
-        # legends placed outside the axes inside the canvas), then freeze that layout and draw
-        # once. bbox_inches="tight", or a layout engine left on the figure, makes savefig draw
-        # every figure twice, and drawing is most of a warm report's time. A figure-level note
-        # (fig.text, e.g. a footnote about small years) lies outside every axes and so outside
-        # constrained layout: such a figure keeps the tight bounding box.
-        tight = bool(fig.texts)
-        if not tight:
+        # Draw each figure ONCE. savefig draws a figure twice when it has a layout engine or is
+        # saved with bbox_inches="tight" (a first draw to measure, then the real one), and drawing
+        # is most of a warm report's time. So: constrained layout (keeps tick labels, titles and
+        # legends placed outside the axes inside the canvas) runs inside a single Agg draw, and
+        # that canvas is encoded as PNG. A figure-level note (fig.text, e.g. a footnote about
+        # small years) lies outside every axes and so outside constrained layout: such a figure
+        # is still saved with the tight bounding box.
+        if fig.texts:
+            fig.savefig(buf, format="png", dpi=100, bbox_inches="tight",
+                        metadata={"Software": None}, facecolor="white")
+        else:
+            import matplotlib.image as mimage
+            import numpy as np
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
             if fig.get_layout_engine() is None:
                 fig.set_layout_engine("constrained")
-            fig.get_layout_engine().execute(fig)
-            fig.set_layout_engine("none")
-        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight" if tight else None,
-                    metadata={"Software": None}, facecolor="white")
+            fig.set_dpi(100)
+            fig.set_facecolor("white")
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()
+            mimage.imsave(buf, np.asarray(canvas.buffer_rgba()), format="png", dpi=100,
+                          metadata={"Software": None})
         plt.close(fig)
         data = base64.b64encode(buf.getvalue()).decode("ascii")
         self.show(
