@@ -25,7 +25,7 @@ def test_data_dir_from_env_and_argument(monkeypatch, data_dir, tmp_path):
         config_data_dir(tmp_path)
 
 
-def test_no_data_anywhere_is_a_clear_one_line_error(monkeypatch, tmp_path, capsys):
+def test_no_data_anywhere_is_a_clear_one_line_error(monkeypatch, tmp_path):
     monkeypatch.delenv("SWANALYSIS_DATA_DIR", raising=False)
     monkeypatch.setenv("SWANALYSIS_CACHE_DIR", str(tmp_path / "empty"))
     with pytest.raises(NoDataError) as exc:
