@@ -672,58 +672,8 @@ def who_we_have(rep: Report) -> None:
     experience_mix(rep)
 
 
-#: OrgRole (decoded) -> experience group for the target mix. Newly qualified is decided first, from
-#: the ASYE (CFKSSstatus 1) or, where CFKSS is not recorded, a newly qualified start under a year ago.
-ADVANCED_ROLES = {"Senior Practitioner", "First Line Manager", "Middle Manager", "Senior Manager"}
 MIX_LABELS = {"newly_qualified": "Newly qualified (ASYE)", "experienced": "Experienced",
               "advanced": "Advanced (senior practitioners and managers)"}
-
-
-def experience_groups(worker_years: pd.DataFrame, census_year: int | None = None) -> pd.DataFrame:
-    """Permanent social workers in post at a census (default: the latest), with their experience
-    group: ``newly_qualified`` (in the ASYE at that census: CFKSSstatus 1; or, when no CFKSS status
-    is recorded in the return, a newly qualified start less than a year before), ``advanced``
-    (senior practitioners and managers, or CFKSS practice supervisor/leader) or ``experienced``."""
-    wy = worker_years[worker_years["in_post"].astype(bool) & ~worker_years["agency"].astype(bool)]
-    if wy.empty:
-        return wy.assign(experience=pd.Series(dtype=str))
-    year = int(census_year or wy["census_year"].max())
-    wy = wy[wy["census_year"] == year].copy()
-    cfkss = wy["cfkss_status"].astype("string").fillna("") if "cfkss_status" in wy else pd.Series("", index=wy.index)
-    has_cfkss = cfkss.str.len().gt(0).any()
-    codes = cfkss.str.split(";")
-    asye = codes.map(lambda c: "1" in c)
-    senior_cfkss = codes.map(lambda c: "3" in c or "4" in c)
-    if not has_cfkss:
-        asye = (wy["entry_route"] == "newly_qualified") & (wy["tenure_days"] < 365.25)
-    advanced = wy["role"].isin(ADVANCED_ROLES) | senior_cfkss
-    wy["experience"] = "experienced"
-    wy.loc[advanced, "experience"] = "advanced"
-    wy.loc[asye, "experience"] = "newly_qualified"
-    return wy
-
-
-def experience_mix_table(worker_years: pd.DataFrame, target: Mapping[str, float],
-                         census_year: int | None = None) -> pd.DataFrame:
-    """FTE and headcount by experience group against the target mix (percentages of FTE).
-
-    Columns: census_year, experience, headcount, fte, share (% of FTE), target (%), gap_pp
-    (share − target), fte_change_to_target (FTE to add (+) or move (−) at today's total FTE).
-    """
-    wy = experience_groups(worker_years, census_year)
-    fte = wy["fte30"].fillna(wy["fte"]) if "fte30" in wy else wy["fte"]
-    g = pd.DataFrame({"experience": wy["experience"], "fte": fte, "worker_id": wy["worker_id"]})
-    agg = g.groupby("experience").agg(headcount=("worker_id", "nunique"), fte=("fte", "sum"))
-    agg = agg.reindex(list(target)).fillna(0)
-    total = agg["fte"].sum()
-    out = agg.reset_index()
-    out.insert(0, "census_year", int(wy["census_year"].max()) if len(wy) else pd.NA)
-    out["share"] = 100 * out["fte"] / total if total > 0 else float("nan")
-    out["target"] = [float(target[k]) for k in out["experience"]]
-    out["gap_pp"] = out["share"] - out["target"]
-    out["fte_change_to_target"] = total * out["target"] / 100 - out["fte"]
-    out["headcount"] = out["headcount"].astype(int)
-    return out
 
 
 def experience_mix(rep: Report) -> None:
@@ -734,6 +684,8 @@ def experience_mix(rep: Report) -> None:
     if not rep.has_worker_data:
         rep.note(f"The workforce plan's target mix is {want}. " + NO_WORKER_DATA)
         return
+    from .workforce import experience_mix_table
+
     mix = experience_mix_table(workers(rep).worker_years, target)
     if mix.empty or mix["headcount"].sum() == 0:
         rep.note("No permanent social workers in post at the latest census.")

@@ -25,6 +25,8 @@ DataFrames; ``describe_*`` turn them into sentences and ``alt_text_*`` describe 
   the FTE at 30 September (``fte30``, falling back to ``fte`` when missing), leavers' FTE is their
   contracted FTE (``fte``).
 * :func:`asye_cohorts` -- newly qualified cohorts: "of 15 who started in 2021, 14 remain".
+* :func:`experience_mix_table` -- permanent FTE by experience group (:func:`experience_groups`:
+  newly qualified, experienced, advanced) against a workforce plan's target mix.
 
 Census year Y runs 1 October Y-1 to 30 September Y. Length of service is measured in years of
 365.25 days. Headcounts count distinct workers.
@@ -423,3 +425,55 @@ def small_cells(table: pd.DataFrame, columns=("leavers",), threshold: int = SMAL
     from .disclosure import mask_small_counts
 
     return mask_small_counts(table, list(columns), threshold=threshold)[0]
+
+
+#: OrgRole (decoded) -> experience group for the target mix. Newly qualified is decided first, from
+#: the ASYE (CFKSSstatus 1) or, where CFKSS is not recorded, a newly qualified start under a year ago.
+ADVANCED_ROLES = {"Senior Practitioner", "First Line Manager", "Middle Manager", "Senior Manager"}
+
+
+def experience_groups(worker_years: pd.DataFrame, census_year: int | None = None) -> pd.DataFrame:
+    """Permanent social workers in post at a census (default: the latest), with their experience
+    group: ``newly_qualified`` (in the ASYE at that census: CFKSSstatus 1; or, when no CFKSS status
+    is recorded in the return, a newly qualified start less than a year before), ``advanced``
+    (senior practitioners and managers, or CFKSS practice supervisor/leader) or ``experienced``."""
+    wy = worker_years[worker_years["in_post"].astype(bool) & ~worker_years["agency"].astype(bool)]
+    if wy.empty:
+        return wy.assign(experience=pd.Series(dtype=str))
+    year = int(census_year or wy["census_year"].max())
+    wy = wy[wy["census_year"] == year].copy()
+    cfkss = wy["cfkss_status"].astype("string").fillna("") if "cfkss_status" in wy else pd.Series("", index=wy.index)
+    has_cfkss = cfkss.str.len().gt(0).any()
+    codes = cfkss.str.split(";")
+    asye = codes.map(lambda c: "1" in c)
+    senior_cfkss = codes.map(lambda c: "3" in c or "4" in c)
+    if not has_cfkss:
+        asye = (wy["entry_route"] == "newly_qualified") & (wy["tenure_days"] < YEAR_DAYS)
+    advanced = wy["role"].isin(ADVANCED_ROLES) | senior_cfkss
+    wy["experience"] = "experienced"
+    wy.loc[advanced, "experience"] = "advanced"
+    wy.loc[asye, "experience"] = "newly_qualified"
+    return wy
+
+
+def experience_mix_table(worker_years: pd.DataFrame, target: dict[str, float],
+                         census_year: int | None = None) -> pd.DataFrame:
+    """FTE and headcount by experience group against the target mix (percentages of FTE).
+
+    Columns: census_year, experience, headcount, fte, share (% of FTE), target (%), gap_pp
+    (share − target), fte_change_to_target (FTE to add (+) or move (−) at today's total FTE).
+    """
+    wy = experience_groups(worker_years, census_year)
+    fte = wy["fte30"].fillna(wy["fte"]) if "fte30" in wy else wy["fte"]
+    g = pd.DataFrame({"experience": wy["experience"], "fte": fte, "worker_id": wy["worker_id"]})
+    agg = g.groupby("experience").agg(headcount=("worker_id", "nunique"), fte=("fte", "sum"))
+    agg = agg.reindex(list(target)).fillna(0)
+    total = agg["fte"].sum()
+    out = agg.reset_index()
+    out.insert(0, "census_year", int(wy["census_year"].max()) if len(wy) else pd.NA)
+    out["share"] = 100 * out["fte"] / total if total > 0 else float("nan")
+    out["target"] = [float(target[k]) for k in out["experience"]]
+    out["gap_pp"] = out["share"] - out["target"]
+    out["fte_change_to_target"] = total * out["target"] / 100 - out["fte"]
+    out["headcount"] = out["headcount"].astype(int)
+    return out

@@ -279,34 +279,6 @@ def test_synthetic_report_tables_match_the_library_on_the_same_council(synthetic
             assert row.ci_lower <= truth <= row.ci_upper, (model, term, row.ci_lower, truth, row.ci_upper)
 
 
-def test_experience_mix_against_target():
-    from swanalysis.sections import experience_mix_table
-
-    rows = []
-    # 2 ASYE (1.0 FTE each), 3 case holders (one 0.5 FTE), 5 senior practitioners/managers,
-    # 1 agency worker and 1 leaver (neither counted)
-    spec = ([("Case Holder", "1", 1.0)] * 2 + [("Case Holder", "", 1.0)] * 2 + [("Case Holder", "", 0.5)]
-            + [("Senior Practitioner", "", 1.0)] * 3 + [("First Line Manager", "3", 1.0)] * 2)
-    for i, (role, cfkss, fte) in enumerate(spec):
-        rows.append(dict(worker_id=f"w{i}", census_year=2024, in_post=True, agency=False, role=role,
-                         cfkss_status=cfkss or None, fte=fte, fte30=fte, entry_route="other",
-                         tenure_days=900.0))
-    rows.append(dict(rows[0], worker_id="agency", agency=True))
-    rows.append(dict(rows[3], worker_id="gone", in_post=False))
-    rows.append(dict(rows[3], worker_id="old", census_year=2023))
-    wy = pd.DataFrame(rows)
-    mix = experience_mix_table(wy, {"newly_qualified": 20, "experienced": 30, "advanced": 50})
-    m = mix.set_index("experience")
-    assert list(m.index) == ["newly_qualified", "experienced", "advanced"]
-    assert m.headcount.tolist() == [2, 3, 5]
-    assert m.fte.tolist() == [2.0, 2.5, 5.0]
-    assert m.share.sum() == pytest.approx(100)
-    assert m.loc["experienced", "share"] == pytest.approx(100 * 2.5 / 9.5)
-    assert m.loc["advanced", "gap_pp"] == pytest.approx(100 * 5 / 9.5 - 50)
-    # FTE to move to reach the target at today's 9.5 FTE
-    assert m.loc["newly_qualified", "fte_change_to_target"] == pytest.approx(0.2 * 9.5 - 2.0)
-
-
 def _capture(monkeypatch):
     """Run sections in-process (no kernel), collecting what they display."""
     from swanalysis import sections
