@@ -296,8 +296,8 @@ def resolve_area(query: str, panel: pd.DataFrame | None = None, data_dir=None,
     Raises UserError (one line) for an unknown or ambiguous name.
     """
     if panel is None:
-        from .data import load_panel
-        panel = load_panel(data_dir)
+        from .data import _shared_panel
+        panel = _shared_panel(data_dir)
     q = str(query).strip()
     if not q:
         raise UserError("no local authority given (use a name, 3-digit DfE number or 9-character code)")
@@ -589,8 +589,8 @@ def statistical_neighbours(area, model: str = "2025", data_dir=None,
     lists plain-English notes for the report.
     """
     if panel is None:
-        from .data import load_panel
-        panel = load_panel(data_dir)
+        from .data import _shared_panel
+        panel = _shared_panel(data_dir)
     if not isinstance(area, Area):
         area = resolve_area(area, panel=panel, year=year)
     if area.area_level != "la":

@@ -357,9 +357,9 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     them (default: the newest figures for every year). The table covers ``first_year`` (default:
     the first published year, 2017) to ``year``.
     """
-    from .data import load_panel
+    from .data import _shared_panel
     if panel is None:
-        panel = load_panel(data_dir)
+        panel = _shared_panel(data_dir)
     data_dir = data_dir or panel.attrs.get("data_dir")
     year = int(year)
     measures = list(measures or BENCHMARK_MEASURES)

@@ -343,8 +343,18 @@ def load_panel(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     the download cache (``swanalysis.config.data_dir``), raising NoDataError when none has data.
     Parsed once per folder and file state within a process; callers get their own copy.
     """
+    return _shared_panel(data_dir).copy()
+
+
+def _shared_panel(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The process-wide parsed panel itself, not a copy, for library code that only reads it.
+
+    The same object on every call (until the folder changes), so caches keyed on the panel
+    (``areas.area_index``, ``benchmark._figures``) stay warm across ``panel=None`` calls.
+    Never modify it.
+    """
     folder = _resolve_data_dir(data_dir)
-    return _load_cached(str(folder), _folder_signature(folder)).copy()
+    return _load_cached(str(folder), _folder_signature(folder))
 
 
 def latest(panel: pd.DataFrame) -> pd.DataFrame:

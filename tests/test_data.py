@@ -144,6 +144,10 @@ def test_panel_is_parsed_once_per_folder_and_copies_are_independent(data_dir):
     after = D._load_cached.cache_info()
     assert after.hits >= before.hits + 2 and after.misses == before.misses
     assert (b["value"] != -1.0).any()
+    # library code reading with panel=None shares one frame, so id-keyed caches stay warm
+    shared = D._shared_panel(data_dir)
+    assert shared is D._shared_panel(data_dir) and shared is not b
+    assert (shared["value"] != -1.0).any()
 
 
 def _mini_release(path, rows, header=None):
