@@ -30,7 +30,9 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
+from .codes import CODE_TYPES, destination_group, entry_route
 from .errors import UserError
+from .pseudonymise import age_band
 
 __all__ = [
     "HazardSpec",
@@ -47,54 +49,16 @@ __all__ = [
 GENERATOR_VERSION = "1"
 
 # ---------------------------------------------------------------------------------------------
-# Code lists (labels as documented in the CSWW XSD)
+# Code lists (int-keyed views of swanalysis.codes, the labels the reader decodes to)
 # ---------------------------------------------------------------------------------------------
-ORG_ROLE = {
-    1: "Senior Manager",
-    2: "Middle Manager",
-    3: "First Line Manager",
-    4: "Senior Practitioner",
-    5: "Case Holder",
-    6: "Qualified Without Cases",
-}
-START_ORIGIN = {
-    1: "Newly Qualified Social Workers",
-    2: "Social Worker Role in a Different Local Authority in England",
-    3: "Social Worker Role Outside England",
-    4: "Agency or Consultancy in Social Work (in England)",
-    5: "Other Social Work Role Non-local Authority (in England)",
-    6: "Other Social Care Role in Local Authority/Non-local Authority (in England)",
-    7: "Non-social Care Role/Any Role Outside England/No Employment/Career Break",
-    8: "Other",
-    9: "Not Known",
-    10: "Not Yet Collected",
-}
-LEAVER_DESTINATION = {
-    1: "Social Worker Role in a Different Local Authority in England",
-    2: "Social Worker Role Outside England",
-    3: "Agency or Consultancy in Social Work (in England)",
-    4: "Other Social Work Role Non-local Authority (in England)",
-    5: "Other Social Care Role in Local Authority/Non-local Authority (in England)",
-    6: "Non-social Care Role/Any Role Outside England/No Employment/Career Break",
-    7: "Other",
-    8: "Not Known",
-    9: "Not Yet Collected",
-}
-REASON_LEAVE = {
-    1: "Resignation",
-    2: "Voluntary Redundancy",
-    3: "Compulsory Redundancy",
-    4: "Dismissed",
-    5: "Retired",
-    6: "Deceased",
-    7: "Moved to a Non-child and Family Social Work Role Within LA",
-    8: "Other",
-    9: "Not Known",
-    10: "Not Yet Collected",
-}
-ENTRY_ROUTE = {1: "newly_qualified", 2: "experienced_other_la", 4: "from_agency"}  # else "other"
-DESTINATION_GROUP = {1: "another_la", 3: "agency", 5: "left_social_work",
-                     6: "left_social_work"}  # else "other"
+def _int_keyed(type_name: str) -> dict[int, str]:
+    return {int(k): v for k, v in CODE_TYPES[type_name].items()}
+
+
+ORG_ROLE = _int_keyed("roletype")
+START_ORIGIN = _int_keyed("origintype")
+LEAVER_DESTINATION = _int_keyed("leavertype")
+REASON_LEAVE = _int_keyed("reasontype")
 
 # Start origins of new permanent spells (StartOrigin code -> probability).
 _ORIGIN_P = {1: 0.33, 2: 0.30, 3: 0.03, 4: 0.16, 5: 0.06, 6: 0.05, 7: 0.04, 8: 0.02, 9: 0.01}
@@ -945,16 +909,6 @@ def _los_band(days):
     return np.select([yrs < 1, yrs < 2, yrs < 5, yrs < 10], BANDS_LOS[:4], BANDS_LOS[4])
 
 
-def _age_band(ref_day, birth_day):
-    """Age band from completed years of age (birthday anniversaries)."""
-    ref = pd.DatetimeIndex(_dates(np.atleast_1d(ref_day)))
-    birth = pd.DatetimeIndex(_dates(np.atleast_1d(birth_day)))
-    before = (ref.month < birth.month) | ((ref.month == birth.month) & (ref.day < birth.day))
-    age = np.asarray(ref.year - birth.year) - np.asarray(before, dtype=int)
-    return np.select([age < 25, age < 30, age < 40, age < 50, age < 60],
-                     ["under 25", "25-29", "30-39", "40-49", "50-59"], "60+")
-
-
 def _swenos(rng, n, taken: set) -> list[str]:
     out = []
     while len(out) < n:
@@ -1054,9 +1008,9 @@ def _assemble(sim, ident, pub, targets, years, seed, scale, stationary, params, 
     wy["end_date"] = _dates(end_day, missing_below=0)
     wy["role"] = wy["_role"].map(ORG_ROLE)
     origin = np.where(is_ag, 0, sp["origin"][sp_idx])
-    wy["entry_route"] = [ENTRY_ROUTE.get(int(o), "other") for o in origin]
+    wy["entry_route"] = [entry_route(str(int(o))) for o in origin]
     birth = np.where(is_ag, 0, people["birth"][sp["person"][sp_idx]])
-    bands = _age_band(wy["_ref"].to_numpy(), birth)
+    bands = age_band(_dates(birth), _dates(wy["_ref"].to_numpy())).to_numpy()
     wy["age_band"] = np.where(is_ag, "unknown", bands)
     wy["team"] = pd.array([None if a else _TEAMS[sp["team"][s]] for s, a in zip(sp_idx, is_ag)],
                           dtype="string")
@@ -1203,7 +1157,7 @@ def _episodes(spells_seen, wy, sp, people, ag, obs_start, last_ref, asye_seen):
             reason=REASON_LEAVE[int(sp["reason"][i])] if event else None,
             dest=int(sp["dest"][i]) if event else None,
             first_census=r.first_census, last_census=r.last_census,
-            age_band=str(_age_band(first_ref, people["birth"][p])[0]),
+            age_band=age_band(_dates([people["birth"][p]]), _dates([first_ref])).iloc[0],
             team=_TEAMS[int(sp["team"][i])], asye=i in asye_seen))
     df = pd.DataFrame(rows)
     out = pd.DataFrame({
@@ -1217,7 +1171,7 @@ def _episodes(spells_seen, wy, sp, people, ag, obs_start, last_ref, asye_seen):
     out["duration_days"] = (out["censor_date"] - out["start_date"]).dt.days.astype(float)
     out["entry_days"] = np.maximum(0, obs_start - df["start"]).astype(float)
     out["observation_start"] = pd.Timestamp(_iso(obs_start))
-    out["entry_route"] = [ENTRY_ROUTE.get(o, "other") for o in df["origin"]]
+    out["entry_route"] = [entry_route(str(o)) for o in df["origin"]]
     out["start_origin"] = [None if a else START_ORIGIN[o] for o, a in zip(df["origin"],
                                                                           df["agency"])]
     out["agency"] = df["agency"].astype(bool)
@@ -1226,7 +1180,7 @@ def _episodes(spells_seen, wy, sp, people, ag, obs_start, last_ref, asye_seen):
     out["leaver_destination"] = [None if d is None or pd.isna(d) else LEAVER_DESTINATION[int(d)]
                                  for d in df["dest"]]
     out["destination_group"] = [None if d is None or pd.isna(d)
-                                else DESTINATION_GROUP.get(int(d), "other") for d in df["dest"]]
+                                else destination_group(str(int(d))) for d in df["dest"]]
     out["first_census"] = df["first_census"].astype(int)
     out["last_census"] = df["last_census"].astype(int)
     out["start_date_changed"] = False
