@@ -534,37 +534,30 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
 
 def _summary(table, area, year, measures) -> pd.DataFrame:
     t = table
+    missing = pd.Series(dtype=object)  # .get(col, default) on it gives the default
     out = []
     for m in measures:
         def v(at, y=year):
             s = t[(t["measure"] == m) & (t["area_type"] == at) & (t["time_period"] == y)]
-            return s.iloc[0] if len(s) else None
-        me = v("la")
+            return s.iloc[0] if len(s) else missing
+        me, sn, rg, en = v("la"), v("sn_median"), v("region"), v("england")
         first = t[(t["measure"] == m) & (t["area_type"] == "la") & t["value"].notna()]
         first = first.sort_values("time_period").iloc[0] if len(first) else None
-        sn = v("sn_median")
-        rg = v("region")
-        en = v("england")
         out.append({
             "measure": m,
             "label": MEASURE_LABELS[m][0],
-            "value": me["value"] if me is not None else np.nan,
-            "symbol": me["symbol"] if me is not None else "",
-            "sn_median": sn["value"] if sn is not None else np.nan,
-            "n_neighbours": sn["n_neighbours"] if sn is not None else 0,
-            "region": rg["value"] if rg is not None else np.nan,
-            "england": en["value"] if en is not None else np.nan,
-            "rank": me["rank"] if me is not None else pd.NA,
-            "n_ranked": me["n_ranked"] if me is not None else pd.NA,
-            "quartile": me["quartile"] if me is not None else pd.NA,
-            "change": me["change"] if me is not None else np.nan,
+            "value": me.get("value", np.nan),
+            "symbol": me.get("symbol", ""),
+            "sn_median": sn.get("value", np.nan),
+            "n_neighbours": sn.get("n_neighbours", 0),
+            "region": rg.get("value", np.nan),
+            "england": en.get("value", np.nan),
+            **{c: me.get(c, pd.NA) for c in ("rank", "n_ranked", "quartile")},
+            "change": me.get("change", np.nan),
             "first_year": int(first["time_period"]) if first is not None else pd.NA,
             "first_value": first["value"] if first is not None else np.nan,
-            "significance": me["significance"] if me is not None else np.nan,
-            "ci_low": me["ci_low"] if me is not None else np.nan,
-            "ci_high": me["ci_high"] if me is not None else np.nan,
-            "denominator_fte": me["denominator_fte"] if me is not None else np.nan,
-            "funnel_flag": me["funnel_flag"] if me is not None else np.nan,
+            **{c: me.get(c, np.nan) for c in ("significance", "ci_low", "ci_high",
+                                             "denominator_fte", "funnel_flag")},
         })
     s = pd.DataFrame(out)
     s.attrs.update({"area": area.name, "year": year})
