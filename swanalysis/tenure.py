@@ -198,10 +198,9 @@ def _fit_km(g: pd.DataFrame, label: str, alpha: float):
     return kmf
 
 
-def _km_frame(g: pd.DataFrame, label: str, alpha: float) -> pd.DataFrame:
-    """Step function of one group: months, retention, ci_lower, ci_upper, at_risk, events."""
+def _km_frame(g: pd.DataFrame, label: str, alpha: float, until: float) -> pd.DataFrame:
+    """Step function of one group up to ``until``: months, retention, ci_lower, ci_upper, at_risk, events."""
     time, entry, event = g["time"].to_numpy(), g["entry"].to_numpy(), g["event"].to_numpy()
-    until = _estimable_until(entry, time)
     try:
         kmf = _fit_km(g, label, alpha)
         sf = kmf.survival_function_.iloc[:, 0]
@@ -312,7 +311,7 @@ def retention_curve(
     for grp in order:
         g = prepared.loc[prepared["group"] == grp]
         until[grp] = _estimable_until(g["entry"].to_numpy(), g["time"].to_numpy())
-        f = _km_frame(g, str(grp), alpha)
+        f = _km_frame(g, str(grp), alpha, until[grp])
         f.insert(0, "group", grp)
         f.insert(0, "group_var", by or "all")
         frames.append(f)
@@ -659,7 +658,7 @@ def describe_retention(
     if row.empty or pd.isna(row["retention"].iloc[0]):
         return f"Retention at {months} months cannot be estimated for {who} from these returns."
     r = row.iloc[0]
-    label = who if group_var == "all" else f"{who} ({GROUP_VARS.get(group_var, group_var)}: {_group_text(group_var, group)})"
+    label = who if group_var == "all" else f"{who} ({GROUP_VARS.get(group_var, group_var)}: {group_label(group_var, group)})"
     text = (
         f"Of {label} who joined, {_pct(r['retention'])} (95% CI {_pct(r['ci_lower'])} to "
         f"{_pct(r['ci_upper'])}) were still in post {months} months later"
@@ -684,9 +683,6 @@ def group_label(group_var: str, group) -> str:
     if group_var == "start_cohort" and str(group).isdigit():
         return f"started {int(group) - 1}/{str(int(group))[-2:]}"
     return str(group)
-
-
-_group_text = group_label
 
 
 def late_entry_effect(
