@@ -199,10 +199,7 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
                        + "; censored at " + s["last_reference"].dt.strftime("%Y-%m-%d"))
     # agency cover routinely ends without a recorded end date: info for agency, warning otherwise
     add(ep["disappeared"] & ep["agency"], "RoleEndDate", "spell_disappeared", "info", disappeared_msg)
-    add(ep["disappeared"] & ~ep["agency"], "RoleEndDate", "spell_disappeared", "warning",
-        lambda s: "in post without an end date in census " + s["last_census"].astype(str)
-        + " but missing from the later return(s) up to " + s["last_year"].astype(str)
-        + "; censored at " + s["last_reference"].dt.strftime("%Y-%m-%d"))
+    add(ep["disappeared"] & ~ep["agency"], "RoleEndDate", "spell_disappeared", "warning", disappeared_msg)
     add(gap, "", "gap_in_returns", "info",
         lambda s: "spell missing from a return between census " + s["first_census"].astype(str)
         + " and " + s["last_census"].astype(str))
