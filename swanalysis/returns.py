@@ -33,7 +33,6 @@ from .validation import ValidationIssue, issue, via_uniques
 
 RETURN_SUFFIXES = (".xml", ".csv", ".xlsx")
 ROOT_TAG = "Message"
-HEADER_ITEMS = {"Header", "LALevelVacancies", "CSWWWorker"}
 CSV_REQUIRED = ("SWENo", "AgencyWorker")
 # header information that may appear as columns of a CSV/XLSX return
 CSV_HEADER_COLUMNS = ("LEA", "ReferenceDate", "Year", "Collection", "SourceLevel", "SoftwareCode", "DateTime")
