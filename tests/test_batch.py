@@ -1,10 +1,9 @@
 """`swanalysis batch`: reports for several authorities, isolation of failures, resuming, the
-index page, dask, and the warm kernel giving byte-for-byte the same output as a fresh one."""
+index page and dask (warm kernel == fresh kernel byte for byte is tests/test_report.py's)."""
 
 from __future__ import annotations
 
 import html.parser
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -225,43 +224,3 @@ def test_dask_executor_on_local_cluster(tmp_path, data_dir, first_batch):
     ref = out_ref / str(YEAR) / "rutland"
     assert (got / "tables" / "benchmark.csv").read_bytes() == \
         (ref / "tables" / "benchmark.csv").read_bytes()
-
-
-# ---------------------------------------------------------------------------------------------
-# Warm kernel == fresh kernel, byte for byte
-# ---------------------------------------------------------------------------------------------
-
-def _files(folder: Path) -> dict[str, bytes]:
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            out[p.relative_to(folder).as_posix()] = p.read_bytes()
-    return out
-
-
-def _xlsx_parts(path: Path) -> dict[str, bytes]:
-    # docProps/core.xml holds the workbook's creation time, which is not report content.
-    with zipfile.ZipFile(path) as z:
-        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
-
-
-def test_warm_kernel_output_identical_to_fresh(tmp_path, data_dir):
-    from swanalysis.report import ReportRunner, render_report
-
-    # The first report leaves a whole authority's state (namespace, caches, matplotlib) in the
-    # kernel; the second must come out exactly as from a new kernel.
-    las = ["Wokingham", "Richmond upon Thames"]
-    base = {"year": 2022, "data_dir": str(data_dir), "date_produced": "2026-01-15"}
-    warm_out, fresh_out = tmp_path / "warm", tmp_path / "fresh"
-    with ReportRunner(warm=True) as runner:
-        warm = [runner.run({**base, "la": la}, warm_out) for la in las]
-    for la, w in zip(las[1:], warm[1:]):
-        f = render_report({**base, "la": la}, fresh_out, warm=False)
-        wf, ff = _files(w.report_dir), _files(f.report_dir)
-        assert sorted(wf) == sorted(ff)
-        assert "report.html" in wf and any(k.startswith("tables/") for k in wf)
-        for name in wf:
-            if name.endswith(".xlsx"):
-                assert _xlsx_parts(w.report_dir / name) == _xlsx_parts(f.report_dir / name), name
-            else:
-                assert wf[name] == ff[name], f"{la}: {name} differs between warm and fresh kernel"

@@ -163,10 +163,14 @@ def test_warm_kernel_output_is_identical_to_fresh(report, tmp_path):
     with ReportRunner(warm=True) as runner:
         runner.run({**PARAMS, "la": "Slough", "comparators": None}, tmp_path)
         again = runner.run(PARAMS, tmp_path)
-    assert again.html.read_bytes() == report.html.read_bytes()
-    assert again.xlsx.read_bytes() == report.xlsx.read_bytes()
-    for csv in report.tables_dir.glob("*.csv"):
-        assert (again.tables_dir / csv.name).read_bytes() == csv.read_bytes()
+    # every file of the report folder (HTML, each CSV, the workbook with its pinned dates)
+    files = {p.relative_to(report.report_dir): p.read_bytes()
+             for p in sorted(report.report_dir.rglob("*")) if p.is_file()}
+    assert {"report.html", "tables.xlsx"} <= {p.as_posix() for p in files} and len(files) > 3
+    assert sorted(p.relative_to(again.report_dir) for p in again.report_dir.rglob("*")
+                  if p.is_file()) == sorted(files)
+    for name, data in files.items():
+        assert (again.report_dir / name).read_bytes() == data, f"{name} differs warm vs fresh"
 
 
 def test_rerun_replaces_atomically_and_errors_leave_nothing(report, tmp_path):
