@@ -621,15 +621,6 @@ def fit_discrete_time(
     events = data[event_col].astype(int)
     bands = tenure_bands(data[start_col].astype(float))
     band_map = _merge_sparse_bands(bands, events)
-    fit_base = DiscreteFit(
-        summary=pd.DataFrame(),
-        params=pd.Series(dtype=float),
-        cov=pd.DataFrame(),
-        band_map=band_map,
-        n_subjects=0,
-        n_events=0,
-        n_intervals=0,
-    )
     mapped = bands.map(band_map)
     base = pd.get_dummies(mapped, prefix="tenure", prefix_sep=" ").astype(float)
     band_cols = sorted(base.columns, key=lambda c: float(c.split(" ")[1].split("-")[0].rstrip("+")))
@@ -649,13 +640,15 @@ def fit_discrete_time(
     se = np.sqrt(np.diag(cov.loc[covariates, covariates])) if covariates else []
     z = params[covariates] / se if covariates else []
     p = 2 * stats.norm.sf(np.abs(z)) if covariates else []
-    fit_base.summary = _ci_table(params[covariates], se, p, covariates)
-    fit_base.params = params
-    fit_base.cov = cov
-    fit_base.n_subjects = int(data[cluster_col].nunique()) if cluster_col else len(data)
-    fit_base.n_events = int(events.sum())
-    fit_base.n_intervals = len(data)
-    return fit_base
+    return DiscreteFit(
+        summary=_ci_table(params[covariates], se, p, covariates),
+        params=params,
+        cov=cov,
+        band_map=band_map,
+        n_subjects=int(data[cluster_col].nunique()) if cluster_col else len(data),
+        n_events=int(events.sum()),
+        n_intervals=len(data),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -918,8 +911,7 @@ def retention_scenarios(
         return pd.DataFrame(columns=cols)
     cur = result.current if current is None else current
     design, fit = result.design, result.discrete
-    needed = [c for c in design.continuous]
-    cur = cur.dropna(subset=needed)
+    cur = cur.dropna(subset=design.continuous)
     if cur.empty:
         return pd.DataFrame(columns=cols)
     if "census_year" in design.categorical:
