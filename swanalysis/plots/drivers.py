@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..drivers import KEY_TERMS
 from ..drivers import term_label as _term_label
 from . import palette
 
@@ -36,10 +37,10 @@ def forest_plot(table: pd.DataFrame, ax=None, *, terms: str | list[str] = "all")
     log scale with a reference line at 1. ``terms="key"`` shows caseload and salary only."""
     palette.use()
     if terms == "key":
-        table = table[table["term"].isin(["caseload", "salary"])]
+        table = table[table["term"].isin(KEY_TERMS)]
     elif isinstance(terms, list):
         table = table[table["term"].isin(terms)]
-    order = [t for t in ("caseload", "salary") if t in set(table["term"])]
+    order = [t for t in KEY_TERMS if t in set(table["term"])]
     order += [t for t in pd.unique(table["term"]) if t not in order]
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(order), 1)))
