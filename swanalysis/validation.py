@@ -107,7 +107,7 @@ def concat_issues(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-_IDENTIFIER_RE = r"[A-Za-z]{2}\d{10}"
+_IDENTIFIER_RE = C.SWENO_PATTERN
 
 
 def mask_identifiers(messages: pd.Series) -> pd.Series:
@@ -149,8 +149,7 @@ class _Collector:
         text = message(sub) if callable(message) else message
         part = pd.DataFrame({"file": sub["file"].to_numpy(), "record": sub["record"].to_numpy(),
                              "field": field, "rule": rule, "severity": sev,
-                             "message": (head + text).to_numpy() if isinstance(text, pd.Series)
-                             else (head + text).to_numpy()})
+                             "message": (head + text).to_numpy()})
         self.parts.append(part)
         if sev == "error":
             self.quarantine |= mask
