@@ -1223,7 +1223,7 @@ METHODS = [
     ("Privacy",
      "Worker identifiers are replaced by keyed pseudonyms when the returns are read and never "
      "appear in this report or its tables; dates of birth become age bands; groups of fewer than "
-     "five workers are not shown and counts under five are shown as <5."),
+     "{min_group} workers are not shown and counts under five are shown as <5."),
 ]
 
 
@@ -1235,7 +1235,8 @@ def methods(rep: Report) -> None:
         rep.bullets(rep.notes)
     rep.heading(3, "Methods", "methods")
     items = METHODS if rep.has_worker_data else [m for m in METHODS if "worker-level" not in m[0]]
-    body = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d)}</dd>" for t, d in items)
+    body = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d.format(min_group=rep.params['min_group']))}</dd>"
+                   for t, d in items)
     rep.show(f'<dl class="methods">{body}</dl>')
     tables = ", ".join(f"{n}.csv" for n in rep.tables)
     rep.paragraphs([

@@ -157,6 +157,8 @@ def test_report_text_title_block_and_notes(html):
     assert html.count("needs the council&#x27;s own worker-level data") >= 3 \
         or html.count("needs the council's own worker-level data") >= 3
     assert 'class="synthetic"' not in html
+    # the privacy note states the suppression threshold in force (min_group, default 10)
+    assert "groups of fewer than 10 workers are not shown" in html
 
 
 def test_warm_kernel_output_is_identical_to_fresh(report, tmp_path):
