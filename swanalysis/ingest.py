@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import codes as C
 from .errors import InputFileError
-from .histories import Linked, link
+from .histories import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS, Linked, link
 from .payroll import load_column_map, read_payroll
 from .pseudonymise import Pseudonymiser
-from .returns import RawReturn, expand_paths, finish, read_raw
+from .returns import RECORD_META, RawReturn, expand_paths, finish, read_raw
 from .validation import check_records, concat_issues, issue, issues_frame
 
 
@@ -39,9 +40,6 @@ class IngestResult:
 
 
 def _empty_records() -> pd.DataFrame:
-    from . import codes as C
-    from .returns import RECORD_META
-
     return pd.DataFrame(columns=RECORD_META + [c for c in C.WORKER_ITEMS if c not in ("SWENo", "PersonBirthDate")])
 
 
@@ -57,8 +55,6 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
     """
     if (hr is None) != (hr_map is None):
         raise InputFileError("--hr and --hr-map go together: give both or neither")
-    from . import codes as C
-
     code_lists = C.codes_for_items(xsd) if xsd else None
     pseudo = Pseudonymiser(key)
     files = expand_paths(csww_paths)
@@ -124,8 +120,6 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
     if n_accepted:
         linked = link(typed, returns_table, payroll)  # link() leaves quarantined records out
     else:
-        from .histories import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS
-
         linked = Linked(pd.DataFrame(columns=EPISODE_COLUMNS), pd.DataFrame(columns=WORKER_YEAR_COLUMNS), issues_frame())
 
     hr_summary = {}
