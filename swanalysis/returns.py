@@ -29,7 +29,7 @@ import pandas as pd
 from . import codes as C
 from .errors import InputFileError
 from .pseudonymise import Pseudonymiser, age_band
-from .validation import ValidationIssue, issue, via_uniques
+from .validation import ValidationIssue, issue, parse_dates, via_uniques
 
 RETURN_SUFFIXES = (".xml", ".csv", ".xlsx")
 ROOT_TAG = "Message"
@@ -300,8 +300,6 @@ def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, p
     ref = None
     ref_text = header.get("ReferenceDate") or ""
     if ref_text:
-        from .validation import parse_dates
-
         ref = parse_dates(pd.Series([ref_text], dtype=object)).iloc[0]
         if pd.isna(ref):
             raise InputFileError(f"{name}: Header ReferenceDate '{ref_text[:20]}' is not a date (YYYY-MM-DD)")
@@ -408,8 +406,6 @@ def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
     Columns: RECORD_META, then every XSD item (strings, None when missing) except SWENo and
     PersonBirthDate, then unknown items. Vectorised over all returns at once.
     """
-    from .validation import parse_dates
-
     xml = [r for r in raws if isinstance(r.rows, list)]
     tab = [r for r in raws if not isinstance(r.rows, list)]
     frames = []
