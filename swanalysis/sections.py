@@ -468,10 +468,8 @@ def key_messages(rep: Report) -> None:
             text += (f"; reaching the statistical neighbours' median agency rate "
                      f"({cost.sn_median_rate:.1f}%) would save about {money(cost.saving_at_sn_median)} a year")
         msgs.append(text + ".")
-    if rep.has_worker_data:
-        ep = workers(rep).episodes
-        if ep[~ep["agency"].astype(bool)]["worker_id"].nunique() >= rep.params["min_group"]:
-            msgs.extend(_worker_key_messages(rep))
+    if rep.has_worker_data and _permanent_workers(rep) >= rep.params["min_group"]:
+        msgs.extend(_worker_key_messages(rep))
     rep.bullets(msgs, css="key-messages")
     if rep.synthetic:
         rep.note("The worker-level findings come from a synthetic council generated to resemble "
@@ -583,7 +581,7 @@ def _neighbour_table(rep: Report, res) -> None:
     else:
         order = [n for n in res.neighbours["area_name"] if n in wide.index]
     wide = wide.reindex(order + [n for n in wide.index if n not in order])
-    export = wide.reset_index().rename(columns={"area_name": "area_name"})
+    export = wide.reset_index()
     export.insert(1, "time_period", rep.year)
     shown = wide.reset_index().rename(columns={"area_name": "Statistical neighbour"})
     shown.columns = [MEASURE_LABELS.get(c, c) for c in shown.columns]
@@ -794,11 +792,15 @@ def _worker_heading(rep: Report, title: str, anchor: str) -> bool:
     return _enough_workers(rep)
 
 
+def _permanent_workers(rep: Report) -> int:
+    """Distinct permanent (non-agency) workers in the council's worker-level data."""
+    ep = workers(rep).episodes
+    return int(ep[~ep["agency"].astype(bool)]["worker_id"].nunique()) if len(ep) else 0
+
+
 def _enough_workers(rep: Report) -> bool:
     """False (with a note) when the council has too few permanent workers to publish anything."""
-    ep = workers(rep).episodes
-    permanent = ep[~ep["agency"].astype(bool)]["worker_id"].nunique() if len(ep) else 0
-    if permanent < rep.params["min_group"]:
+    if _permanent_workers(rep) < rep.params["min_group"]:
         rep.note(f"Fewer than {rep.params['min_group']} permanent social workers are in the data: "
                  "worker-level results are not shown, to protect individuals.")
         return False
@@ -863,9 +865,10 @@ def how_long_they_stay(rep: Report) -> None:
               "and 60 months after starting, overall, by entry route and by role, with 95% confidence "
               "intervals (tables/retention.csv has every horizon and grouping).",
               display=_retention_display(published_table))
-    rep.table("median_tenure", _masked(ret["median"], ["n_spells", "events"]),
+    median = _masked(ret["median"], ["n_spells", "events"])
+    rep.table("median_tenure", median,
               "Median tenure in months (the time by which half had left), with 95% confidence interval.",
-              display=_median_display(_masked(ret["median"], ["n_spells", "events"])))
+              display=_median_display(median))
     note = suppression_note(table.attrs.get("suppressed", []), min_group=rep.params["min_group"])
     if note:
         rep.paragraphs([note])
