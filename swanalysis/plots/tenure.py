@@ -139,11 +139,6 @@ def _at_risk_table(ax, res, groups, colours, ticks):
                               left=min(0.4, 0.08 + longest * 0.05 / fig_w), right=0.97)
 
 
-def plot_late_entry(res, naive, ax=None, **kwargs):
-    """The corrected whole-workforce curve with the naive one dashed on top (for the methods note)."""
-    return plot_retention(res, ax, naive=naive, **kwargs)
-
-
 def plot_cumulative_incidence(cif: pd.DataFrame, ax=None, *, max_months: float = 60):
     """Cumulative share who had left, by destination, with 95% bands (from tenure.cumulative_incidence)."""
     from ..tenure import DESTINATION_LABELS
@@ -268,6 +263,3 @@ def plot_leaving_reasons(reasons: pd.DataFrame, by: str = "destination_group", a
     _note_small_years(ax, small, min_group)
     return ax
 
-
-#: name used by the report sections
-plot_destinations = plot_cumulative_incidence
