@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .disclosure import MIN_GROUP, SMALL_CELL, safe_count
+from .disclosure import MIN_GROUP, safe_count
 from .errors import UserError
 
 SERVICE_BANDS = ["<1", "1-2", "2-5", "5-10", "10+"]
@@ -418,13 +418,6 @@ def alt_text_reasons(reasons: pd.DataFrame, by: str = "destination_group") -> st
         f"Stacked bar chart, one bar per year from {years[0]} to {years[-1]}, splitting leavers by {what}. "
         f"In {years[-1]}: " + ", ".join(parts) + "."
     )
-
-
-def small_cells(table: pd.DataFrame, columns=("leavers",), threshold: int = SMALL_CELL) -> pd.DataFrame:
-    """Convenience: the table with counts under 5 masked for publication (see swanalysis.disclosure)."""
-    from .disclosure import mask_small_counts
-
-    return mask_small_counts(table, list(columns), threshold=threshold)[0]
 
 
 #: OrgRole (decoded) -> experience group for the target mix. Newly qualified is decided first, from
