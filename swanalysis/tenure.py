@@ -693,9 +693,10 @@ def late_entry_effect(
     Columns: months, retention (corrected), ci_lower, ci_upper, naive, naive_ci_lower,
     naive_ci_upper, difference (naive - corrected, percentage points), late_entrants, spells.
     """
-    good = retention_at(episodes, months, include_agency=include_agency, min_group=None)
+    res = retention_curve(episodes, include_agency=include_agency, min_group=None)
+    good = _table_from_curves(res, months)
     naive = retention_at(episodes, months, include_agency=include_agency, late_entry=False, min_group=None)
-    p = prepare(episodes, include_agency=include_agency)
+    p = res.spells
     out = good[["months", "retention", "ci_lower", "ci_upper"]].copy()
     out["naive"] = naive["retention"].to_numpy()
     out["naive_ci_lower"] = naive["ci_lower"].to_numpy()
