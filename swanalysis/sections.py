@@ -1092,7 +1092,7 @@ def nqsw_cohorts(rep: Report) -> None:
     cohorts = W.asye_cohorts(ep)
     first = int(workers(rep).worker_years["census_year"].min())
     cohorts = cohorts[cohorts["cohort"] >= first].reset_index(drop=True)
-    texts = [W.describe_asye(cohorts)] if len(cohorts) else []
+    texts = [W.describe_asye(cohorts, min_group=mg)] if len(cohorts) else []
     overall = T.retention_at(nq, months=(12, 24), min_group=mg)
     texts.append(T.describe_retention(overall, 12, who="newly qualified social workers"))
     rep.paragraphs(texts)

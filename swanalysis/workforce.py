@@ -366,18 +366,18 @@ def asye_cohorts(episodes: pd.DataFrame, *, use_cfkss: bool = False) -> pd.DataF
     return out.reset_index()
 
 
-def describe_asye(cohorts: pd.DataFrame, cohort: int | None = None) -> str:
+def describe_asye(cohorts: pd.DataFrame, cohort: int | None = None, *, min_group: int = MIN_GROUP) -> str:
     """e.g. "Of 15 newly qualified social workers who started in the year to September 2021, 14
-    remain." Numbers under 5 are shown as "<5"; cohorts under 10 are not described."""
+    remain." Numbers under 5 are shown as "<5"; cohorts under ``min_group`` are not described."""
     if cohorts.empty:
         return ""
     r = cohorts.loc[cohorts["cohort"] == (cohort or cohorts["cohort"].max())]
     if r.empty:
         return ""
     r = r.iloc[0]
-    if r["started"] < MIN_GROUP:
+    if r["started"] < min_group:
         return (
-            f"Fewer than {MIN_GROUP} newly qualified social workers started in the year to September "
+            f"Fewer than {min_group} newly qualified social workers started in the year to September "
             f"{int(r['cohort'])}, too few to report."
         )
     remain = "all remain" if r["remain"] == r["started"] else f"{safe_count(r['remain'])} remain"

@@ -160,6 +160,8 @@ def test_asye_cohorts_remain_left_and_not_known():
     )
     big["remain"] = 15
     assert W.describe_asye(big).endswith("all remain.")
+    # the report's suppression threshold (min_group) applies to the sentence as to the table
+    assert W.describe_asye(big, min_group=20).startswith("Fewer than 20 newly qualified")
 
 
 def test_stacked_bars_leave_out_years_with_few_leavers():
