@@ -69,7 +69,8 @@ def test_entity_attacks_refused_quickly_in_bounded_memory(tmp_path, name, text):
     msg = str(err)
     assert "DTD" in msg and str(path) in msg and "\n" not in msg
     assert "root:" not in msg and "lol" not in msg  # nothing expanded or read from /etc/passwd
-    assert seconds < 2.0
+    # a guard against expansion (which would run for minutes), not a speed claim: generous on a busy CI machine
+    assert seconds < 10.0
     # the billion-laughs expansion would be ~3 GB; refusing it needs a few MB at most
     assert peak < 20 * 2**20, peak
 
