@@ -20,12 +20,12 @@ from __future__ import annotations
 import csv
 import functools
 import re
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from .cache import memoised
 from .errors import InputFileError, UserError
 
 #: Reorganisations the DfE data span (old DfE numbers -> new ones). The year is the first
@@ -182,13 +182,12 @@ class Area:
 
 # --------------------------------------------------------------------------- area index
 
-_INDEX_CACHE: dict[int, tuple] = {}
-
 def area_index(panel: pd.DataFrame) -> pd.DataFrame:
     """One row per area key in the panel: names, codes, region, years with newest figures."""
-    hit = _INDEX_CACHE.get(id(panel))
-    if hit is not None and hit[0]() is panel and hit[1] == len(panel):
-        return hit[2]
+    return memoised(panel, "area_index", None, lambda: _area_index(panel))
+
+
+def _area_index(panel: pd.DataFrame) -> pd.DataFrame:
     cols = ["area_level", "area_code", "old_la_code", "area_name", "region_code",
             "region_name", "subregion_code", "subregion_name", "time_period", "release",
             "is_latest"]
@@ -216,9 +215,6 @@ def area_index(panel: pd.DataFrame) -> pd.DataFrame:
     idx["all_years"] = idx["key"].map(g["time_period"].agg(years_of))
     idx["releases"] = idx["key"].map(g["release"].agg(years_of))
     idx["codes_by_year"] = idx["key"].map(lambda k: codes.get(k, {}))
-    for k in [k for k, v in _INDEX_CACHE.items() if v[0]() is None]:
-        del _INDEX_CACHE[k]
-    _INDEX_CACHE[id(panel)] = (weakref.ref(panel), len(panel), idx)
     return idx
 
 
@@ -470,6 +466,10 @@ def resolve_area(query: str, panel: pd.DataFrame | None = None, data_dir=None,
 
 
 def _name_of(idx: pd.DataFrame, code: str) -> str:
+    return memoised(idx, "name_of", code, lambda: _lookup_name(idx, code))
+
+
+def _lookup_name(idx: pd.DataFrame, code: str) -> str:
     hit = idx[idx["key"] == code]
     if len(hit):
         return hit.iloc[0]["area_name"]
@@ -487,6 +487,12 @@ def key_for_code(panel: pd.DataFrame, code: str, year: int | None = None) -> tup
     836/837 → 839 BCP, 942/943 → 909 Cumbria for 2022 and earlier) and the note says so; when
     there are several (909 → 942 and 943) the key is None.
     """
+    # asked for every neighbour of every authority in every year: answered once per panel
+    year = None if year is None else int(year)
+    return memoised(panel, "key_for_code", (code, year), lambda: _key_for_code(panel, code, year))
+
+
+def _key_for_code(panel: pd.DataFrame, code: str, year: int | None) -> tuple[str | None, str]:
     idx = area_index(panel)
     la = idx[idx["area_level"] == "la"]
     holding = la[la["components"].map(lambda cs: code in cs)]
@@ -564,8 +570,8 @@ def _read_sn(path: str, mtime: int) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def sn_table(model: str = "2025", data_dir=None) -> pd.DataFrame:
-    """The statistical-neighbour file of a model as a long table (la_code, rank, sn_code, ...)."""
+def _sn_file(model: str, data_dir=None) -> tuple[str, int]:
+    """(path, modification time) of a model's statistical-neighbour file."""
     from .config import data_dir as _dd
     model = str(model)
     if model not in SN_FILES:
@@ -574,7 +580,12 @@ def sn_table(model: str = "2025", data_dir=None) -> pd.DataFrame:
     path = folder / SN_FILES[model]
     if not path.exists():
         raise UserError(f"statistical neighbour file {SN_FILES[model]} not found in {folder}")
-    return _read_sn(str(path), path.stat().st_mtime_ns)
+    return str(path), path.stat().st_mtime_ns
+
+
+def sn_table(model: str = "2025", data_dir=None) -> pd.DataFrame:
+    """The statistical-neighbour file of a model as a long table (la_code, rank, sn_code, ...)."""
+    return _read_sn(*_sn_file(model, data_dir))
 
 
 def statistical_neighbours(area, model: str = "2025", data_dir=None,
@@ -595,7 +606,18 @@ def statistical_neighbours(area, model: str = "2025", data_dir=None,
         area = resolve_area(area, panel=panel, year=year)
     if area.area_level != "la":
         raise UserError(f"{area.name} is not a local authority: it has no statistical neighbours")
-    sn = sn_table(model, data_dir or panel.attrs.get("data_dir"))
+    sn_file = _sn_file(model, data_dir or panel.attrs.get("data_dir"))
+    # the same for every report that asks (a benchmark asks once per year since 2017)
+    key = (area.old_la_code, area.components, area.query_name, str(model), sn_file, year)
+    df = memoised(panel, "statistical_neighbours", key,
+                  lambda: _statistical_neighbours(area, str(model), _read_sn(*sn_file), panel, year))
+    out = df.copy()
+    out.attrs = {k: (list(v) if isinstance(v, list) else v) for k, v in df.attrs.items()}
+    return out
+
+
+def _statistical_neighbours(area: Area, model: str, sn: pd.DataFrame, panel: pd.DataFrame,
+                            year: int | None) -> pd.DataFrame:
     notes = []
     # Which DfE number to look up: the council asked for within a joint return, else the first.
     codes = list(area.components)

@@ -29,7 +29,6 @@ Methods (docs/benchmark-methods.md):
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from .areas import Area, resolve_area, statistical_neighbours
+from .cache import memoised
 from .errors import UserError
 
 BENCHMARK_MEASURES = [
@@ -84,24 +84,18 @@ TABLE_COLUMNS = [
 
 # ----------------------------------------------------------------------------- helpers
 
-_WIDE_CACHE: dict[tuple, tuple] = {}
-
-
 def _figures(panel: pd.DataFrame, release: int | None) -> pd.DataFrame:
     """Rows to benchmark with: newest figures, or as one release published them. Cached."""
-    key = (id(panel), release)
-    hit = _WIDE_CACHE.get(key)
-    if hit is not None and hit[0]() is panel and hit[1] == len(panel):
-        return hit[2]
+    return memoised(panel, "benchmark_rows", release, lambda: _figures_uncached(panel, release))
+
+
+def _figures_uncached(panel: pd.DataFrame, release: int | None) -> pd.DataFrame:
     from .data import release_panel
     df = release_panel(panel, release)
     df = df[df["measure"].isin(set(BENCHMARK_MEASURES) | {"agency_fte", "vacancy_fte"})]
     df = df[~df["is_subregion"]]
     df = df.assign(key=np.where(df["area_level"] == "la", df["old_la_code"],
                                 df["area_level"] + ":" + df["area_code"]))
-    for k in [k for k, v in _WIDE_CACHE.items() if v[0]() is None]:
-        del _WIDE_CACHE[k]
-    _WIDE_CACHE[key] = (weakref.ref(panel), len(panel), df)
     return df
 
 
@@ -175,18 +169,9 @@ def funnel_points(panel: pd.DataFrame, measure: str, year: int, release: int | N
     """
     if measure not in DENOMINATORS:
         raise UserError(f"funnel plots are for rates ({', '.join(DENOMINATORS)}), not {measure}")
-    key = (id(panel), release, measure, int(year), method)
-    hit = _FUNNEL_CACHE.get(key)
-    if hit is not None and hit[0]() is panel and hit[1] == len(panel):
-        return hit[2].copy()
-    pts = _funnel_points(panel, measure, year, release, method)
-    for k in [k for k, v in _FUNNEL_CACHE.items() if v[0]() is None]:
-        del _FUNNEL_CACHE[k]
-    _FUNNEL_CACHE[key] = (weakref.ref(panel), len(panel), pts)
+    pts = memoised(panel, "funnel_points", (release, measure, int(year), method),
+                   lambda: _funnel_points(panel, measure, year, release, method))
     return pts.copy()
-
-
-_FUNNEL_CACHE: dict[tuple, tuple] = {}
 
 
 def _funnel_points(panel, measure, year, release, method) -> pd.DataFrame:

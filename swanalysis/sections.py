@@ -23,7 +23,7 @@ import html
 import io
 import math
 import re
-import zipfile
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -145,40 +145,40 @@ class Report:
         self.show(f'<div class="note"><p>{esc(text)}</p></div>')
 
     def figure(self, fig, alt: str, caption: str) -> None:
-        """Show a matplotlib figure as an embedded PNG with alt text and a numbered caption."""
+        """Show a matplotlib figure as an embedded SVG with alt text and a numbered caption.
+
+        SVG, with its text kept as text, stays sharp at any zoom and on paper, and is smaller
+        and quicker to make than a PNG (no glyph rasterising, no PNG encoding). The browser
+        draws the text in the first of Arial, Liberation Sans, DejaVu Sans it has, with
+        sans-serif as the last resort (palette.use); Arial and Liberation Sans share metrics.
+        """
+        import matplotlib as mpl
         import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_svg import FigureCanvasSVG
 
         if not alt or not alt.strip():
             raise ValueError("every figure needs alt text")
         self.figures += 1
         buf = io.BytesIO()
-        # Draw each figure ONCE. savefig draws a figure twice when it has a layout engine or is
-        # saved with bbox_inches="tight" (a first draw to measure, then the real one), and drawing
-        # is most of a warm report's time. So: constrained layout (keeps tick labels, titles and
-        # legends placed outside the axes inside the canvas) runs inside a single Agg draw, and
-        # that canvas is encoded as PNG. A figure-level note (fig.text, e.g. a footnote about
-        # small years) lies outside every axes and so outside constrained layout: such a figure
-        # is still saved with the tight bounding box.
-        if fig.texts:
-            fig.savefig(buf, format="png", dpi=100, bbox_inches="tight",
-                        metadata={"Software": None}, facecolor="white")
-        else:
-            import matplotlib.image as mimage
-            import numpy as np
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-            if fig.get_layout_engine() is None:
-                fig.set_layout_engine("constrained")
-            fig.set_dpi(100)
+        # fixed ids and no date: the same figure gives the same bytes in any kernel
+        with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "swanalysis"}):
             fig.set_facecolor("white")
-            canvas = FigureCanvasAgg(fig)
-            canvas.draw()
-            mimage.imsave(buf, np.asarray(canvas.buffer_rgba()), format="png", dpi=100,
-                          metadata={"Software": None})
+            if fig.texts:
+                # a figure-level note (fig.text, e.g. a footnote about small years) lies outside
+                # every axes, so outside constrained layout: save with the tight bounding box
+                fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+            else:
+                # Draw ONCE: savefig draws twice when the figure has a layout engine (a first
+                # pass to lay out, then the real one), and drawing is most of a warm report's
+                # time. Printing straight from the SVG canvas runs constrained layout (tick
+                # labels, titles and outside legends kept inside the canvas) within its one draw.
+                if fig.get_layout_engine() is None:
+                    fig.set_layout_engine("constrained")
+                FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
         plt.close(fig)
         data = base64.b64encode(buf.getvalue()).decode("ascii")
         self.show(
-            f'<figure id="figure-{self.figures}"><img src="data:image/png;base64,{data}" '
+            f'<figure id="figure-{self.figures}"><img src="data:image/svg+xml;base64,{data}" '
             f'alt="{esc(alt)}"><figcaption><span class="fig-label">Figure {self.figures}.</span> '
             f"{esc(caption)}</figcaption></figure>"
         )
@@ -1269,41 +1269,23 @@ def _sheet_name(name: str, used: set) -> str:
 def write_tables(tables: Mapping[str, pd.DataFrame], output_dir, date_produced: str) -> Path:
     """``tables/<name>.csv`` for each table and ``tables.xlsx`` with a sheet per table.
 
-    The workbook is made byte-for-byte reproducible: its document dates are ``date_produced``
-    and the zip entries carry that date too.
+    The workbook is byte-for-byte reproducible: XlsxWriter stamps its zip entries with a fixed
+    date, and the document's created date is ``date_produced``.
     """
     out = Path(output_dir)
     tdir = out / "tables"
     tdir.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         df.to_csv(tdir / f"{name}.csv", index=False, lineterminator="\n")
-    buf = io.BytesIO()
     used: set = set()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+    created = datetime.datetime.strptime(date_produced, "%Y-%m-%d")
+    with pd.ExcelWriter(out / "tables.xlsx", engine="xlsxwriter") as writer:
+        writer.book.set_properties({"created": created})
         if not tables:
             pd.DataFrame({"note": ["no tables"]}).to_excel(writer, sheet_name="notes", index=False)
         for name, df in tables.items():
             df.to_excel(writer, sheet_name=_sheet_name(name, used), index=False)
-    _deterministic_xlsx(buf.getvalue(), out / "tables.xlsx", date_produced)
     return tdir
-
-
-def _deterministic_xlsx(raw: bytes, path: Path, date_produced: str) -> None:
-    stamp = f"{date_produced}T00:00:00Z"
-    y, m, d = (int(x) for x in date_produced.split("-"))
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = data.decode("utf-8")
-                text = re.sub(r"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)", rf"\g<1>{stamp}\g<2>", text)
-                text = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{stamp}\g<2>", text)
-                data = text.encode("utf-8")
-            zi = zipfile.ZipInfo(info.filename, date_time=(max(y, 1980), m, d, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, data)
 
 
 def finish(rep: Report) -> None:

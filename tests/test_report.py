@@ -137,7 +137,7 @@ def test_html_is_accessible(structure, html):
     assert s.tables >= 3 and s.captions == s.tables
     for img in s.imgs:
         assert img.get("alt", "").strip(), "image without alt text"
-        assert img["src"].startswith("data:image/png;base64,")
+        assert img["src"].startswith("data:image/svg+xml;base64,")
     assert s.links and all(target in s.ids for target in s.links), "contents link without target"
     assert '<html lang="en-GB">' in html
     # GAF dark blue headings, A4 print stylesheet

@@ -9,6 +9,7 @@ blue, everything else in context grey, reference lines in the role colours.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 
 from .. import benchmark as B
@@ -115,6 +116,10 @@ def funnel(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
                     (r["denominator_fte"], r["value"]), xytext=(6, 6),
                     textcoords="offset points", fontsize=9, color=P.AUTHORITY)
     ax.set_xscale("log")
+    # plain numbers (3, 10, 30, 100, 300, 1,000) read more easily than powers of ten
+    ax.xaxis.set_major_locator(mticker.LogLocator(subs=(1.0, 3.0)))
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
+    ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     ax.set_xlabel("Denominator (FTE, log scale)")
     ax.set_ylabel(_ylabel(measure))
     ax.set_title(f"{B.MEASURE_LABELS[measure][0].capitalize()}, {result.year}: "
