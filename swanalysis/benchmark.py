@@ -426,22 +426,22 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     add(yf[yf["key"] == region_key], "region")
     add(yf[yf["area_level"] == "national"], "england")
 
-    # SN median
-    la_vals = yf[yf["area_level"] == "la"].set_index(["key", "time_period", "measure"])["value"]
-    sn_rows = []
-    for y in years:
-        keys = sn_keys[y]
-        for m in measures:
-            idx = [(k, y, m) for k in keys]
-            v = la_vals.reindex(idx).dropna()
-            sn_rows.append({
-                "area_name": "Statistical neighbour median", "old_la_code": "", "area_code": "",
-                "time_period": y, "measure": m,
-                "value": float(np.median(v)) if len(v) else np.nan,
-                "symbol": "" if len(v) else "x", "release": np.nan,
-                "area_type": "sn_median", "n_neighbours": int(len(v)),
-            })
-    rows.append(pd.DataFrame(sn_rows))
+    # SN median: the neighbours' published values, year by year (neighbours mapped per year)
+    pairs = pd.DataFrame([(k, y) for y in years for k in sn_keys[y]], columns=["key", "time_period"])
+    la_rows = yf.loc[yf["area_level"] == "la", ["key", "time_period", "measure", "value"]]
+    got = pairs.merge(la_rows, on=["key", "time_period"]).dropna(subset=["value"])
+    stats_ = (got.groupby(["time_period", "measure"])["value"].agg(["median", "size"])
+              .reindex(pd.MultiIndex.from_product([years, measures],
+                                                  names=["time_period", "measure"])))
+    n_sn = stats_["size"].fillna(0).astype(int)
+    rows.append(pd.DataFrame({
+        "area_name": "Statistical neighbour median", "old_la_code": "", "area_code": "",
+        "time_period": stats_.index.get_level_values("time_period"),
+        "measure": stats_.index.get_level_values("measure"),
+        "value": stats_["median"].to_numpy(dtype=float),
+        "symbol": np.where(n_sn.to_numpy() > 0, "", "x"), "release": np.nan,
+        "area_type": "sn_median", "n_neighbours": n_sn.to_numpy(),
+    }))
     # the neighbours' own values (for the bar chart and for checking the median by hand)
     nv = []
     names = dict(zip(sn_now["data_code"], sn_now["area_name"]))
