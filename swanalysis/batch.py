@@ -271,6 +271,9 @@ def _init_worker(runner_path: str, notebook, warm: bool, timeout: float):
     # printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    from .report import skip_unused_imports
+
+    skip_unused_imports()
     runner = _runner_class(runner_path)(notebook=notebook, warm=warm, timeout=timeout)
     runner.__enter__()
     _WORKER_RUNNER = runner

@@ -52,5 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def console() -> int:
+    """The ``swanalysis`` command: :func:`main` in a process of its own."""
+    from .report import skip_unused_imports
+
+    skip_unused_imports()
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(console())

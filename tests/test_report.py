@@ -337,3 +337,24 @@ def test_too_few_workers_publishes_no_worker_results(monkeypatch):
         section(rep)
     assert set(rep.tables) == {"workforce"}  # only the published figures
     assert sum("not shown, to protect individuals" in h for h in shown) == 4
+
+
+def test_owned_processes_skip_the_iri_grammar_and_still_validate_notebooks():
+    """skip_unused_imports (CLI and batch workers) keeps rfc3987_syntax out; nbformat still
+    validates a notebook and still rejects a broken one."""
+    code = (
+        "import sys\n"
+        "from swanalysis.report import skip_unused_imports, notebook_path\n"
+        "skip_unused_imports()\n"
+        "import nbformat\n"
+        "nb = nbformat.read(str(notebook_path(None)), as_version=4)\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['cell_type'] = 'not-a-cell-type'\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('rejected')\n"
+        "print(sys.modules.get('rfc3987_syntax', 'absent'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["rejected", "None"]
