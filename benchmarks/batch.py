@@ -9,10 +9,12 @@ For the same N authorities (default 12, spread across the alphabet) it times
   (c) the naive loop      — per authority, one after another, the ``papermill`` CLI then the
                             ``jupyter nbconvert --to html --no-input`` CLI, as subprocesses;
 
-prints seconds per report for each and the ratios, and (with ``--write``) records the table,
-the machine and the date in docs/performance.md under "## Batch" (other sections untouched).
+prints seconds per report for each and the ratios, and records the table, the machine and the
+date in docs/performance.md as the subsection "### N = <n> ..." of "## Batch" (replacing only an
+earlier run with the same N; ``--no-write`` leaves the file alone).
 
-    .venv/bin/python benchmarks/batch.py                # N=12, workers=2, writes the doc
+    .venv/bin/python benchmarks/batch.py                # N=12, workers=2
+    .venv/bin/python benchmarks/batch.py --n all        # every authority: the --all batch (~40 min)
     .venv/bin/python benchmarks/batch.py --n 4 --no-write
 """
 
@@ -43,10 +45,10 @@ DOC = REPO / "docs" / "performance.md"
 BIN = Path(sys.executable).parent
 
 
-def pick(year: int, n: int, data_dir) -> list[str]:
-    """n authorities spread evenly over the year's list (deterministic)."""
+def pick(year: int, n: int | None, data_dir) -> list[str]:
+    """n authorities spread evenly over the year's list (deterministic); None: all of them."""
     names = [a.name for a in batch.authorities(year, data_dir)]
-    if n >= len(names):
+    if n is None or n >= len(names):
         return names
     step = len(names) / n
     return [names[int(i * step)] for i in range(n)]
@@ -120,7 +122,7 @@ def kernel_floor() -> float:
 
 def profile_warm_report(year, data_dir, names, out) -> str:
     """CPU seconds of the notebook's cells for one authority once the process is warm, and the
-    share spent drawing and PNG-encoding figures (sections.Report.figure) and in benchmark()."""
+    share spent drawing figures (sections.Report.figure) and in benchmark()."""
     import contextlib
     import io
 
@@ -165,8 +167,8 @@ def profile_warm_report(year, data_dir, names, out) -> str:
     run(names[2])
     total = time.process_time() - t
     sections.Report.figure, bench_mod.benchmark = saved
-    return (f"{names[2]}: {total:.2f} s CPU for the notebook's cells, of which drawing and "
-            f"PNG-encoding figures (Report.figure) {spent['figure']:.2f} s "
+    return (f"{names[2]}: {total:.2f} s CPU for the notebook's cells, of which drawing "
+            f"figures (Report.figure) {spent['figure']:.2f} s "
             f"({spent['figure'] / total:.0%}) and "
             f"benchmark() {spent['benchmark']:.2f} s ({spent['benchmark'] / total:.0%})")
 
@@ -190,25 +192,43 @@ def machine() -> str:
             f"{platform.release()}; Python {platform.python_version()}")
 
 
-def write_doc(section: str) -> None:
-    """Replace (or add) the '## Batch' section of docs/performance.md; leave the rest alone."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n\n"
-    pattern = re.compile(r"^## Batch\b.*?(?=^## |\Z)", re.S | re.M)
-    old = pattern.search(text)
-    if old:
-        # keep the hand-recorded all-England run (not something this script measures)
-        keep = re.search(r"^### All-England run\b.*", old.group(0), re.S | re.M)
-        if keep:
-            section = section.rstrip() + "\n\n" + keep.group(0).rstrip() + "\n"
-        text = pattern.sub(lambda _: section.rstrip() + "\n\n", text, count=1)
+BATCH_INTRO = """## Batch
+
+`benchmarks/batch.py` times the same N authorities' council reports (published benchmarks, no
+worker data) three ways in one run: the warm batch (`swanalysis batch`: worker processes that
+each keep one Jupyter kernel, reset between authorities), the same batch with a fresh kernel per
+report, and the naive loop (`papermill` CLI then `jupyter nbconvert --to html --no-input` CLI per
+authority, one after another). Times are wall clock, including starting the worker processes
+and kernels; CPU seconds count this process and every worker, kernel and CLI process.
+Each run below is written by the script; the notes after them are not.
+"""
+
+
+def write_doc(n: int, section: str) -> None:
+    """Put ``section`` into docs/performance.md as the "### N = n" subsection of "## Batch",
+    replacing an earlier run with the same N; other runs, notes and sections stay."""
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
+    batch_re = re.compile(r"^## Batch\b.*?(?=^## |\Z)", re.S | re.M)
+    m = batch_re.search(text)
+    body = m.group(0) if m else BATCH_INTRO
+    run_re = re.compile(rf"^### N = {n} .*?(?=^### |\Z)", re.S | re.M)
+    if run_re.search(body):
+        body = run_re.sub(lambda _: section.rstrip() + "\n\n", body, count=1)
     else:
-        text = text.rstrip() + "\n\n" + section.rstrip() + "\n"
+        first = re.search(r"^### ", body, re.M)
+        at = first.start() if first else len(body)
+        body = body[:at].rstrip() + "\n\n" + section.rstrip() + "\n\n" + body[at:]
+    if m:
+        text = text[:m.start()] + body.rstrip() + "\n\n" + text[m.end():]
+    else:
+        text = text.rstrip() + "\n\n" + body
     DOC.write_text(text.rstrip() + "\n", encoding="utf-8")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=12, help="number of authorities (default 12)")
+    ap.add_argument("--n", default="12",
+                    help="number of authorities, or 'all' for every one (default 12)")
     ap.add_argument("--year", type=int, default=2025)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--data-dir", default=None)
@@ -218,7 +238,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     data_dir = resolve_data_dir(args.data_dir)
-    names = pick(args.year, args.n, data_dir)
+    names = pick(args.year, None if args.n == "all" else int(args.n), data_dir)
     n = len(names)
     root = Path(tempfile.mkdtemp(prefix="swanalysis-bench-"))
     print(f"{n} authorities, {args.year}: {', '.join(names)}")
@@ -273,42 +293,23 @@ def main(argv=None) -> int:
 
     if args.write:
         today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        section = f"""## Batch
+        who = ("every authority" if args.n == "all"
+               else f"{n} authorities spread over the alphabet")
+        section = f"""### N = {n} ({who}), {today}
 
-`benchmarks/batch.py` (run: `.venv/bin/python benchmarks/batch.py --n {args.n} --workers {W}`)
-times the same {n} authorities' {args.year} council reports (published benchmarks, no worker
-data) three ways in one run: the warm batch (`swanalysis batch`: worker processes that each keep
-one Jupyter kernel, reset between authorities), the same batch with a fresh kernel per report,
-and the naive loop (`papermill` CLI then `jupyter nbconvert --to html --no-input` CLI per
-authority, one after another). Times are wall clock, including starting the worker processes
-and kernels.
+Run: `.venv/bin/python benchmarks/batch.py --n {args.n} --workers {W}`, {args.year} reports.
 
 - Machine: {machine()}
-- Date: {today}
-- Authorities (N = {n}): {', '.join(names)}
-- Other load on the machine: {load} (wall-clock times stretch with it; CPU seconds
-  — this process and all its worker, kernel and CLI processes — do not)
+- Authorities: {', '.join(names) if n <= 20 else f"all {n} local-authority rows of {args.year} (joint returns once)"}
+- Other load on the machine: {load} (wall-clock times stretch with it; CPU seconds do not)
 
 {table}
 
-Result: {summary}. Starting a fresh kernel and importing the library in it takes
-{floor:.2f} s on its own (the floor every fresh-kernel report pays before any work).
-
-Profile of one warm report (in-process, CPU seconds, after two warm-up authorities):
-{prof}
-
-Where the time goes: a fresh kernel costs seconds before the first cell runs (kernel start,
-importing pandas, matplotlib, seaborn, statsmodels, lifelines and swanalysis in it), then the
-first report in a process parses the published CSVs and fills the library's per-process caches;
-the naive loop pays all of that, plus a Python start-up and imports for each of the two CLI
-processes, for every authority. The warm batch pays it once per worker (the first report in each
-worker takes several times longer than the rest), so its seconds per report fall as N grows.
-What is left per warm report is the notebook's own work — mostly drawing and PNG-encoding its
-figures (profile above) — plus a kernel reset and the in-process HTML export. Wall-clock
-ratios need idle cores: with other jobs on the machine the two workers compete for CPU, which
-is why the CPU columns are given too. The 1-worker row is the per-core speed.
+Result: {summary}. Starting a fresh kernel and importing the library in it takes {floor:.2f} s
+on its own (the floor every fresh-kernel report pays before any work). Profile of one warm
+report (in-process, CPU seconds, after two warm-up authorities): {prof}.
 """
-        write_doc(section)
+        write_doc(n, section)
         print(f"\nwrote the Batch section of {DOC.relative_to(REPO)}")
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
