@@ -20,7 +20,8 @@ Executors:
 Resuming: an authority whose report folder is complete (``report.html`` and ``tables/``
 present — the report runner writes to a temporary folder and renames it into place, so a
 folder with that name is only ever complete) is skipped unless ``force=True``.  Temporary
-folders left by an interrupted run never have the report's name and are ignored.
+folders left by an interrupted run never have the report's name, so they are never taken for a
+report; those of this machine whose process has died are deleted when the next batch starts.
 
 One authority failing does not stop the others: its one-line reason is recorded, listed at
 the end, and written to ``out_dir/YYYY/batch.log``.
@@ -370,6 +371,10 @@ def run_batch(year: int, out_dir, *, data_dir=None, las: list[str] | None = None
     out_dir = Path(out_dir).resolve()
     year_dir = out_dir / str(year)
     year_dir.mkdir(parents=True, exist_ok=True)
+    from .report import remove_stale_builds
+
+    for stale in remove_stale_builds(year_dir):
+        log.info("removed %s, left by an interrupted run", stale.name)
 
     # Fail once, here, for a set-up problem every report would hit (e.g. notebook missing);
     # constructing a runner is cheap: its kernel starts on the first run.

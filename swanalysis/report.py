@@ -8,7 +8,7 @@ in a Jupyter kernel, nbconvert's HTMLExporter renders it with the ``council_repo
   authorities, so the output is identical to a fresh kernel's (``warm=False``: a new kernel per run).
 * Output is deterministic: no timestamps except ``date_produced`` (a parameter), no execution
   timing or counts, fixed cell ids.
-* Writes are atomic: the report is built in ``DIR/YYYY/.<slug>.tmp-XXXX`` and renamed to
+* Writes are atomic: the report is built in ``DIR/YYYY/.<slug>.tmp-<host>-<pid>-XXXX`` and renamed to
   ``DIR/YYYY/<slug>/`` only when complete.
 
 Layout: ``DIR/YYYY/<slug>/report.html``, ``tables/<name>.csv`` (one per table), ``tables.xlsx``
@@ -21,6 +21,7 @@ import copy
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -358,7 +359,7 @@ class ReportRunner:
         p["year"] = year
         final = report_dir_for(out_dir, year, authority)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=_build_prefix(final, "tmp"), dir=final.parent))
         try:
             tmp.chmod(0o755)
             nb = self.execute({**p, "output_dir": str(tmp)})
@@ -394,11 +395,51 @@ def _kernel_manager(socket_dir: str | None = None):
     return AsyncKernelManager(kernel_name=KERNEL_NAME)
 
 
+# Build folders are named .<slug>.tmp-<host>-<pid>-<random> (and .old- while replacing), so a
+# later run can tell whose they are.
+_BUILD_RE = re.compile(r"^\..+\.(?:tmp|old)-(?P<host>.+)-(?P<pid>\d+)-[a-z0-9_]+$")
+
+
+def _build_prefix(final: Path, kind: str) -> str:
+    return f".{final.name}.{kind}-{socket.gethostname()}-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process, or no way to tell: keep its folder
+    return True
+
+
+def remove_stale_builds(folder) -> list[Path]:
+    """Delete the build folders that report runs on THIS machine left in ``folder`` when their
+    process was killed (a batch stopped with SIGKILL, a machine that lost power); returns them.
+
+    Folders of processes still running, of other machines (a dask cluster writing to shared
+    storage) and anything not named like a build folder are left alone. A build folder is never
+    taken for a report either way (it does not have the report's name).
+    """
+    removed = []
+    if os.name != "posix":
+        return removed
+    host = socket.gethostname()
+    for p in sorted(Path(folder).glob(".*")):
+        m = _BUILD_RE.match(p.name)
+        if (m and p.is_dir() and m.group("host") == host and int(m.group("pid")) != os.getpid()
+                and not _alive(int(m.group("pid")))):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
 def _commit(tmp: Path, final: Path) -> None:
     """Replace ``final`` by ``tmp`` so that a complete report is always either old or new."""
     old = None
     if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        old = Path(tempfile.mkdtemp(prefix=_build_prefix(final, "old"), dir=final.parent))
         old.rmdir()
         os.replace(final, old)
     os.replace(tmp, final)

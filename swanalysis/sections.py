@@ -1,7 +1,7 @@
 """The report's sections: each notebook cell calls one function here.
 
 A section computes with the analysis modules (benchmark, tenure, drivers, costs, ...), then DISPLAYS
-the result as HTML — headings with anchors, generated prose, figures as embedded PNG ``<img>`` with
+the result as HTML — headings with anchors, generated prose, figures as embedded SVG ``<img>`` with
 alt text, tables with ``<caption>`` — and records each table for the CSV/Excel export. Nothing is
 computed in the notebook itself.
 

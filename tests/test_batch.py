@@ -3,6 +3,7 @@ index page and dask (warm kernel == fresh kernel byte for byte is tests/test_rep
 
 from __future__ import annotations
 
+import os
 import html.parser
 from pathlib import Path
 
@@ -224,3 +225,30 @@ def test_dask_executor_on_local_cluster(tmp_path, data_dir, first_batch):
     ref = out_ref / str(YEAR) / "rutland"
     assert (got / "tables" / "benchmark.csv").read_bytes() == \
         (ref / "tables" / "benchmark.csv").read_bytes()
+
+
+def test_stale_build_folders_of_dead_processes_are_removed(tmp_path):
+    """A killed run leaves .<slug>.tmp-<host>-<pid>-XXXX behind; the next batch deletes those of
+    this machine whose process is gone, and nothing else."""
+    import socket
+    import subprocess
+    import sys
+
+    from swanalysis.report import remove_stale_builds
+
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    host = socket.gethostname()
+    dead = tmp_path / f".rutland.tmp-{host}-{done.pid}-abc123_x"
+    dead_old = tmp_path / f".kent.old-{host}-{done.pid}-q9z"
+    live = tmp_path / f".luton.tmp-{host}-{os.getppid()}-zz9"         # a running process
+    elsewhere = tmp_path / f".york.tmp-another-host-{done.pid}-k2"     # another machine's
+    unnamed = tmp_path / ".bury.tmp-interrupted"                       # not a build name
+    report = tmp_path / "rutland"
+    for d in (dead, dead_old, live, elsewhere, unnamed, report):
+        (d / "tables").mkdir(parents=True)
+        (d / "report.html").write_text("<html>x</html>")
+    removed = remove_stale_builds(tmp_path)
+    assert sorted(p.name for p in removed) == sorted([dead.name, dead_old.name])
+    assert not dead.exists() and not dead_old.exists()
+    assert live.exists() and elsewhere.exists() and unnamed.exists() and report.exists()
