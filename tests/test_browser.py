@@ -93,6 +93,24 @@ def test_report_in_chromium(chromium, pages, tmp_path):
     _save(shot, "report-first-screen.png")
 
 
+def test_printed_report_is_a4_and_every_page_carries_the_watermark(chromium, pages, tmp_path):
+    """Chromium prints the synthetic-data report with the print stylesheet: A4 pages, each one
+    marked "Synthetic data — illustration only" (a fixed-position element repeats on every
+    printed page; this checks that it does), and the figures and tables are still there."""
+    from pypdf import PdfReader
+
+    r = chromium.check(pages["report"], axe=False, pdf=tmp_path / "report.pdf")
+    reader = PdfReader(r.pdf)
+    assert len(reader.pages) >= 5
+    for n, page in enumerate(reader.pages, start=1):
+        w, h = float(page.mediabox.width), float(page.mediabox.height)
+        assert abs(w - 595.3) < 2 and abs(h - 841.9) < 2, f"page {n} is {w:.0f}x{h:.0f} pt, not A4"
+        text = " ".join(page.extract_text().split())
+        assert "illustration only" in text, f"page {n} has no synthetic-data watermark"
+    everything = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert "How we compare" in everything and "Figure 1." in everything and "Table 1." in everything
+
+
 def test_batch_index_in_chromium(chromium, pages, tmp_path):
     shot = tmp_path / "index-first-screen.png"
     r = chromium.check(pages["index"], screenshot=shot, probes=PROBES)

@@ -57,6 +57,7 @@ class PageCheck:
     title: str = ""
     screenshot: Path | None = None
     probes: dict = field(default_factory=dict)            # name -> value of a JS expression
+    pdf: Path | None = None                                # the page printed to PDF
 
     def serious(self) -> list:
         return [v for v in self.violations if v.get("impact") in ("serious", "critical")]
@@ -117,11 +118,13 @@ class Chromium:
             return json.loads(resp.read().decode())
 
     def check(self, html: str | os.PathLike, screenshot: str | os.PathLike | None = None,
-              axe: bool = True, probes: dict | None = None) -> PageCheck:
+              axe: bool = True, probes: dict | None = None,
+              pdf: str | os.PathLike | None = None) -> PageCheck:
         """Load a local HTML file and report console errors, network use, axe violations.
 
         ``probes``: ``{name: javascript expression}`` evaluated in the loaded page (values must
-        be JSON-serialisable), returned in ``PageCheck.probes``.
+        be JSON-serialisable), returned in ``PageCheck.probes``. ``pdf``: also print the page
+        to this PDF file as Chromium prints it (print stylesheet, the page size it asks for).
         """
         url = Path(html).resolve().as_uri()
         target = self._http("/json/new?about:blank", method="PUT")
@@ -159,6 +162,12 @@ class Chromium:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(base64.b64decode(shot["data"]))
                 result.screenshot = path
+            if pdf is not None:
+                printed = tab.send("Page.printToPDF", printBackground=True,
+                                   preferCSSPageSize=True)
+                Path(pdf).parent.mkdir(parents=True, exist_ok=True)
+                Path(pdf).write_bytes(base64.b64decode(printed["data"]))
+                result.pdf = Path(pdf)
             tab.drain()
             result.console_errors = _console_errors(tab.events)
             result.network_requests = _network_requests(tab.events)
