@@ -158,7 +158,6 @@ def profile_warm_report(year, data_dir, names, out) -> str:
                        f"output_dir = {str(out / batch.slugify(la))!r}\n"
             with contextlib.redirect_stdout(io.StringIO()):
                 exec(compile(src, "<cell>", "exec"), ns)
-        sections.reset_state()
 
     for la in names[:2]:
         run(la)

@@ -4,7 +4,7 @@ In-process, with the Python APIs: Papermill injects the parameters, nbclient exe
 in a Jupyter kernel, nbconvert's HTMLExporter renders it with the ``council_report`` template.
 
 * ``ReportRunner(warm=True)`` starts one kernel and reuses it for every :meth:`ReportRunner.run`,
-  resetting the user namespace, matplotlib state and swanalysis' per-report state between
+  resetting the user namespace and matplotlib's state between
   authorities, so the output is identical to a fresh kernel's (``warm=False``: a new kernel per run).
 * Output is deterministic: no timestamps except ``date_produced`` (a parameter), no execution
   timing or counts, fixed cell ids.
@@ -55,10 +55,8 @@ RESET_CODE = """\
 import gc as _gc, matplotlib as _mpl, matplotlib.pyplot as _plt
 _plt.close("all")
 _mpl.rcdefaults()
-import swanalysis.sections as _sections
-_sections.reset_state()
 _gc.freeze()
-del _gc, _mpl, _plt, _sections
+del _gc, _mpl, _plt
 """
 
 # Errors raised in the notebook that are the user's to fix: shown as one line, exit code 2.

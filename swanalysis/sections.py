@@ -12,8 +12,8 @@ computed in the notebook itself.
     sections.finish(rep)              # tables/<name>.csv and tables.xlsx in params["output_dir"]
 
 Everything a report computes lives on its :class:`Report` object, so nothing leaks from one
-authority to the next; :func:`reset_state` clears what little module state there is (used by the
-warm-kernel runner between authorities).
+authority to the next. What the module keeps across reports depends only on the published data
+files (the panel and what swanalysis.cache derives from it).
 """
 
 from __future__ import annotations
@@ -55,36 +55,14 @@ SOURCES = (
 )
 
 
-def reset_state() -> None:
-    """Clear module-level state that could carry one authority's results into the next report.
-
-    The published panel (:func:`panel`) is kept: it depends only on the data folder's files, and
-    reusing the same object lets the area index and benchmark caches work across authorities.
-    """
-    _STATE.clear()
-
-
-_STATE: dict[str, Any] = {}
-_PANELS: dict[tuple, Any] = {}
-_SHARED: dict[tuple, Any] = {}  # results that depend only on the published data, not the authority
-
-
 def panel(data_dir=None):
-    """The published panel for a data folder, loaded once per process and file state.
-
-    Callers must not modify it (every analysis function takes it read-only).
+    """The published panel for a data folder: the process-wide object the library shares
+    (``data._shared_panel``), so what is derived from it alone is computed once per kernel
+    (``swanalysis.cache``). Callers must not modify it.
     """
-    from .config import data_dir as resolve_dir
-    from .data import load_panel
+    from .data import _shared_panel
 
-    folder = resolve_dir(data_dir)
-    files = sorted(folder.glob("*.csv"))
-    key = (str(folder), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files))
-    if key not in _PANELS:
-        _PANELS.clear()
-        _SHARED.clear()
-        _PANELS[key] = load_panel(folder)
-    return _PANELS[key]
+    return _shared_panel(data_dir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,7 +304,6 @@ def start(params: Mapping[str, Any]) -> Report:
     """First cell: check parameters, resolve the authority, show the title-block metadata."""
     from IPython.display import display
 
-    reset_state()
     _plot_style()
     p = params_mod.resolve(params)
     if not p.get("la"):
@@ -599,13 +576,9 @@ def _national_fit(pan, year: int):
     """The all-authority regression to ``year``: the same for every authority, so fitted once per
     panel and year in a process (like the panel itself, it depends only on the data files)."""
     from . import national as N
+    from .cache import memoised
 
-    key = ("national", id(pan), int(year))
-    if key not in _SHARED:
-        if len(_SHARED) > 16:
-            _SHARED.clear()
-        _SHARED[key] = N.fit_national(pan, end_year=int(year))
-    return _SHARED[key]
+    return memoised(pan, "national_fit", int(year), lambda: N.fit_national(pan, end_year=int(year)))
 
 
 def national_context(rep: Report) -> None:
