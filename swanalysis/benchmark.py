@@ -106,13 +106,17 @@ def _la_wide(fig: pd.DataFrame) -> pd.DataFrame:
 
 
 def wilson_interval(p: np.ndarray | float, n: np.ndarray | float, z: float = Z95):
-    """Wilson score interval for a proportion p observed on n trials (n may be fractional)."""
+    """Wilson score interval for a proportion p observed on n trials (n may be fractional: an
+    FTE denominator), from statsmodels; NaN where n is missing or zero."""
+    from statsmodels.stats.proportion import proportion_confint
+
     p = np.asarray(p, dtype=float)
     n = np.asarray(n, dtype=float)
+    alpha = 2 * stats.norm.sf(z)
     with np.errstate(invalid="ignore", divide="ignore"):
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+        lo, hi = proportion_confint(p * n, n, alpha=alpha, method="wilson")
+    bad = ~(np.isfinite(n) & (n > 0) & np.isfinite(p))
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
 def denominator(measure: str, values: pd.DataFrame) -> pd.Series:

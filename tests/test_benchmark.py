@@ -144,6 +144,23 @@ def test_rank_and_quartile_by_hand(wokingham, data_dir):
     assert slough["rank"] == sum(v > 38.5 for v in vals) + 1 and slough["quartile"] == 1
 
 
+def test_wilson_interval_matches_newcombe_and_the_closed_form():
+    # Newcombe (1998), Statistics in Medicine 17: 857-872: 81 of 263 -> 0.2553 to 0.3662
+    lo, hi = B.wilson_interval(81 / 263, 263)
+    assert (float(lo), float(hi)) == pytest.approx((0.2553, 0.3662), abs=5e-5)
+    # the score interval's closed form, on fractional (FTE) denominators, and the edge cases
+    p = np.array([0.242, 0.0, 1.0, 0.5, 0.3, 0.3])
+    n = np.array([111.3, 40.5, 7.2, 0.6, 0.0, np.nan])
+    z = stats.norm.ppf(0.975)
+    q, m = p[:4], n[:4]
+    centre = (q + z * z / (2 * m)) / (1 + z * z / m)
+    half = z * np.sqrt(q * (1 - q) / m + z * z / (4 * m * m)) / (1 + z * z / m)
+    lo, hi = B.wilson_interval(p, n)
+    np.testing.assert_allclose(lo[:4], centre - half, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(hi[:4], centre + half, rtol=1e-12, atol=1e-15)
+    assert np.isnan(lo[4:]).all() and np.isnan(hi[4:]).all()
+
+
 def test_significance_is_wilson_on_fte_denominator(wokingham, panel):
     t = wokingham.table
     r = t[(t["area_type"] == "la") & (t["measure"] == "agency_rate")
