@@ -62,7 +62,7 @@ def _cpu() -> float:
 
 
 def measured(fn, *args):
-    c0, t0 = _cpu(), time.perf_counter()
+    c0 = _cpu()
     secs, ok = fn(*args)
     return secs, ok, _cpu() - c0
 

@@ -77,27 +77,9 @@ def read_payroll(path, column_map, pseudonymiser: Pseudonymiser | None = None, k
     if isinstance(column_map, (str, Path)):
         column_map = load_column_map(column_map)
     pseudo = pseudonymiser or Pseudonymiser(key)
-    if not path.exists():
-        raise InputFileError(f"{name}: file not found")
-    if path.stat().st_size == 0:
-        raise InputFileError(f"{name}: file is empty")
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(path, dtype=str, sheet_name=0)
-        else:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"{name}: is not valid UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 CSV") from None
-    except pd.errors.EmptyDataError:
-        raise InputFileError(f"{name}: file is empty") from None
-    except pd.errors.ParserError:
-        raise InputFileError(f"{name}: malformed CSV") from None
-    except Exception as exc:
-        from .returns import spreadsheet_error
+    from .returns import read_text_table
 
-        raise InputFileError(f"{name}: {spreadsheet_error(exc)}") from None
-    raw = raw.fillna("")
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw = read_text_table(path)
     missing = [f"{k} ('{v}')" for k, v in column_map.items() if v not in raw.columns]
     if missing:
         raise InputFileError(f"{name}: column(s) named in the column map not found: {', '.join(missing)}")

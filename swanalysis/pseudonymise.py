@@ -24,7 +24,6 @@ a repository or an e-mail.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets

@@ -248,14 +248,19 @@ def spreadsheet_error(exc: BaseException) -> str:
     return f"cannot be read as a spreadsheet ({type(exc).__name__})"
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def read_text_table(path: Path, skipinitialspace: bool = False) -> pd.DataFrame:
+    """A CSV (UTF-8) or the first sheet of a spreadsheet, every cell as text ("" when blank),
+    headers stripped. Anything unreadable is a one-line InputFileError naming the file."""
+    path = Path(path)
     name = str(path)
+    if path.exists() and path.stat().st_size == 0:
+        raise InputFileError(f"{name}: file is empty")
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             raw = pd.read_excel(path, dtype=str, sheet_name=0)
         else:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                              skipinitialspace=True)
+                              skipinitialspace=skipinitialspace)
     except FileNotFoundError:
         raise InputFileError(f"{name}: file not found") from None
     except UnicodeDecodeError as exc:
@@ -270,6 +275,11 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputFileError(f"{name}: {spreadsheet_error(exc)}") from None
     raw = raw.fillna("")
     raw.columns = [str(c).strip() for c in raw.columns]
+    return raw
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    raw = read_text_table(path, skipinitialspace=True)
     # pandas renames repeated headers X, X.1, X.2: fold them back into one multi-valued item
     base = [re.sub(r"\.\d+$", "", c) if re.sub(r"\.\d+$", "", c) in C.WORKER_ITEMS else c for c in raw.columns]
     if len(set(base)) != len(base):
