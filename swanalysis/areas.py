@@ -611,9 +611,7 @@ def statistical_neighbours(area, model: str = "2025", data_dir=None,
     key = (area.old_la_code, area.components, area.query_name, str(model), sn_file, year)
     df = memoised(panel, "statistical_neighbours", key,
                   lambda: _statistical_neighbours(area, str(model), _read_sn(*sn_file), panel, year))
-    out = df.copy()
-    out.attrs = {k: (list(v) if isinstance(v, list) else v) for k, v in df.attrs.items()}
-    return out
+    return df.copy()  # the caller's own copy, attrs (notes) included: pandas copies them deeply
 
 
 def _statistical_neighbours(area: Area, model: str, sn: pd.DataFrame, panel: pd.DataFrame,
