@@ -47,6 +47,7 @@ $(AXE_JS): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/batch.py
+	$(PY) benchmarks/report_parts.py
 	$(PY) benchmarks/ingest.py
 
 clean:
