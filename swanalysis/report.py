@@ -407,8 +407,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
-        return True  # someone else's process, or no way to tell: keep its folder
+    except OSError:
+        return True  # someone else's process (PermissionError), or no way to tell: keep it
     return True
 
 
