@@ -2,7 +2,7 @@
 
 For the same N authorities (default 12, spread across the alphabet) it times
 
-  (a) the warm batch      — ``swanalysis.batch.run_batch(warm=True)``: worker processes each
+  (a) the warm batch      — ``swanalysis.report.batch.run_batch(warm=True)``: worker processes each
                             holding one warm kernel, reused across authorities (what
                             ``swanalysis batch`` does), with ``--workers W`` and with 1 worker;
   (b) the fresh batch     — the same with ``warm=False``: a new kernel for every report;
@@ -39,7 +39,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 from swanalysis import batch  # noqa: E402
 from swanalysis.config import data_dir as resolve_data_dir  # noqa: E402
-from swanalysis.report import notebook_path  # noqa: E402
+from swanalysis.report.runner import notebook_path  # noqa: E402
 
 DOC = REPO / "docs" / "performance.md"
 BIN = Path(sys.executable).parent
@@ -114,7 +114,7 @@ def kernel_floor() -> float:
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_code_cell("import swanalysis.sections"))
+    nb.cells.append(nbformat.v4.new_code_cell("import swanalysis.report.sections"))
     t0 = time.perf_counter()
     NotebookClient(nb, kernel_name="python3", timeout=600).execute()
     return time.perf_counter() - t0
@@ -129,7 +129,7 @@ def profile_warm_report(year, data_dir, names, out) -> str:
     import nbformat
 
     from swanalysis import benchmark as bench_mod
-    from swanalysis import sections
+    from swanalysis.report import sections
 
     spent = {"figure": 0.0, "benchmark": 0.0}
 
@@ -286,7 +286,7 @@ def main(argv=None) -> int:
     print(table)
     print()
     print(summary)
-    print(f"fresh-kernel floor (start a kernel, import swanalysis.sections): {floor:.2f} s")
+    print(f"fresh-kernel floor (start a kernel, import swanalysis.report.sections): {floor:.2f} s")
     print(load)
     print(prof)
 

@@ -55,7 +55,7 @@ def timed(cmd, env=None, cwd=None):
 
 
 def generate_national(folder: Path, years: str, n_max: int | None, data_dir, scale=1.0) -> dict:
-    from swanalysis.data import load_panel
+    from swanalysis.published.panel import load_panel
     from swanalysis.synth import generate
 
     marker = folder / "generated.json"

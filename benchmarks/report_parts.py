@@ -115,8 +115,8 @@ def openpyxl_workbook(tables, path):
 
 def import_seconds(skip: bool, rounds: int) -> float:
     code = ("import sys, time\n"
-            + ("from swanalysis.report import skip_unused_imports; skip_unused_imports()\n"
-               if skip else "import swanalysis.report\n")
+            + ("from swanalysis.report.runner import skip_unused_imports; skip_unused_imports()\n"
+               if skip else "import swanalysis.report.runner\n")
             + "t = time.process_time()\n"
             "import nbclient, papermill.parameterize, nbconvert, jupyter_client.manager\n"
             "from nbconvert import HTMLExporter\n"

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .areas import Area, resolve_area, statistical_neighbours
-from .cache import memoised
+from .published.areas import Area, resolve_area, statistical_neighbours
+from .published.memo import memoised
 from .errors import UserError
 
 BENCHMARK_MEASURES = [
@@ -90,7 +90,7 @@ def _figures(panel: pd.DataFrame, release: int | None) -> pd.DataFrame:
 
 
 def _figures_uncached(panel: pd.DataFrame, release: int | None) -> pd.DataFrame:
-    from .data import release_panel
+    from .published.panel import release_panel
     df = release_panel(panel, release)
     df = df[df["measure"].isin(set(BENCHMARK_MEASURES) | {"agency_fte", "vacancy_fte"})]
     df = df[~df["is_subregion"]]
@@ -346,9 +346,9 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     them (default: the newest figures for every year). The table covers ``first_year`` (default:
     the first published year, 2017) to ``year``.
     """
-    from .data import _shared_panel
+    from .published.panel import shared_panel
     if panel is None:
-        panel = _shared_panel(data_dir)
+        panel = shared_panel(data_dir)
     data_dir = data_dir or panel.attrs.get("data_dir")
     year = int(year)
     measures = list(measures or BENCHMARK_MEASURES)

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def console() -> int:
     """The ``swanalysis`` command: :func:`main` in a process of its own."""
-    from .report import skip_unused_imports
+    from .report.runner import skip_unused_imports
 
     skip_unused_imports()
     return main()

@@ -1,6 +1,6 @@
 """What the national data says: turnover and caseload across all English authorities.
 
-A panel regression on the DfE's published figures (``swanalysis.data.load_panel``): each local
+A panel regression on the DfE's published figures (``swanalysis.published.panel.load_panel``): each local
 authority's FTE turnover rate on its caseload, agency rate and vacancy rate, with year effects
 (national changes common to every authority) and authority fixed effects (stable differences
 between authorities), weighted by in-post FTE, standard errors clustered by authority
@@ -101,7 +101,7 @@ def fit_national(panel: pd.DataFrame, *, start_year: int = 2017, end_year: int |
     """Two-way fixed-effects regression of FTE turnover rate (%) on caseload, agency rate (%) and
     vacancy rate (%), weighted by in-post FTE, SEs clustered by authority.
 
-    ``panel`` is the tidy published panel (``swanalysis.data.load_panel()``)."""
+    ``panel`` is the tidy published panel (``swanalysis.published.panel.load_panel()``)."""
     import statsmodels.formula.api as smf
 
     data = national_frame(panel, start_year=start_year, end_year=end_year)

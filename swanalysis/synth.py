@@ -30,9 +30,9 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
-from .codes import CODE_TYPES, destination_group, entry_route
+from .workerdata.codes import CODE_TYPES, destination_group, entry_route
 from .errors import UserError
-from .pseudonymise import age_band
+from .workerdata.pseudonymise import age_band
 
 __all__ = [
     "HazardSpec",
@@ -49,7 +49,7 @@ __all__ = [
 GENERATOR_VERSION = "1"
 
 # ---------------------------------------------------------------------------------------------
-# Code lists (int-keyed views of swanalysis.codes, the labels the reader decodes to)
+# Code lists (int-keyed views of swanalysis.workerdata.codes, the labels the reader decodes to)
 # ---------------------------------------------------------------------------------------------
 def _int_keyed(type_name: str) -> dict[int, str]:
     return {int(k): v for k, v in CODE_TYPES[type_name].items()}
@@ -265,8 +265,9 @@ _CALIBRATION_MEASURES = [
 
 def _published_figures(la, data_dir=None):
     """(identity dict, DataFrame indexed by year of canonical measures) for one authority:
-    the newest published value of each measure (``is_latest``) from swanalysis.data."""
-    from .data import load_panel, resolve_area
+    the newest published value of each measure (``is_latest``) from swanalysis.published.panel."""
+    from .published.areas import resolve_area
+    from .published.panel import load_panel
 
     panel = load_panel(data_dir)
     area = resolve_area(str(la), panel)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from swanalysis import batch
+from swanalysis.report import batch
 from swanalysis.cli import main
 
 YEAR = 2025
@@ -234,7 +234,7 @@ def test_stale_build_folders_of_dead_processes_are_removed(tmp_path):
     import subprocess
     import sys
 
-    from swanalysis.report import remove_stale_builds
+    from swanalysis.report.runner import remove_stale_builds
 
     done = subprocess.Popen([sys.executable, "-c", "pass"])
     done.wait()

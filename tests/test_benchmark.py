@@ -15,7 +15,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from swanalysis import benchmark as B
-from swanalysis.data import load_panel
+from swanalysis.published.panel import load_panel
 from swanalysis.errors import UserError
 
 BERKSHIRE = "Slough,Windsor and Maidenhead,West Berkshire,Reading,Bracknell Forest"
@@ -117,7 +117,7 @@ def test_sn_median_recomputed_by_hand(wokingham, data_dir):
 def test_sn_median_ignores_missing_neighbours(panel):
     # Kensington and Chelsea published nothing ("x") in 2025; anyone with it as a neighbour
     # gets a median of the others, and n_neighbours says so
-    from swanalysis.areas import sn_table
+    from swanalysis.published.areas import sn_table
     sn = sn_table("2025", panel.attrs["data_dir"])
     la = sn.loc[sn["sn_code"] == "207", "la_code"].iloc[0]
     r = B.benchmark(la, 2025, panel=panel, measures=["agency_rate"])

@@ -19,7 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
 from cdp import AXE_JS, CHROMIUM, Chromium  # noqa: E402
 
-from swanalysis.batch import run_batch  # noqa: E402
+from swanalysis.report.batch import run_batch  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""swanalysis.cache: results derived from a panel are computed once per panel object."""
+"""swanalysis.published.memo: results derived from a panel are computed once per panel object."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 
 import pandas as pd
 
-from swanalysis import cache
+from swanalysis.published import memo as cache
 
 
 def test_memo_is_per_panel_and_per_key():
@@ -39,10 +39,10 @@ def test_memo_goes_with_its_panel_and_ignores_a_changed_one():
 
 
 def test_statistical_neighbours_are_computed_once_and_handed_out_as_copies(data_dir):
-    from swanalysis import areas
-    from swanalysis.data import _shared_panel
+    from swanalysis.published import areas
+    from swanalysis.published.panel import shared_panel
 
-    panel = _shared_panel(data_dir)
+    panel = shared_panel(data_dir)
     one = areas.statistical_neighbours("Wokingham", panel=panel, year=2022)
     memo = cache.panel_memo(panel, "statistical_neighbours")
     n = len(memo)

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from swanalysis import data as D
+from swanalysis.published import areas as A
+from swanalysis.published import panel as D
 from swanalysis.errors import InputFileError, NoDataError, UserError
 
 
@@ -145,8 +146,8 @@ def test_panel_is_parsed_once_per_folder_and_copies_are_independent(data_dir):
     assert after.hits >= before.hits + 2 and after.misses == before.misses
     assert (b["value"] != -1.0).any()
     # library code reading with panel=None shares one frame, so id-keyed caches stay warm
-    shared = D._shared_panel(data_dir)
-    assert shared is D._shared_panel(data_dir) and shared is not b
+    shared = D.shared_panel(data_dir)
+    assert shared is D.shared_panel(data_dir) and shared is not b
     assert (shared["value"] != -1.0).any()
 
 
@@ -207,27 +208,27 @@ def test_no_data_is_no_data_error(tmp_path):
     ("BCP", "Bournemouth, Christchurch and Poole", "839"),
 ])
 def test_resolve_names_and_codes(panel, query, name, code):
-    a = D.resolve_area(query, panel=panel)
+    a = A.resolve_area(query, panel=panel)
     assert (a.name, a.old_la_code, a.area_level) == (name, code, "la")
 
 
 def test_resolve_region_and_england(panel):
-    a = D.resolve_area("Wokingham", panel=panel)
+    a = A.resolve_area("Wokingham", panel=panel)
     assert (a.region_name, a.region_code, a.area_code) == ("South East", "E12000008", "E06000041")
-    assert D.resolve_area("England", panel=panel).area_level == "national"
-    assert D.resolve_area("South East", panel=panel).area_code == "E12000008"
+    assert A.resolve_area("England", panel=panel).area_level == "national"
+    assert A.resolve_area("South East", panel=panel).area_code == "E12000008"
 
 
 def test_ambiguous_and_unknown_names_are_user_errors(panel):
     with pytest.raises(UserError, match="ambiguous"):
-        D.resolve_area("Kingston", panel=panel)
+        A.resolve_area("Kingston", panel=panel)
     with pytest.raises(UserError, match="no local authority matching"):
-        D.resolve_area("Atlantis", panel=panel)
+        A.resolve_area("Atlantis", panel=panel)
 
 
 @pytest.mark.parametrize("query", ["Richmond upon Thames", "richmond", "318", "E09000027"])
 def test_richmond_gives_the_joint_return(panel, query):
-    a = D.resolve_area(query, panel=panel)
+    a = A.resolve_area(query, panel=panel)
     assert a.old_la_code == "314 / 318" and a.is_joint
     assert a.name == "Kingston upon Thames / Richmond upon Thames"
     assert a.query_name == "Richmond upon Thames"
@@ -236,60 +237,60 @@ def test_richmond_gives_the_joint_return(panel, query):
 
 
 def test_north_northamptonshire_joint_and_boundary_change(panel):
-    a = D.resolve_area("North Northamptonshire", panel=panel)
+    a = A.resolve_area("North Northamptonshire", panel=panel)
     assert a.old_la_code == "940 / 941" and a.years == tuple(range(2021, 2026))
     assert a.predecessors == ("928",)
     text = " ".join(a.notes)
     assert "joint workforce return with West Northamptonshire" in text
     assert "The 2022 release published separate figures for North Northamptonshire" in text
-    n = D.resolve_area("Northamptonshire", panel=panel, year=2022)
+    n = A.resolve_area("Northamptonshire", panel=panel, year=2022)
     assert n.old_la_code == "928" and n.years == (2017, 2018, 2019, 2020)
     assert any("replaced by North Northamptonshire and West Northamptonshire" in x for x in n.notes)
 
 
 def test_cumbria_and_its_successors(panel):
-    c = D.resolve_area("Cumbria", panel=panel, year=2024)
+    c = A.resolve_area("Cumbria", panel=panel, year=2024)
     assert c.old_la_code == "909" and c.years == tuple(range(2017, 2023))
     assert not c.has_year(2024)
     assert any("no published figures for Cumbria for 2024" in n
                and "replaced by Cumberland and Westmorland and Furness" in n for n in c.notes)
-    cu = D.resolve_area("Cumberland", panel=panel, year=2021)
+    cu = A.resolve_area("Cumberland", panel=panel, year=2021)
     assert cu.old_la_code == "942" and cu.years == (2023, 2024, 2025)
     assert any("Before then it was part of Cumbria" in n for n in cu.notes)
-    assert D.resolve_area("Westmorland", panel=panel).old_la_code == "943"
+    assert A.resolve_area("Westmorland", panel=panel).old_la_code == "943"
 
 
 def test_dorset_old_and_new_and_bournemouth_poole(panel):
-    assert D.resolve_area("Dorset", panel=panel).old_la_code == "838"
-    old = D.resolve_area("Dorset", panel=panel, year=2017)
+    assert A.resolve_area("Dorset", panel=panel).old_la_code == "838"
+    old = A.resolve_area("Dorset", panel=panel, year=2017)
     assert old.old_la_code == "835" and old.area_code == "E10000009"
     assert any("does not include Christchurch" in n for n in old.notes)
-    poole = D.resolve_area("Poole", panel=panel, year=2020)
+    poole = A.resolve_area("Poole", panel=panel, year=2020)
     assert poole.old_la_code == "836" and poole.successors == ("839",)
     assert any("replaced by Bournemouth, Christchurch and Poole" in n for n in poole.notes)
 
 
 def test_ons_code_change_under_same_dfe_number(panel):
-    ny = D.resolve_area("North Yorkshire", panel=panel)
+    ny = A.resolve_area("North Yorkshire", panel=panel)
     assert ny.old_la_code == "815" and ny.area_code == "E06000065"
     assert ny.years == tuple(range(2017, 2026))
     assert any("E10000023 (2017–2022), E06000065 (2023–2025)" in n for n in ny.notes)
     # either code finds it
-    assert D.resolve_area("E10000023", panel=panel).old_la_code == "815"
+    assert A.resolve_area("E10000023", panel=panel).old_la_code == "815"
 
 
 def test_all_areas_2025_is_every_published_la_row(panel):
-    a = D.all_areas(panel, 2025)
+    a = A.all_areas(panel, 2025)
     assert len(a) == 151
     assert "314 / 318" in set(a["old_la_code"]) and "940 / 941" in set(a["old_la_code"])
     assert "909" not in set(a["old_la_code"])
-    assert len(D.all_areas(panel, 2022)) == 150
+    assert len(A.all_areas(panel, 2022)) == 150
 
 
 # -------------------------------------------------------------------- statistical neighbours
 
 def test_statistical_neighbours_2025_model(panel, data_dir):
-    sn = D.statistical_neighbours("Wokingham", panel=panel, data_dir=data_dir)
+    sn = A.statistical_neighbours("Wokingham", panel=panel, data_dir=data_dir)
     assert list(sn["rank"]) == list(range(1, 11))
     assert sn.iloc[0][["old_la_code", "area_name", "closeness"]].tolist() == [
         "868", "Windsor and Maidenhead", "Close"]
@@ -299,17 +300,17 @@ def test_statistical_neighbours_2025_model(panel, data_dir):
 
 
 def test_statistical_neighbours_2021_model_bom_and_duplicate_headers(panel, data_dir):
-    sn = D.statistical_neighbours("Wokingham", model="2021", panel=panel, data_dir=data_dir)
+    sn = A.statistical_neighbours("Wokingham", model="2021", panel=panel, data_dir=data_dir)
     assert sn["old_la_code"].tolist() == ["936", "868", "825", "869", "867", "919", "895",
                                           "931", "857", "850"]
     assert sn["closeness"].iloc[0] == "Very close"
     # City of London, the first row after the BOM
-    col = D.statistical_neighbours("201", model="2021", panel=panel, data_dir=data_dir)
+    col = A.statistical_neighbours("201", model="2021", panel=panel, data_dir=data_dir)
     assert col["old_la_code"].iloc[0] == "207" and col["closeness"].iloc[0] == "Not close"
 
 
 def test_joint_partner_is_not_its_own_neighbour(panel, data_dir):
-    sn = D.statistical_neighbours("Richmond upon Thames", panel=panel, data_dir=data_dir)
+    sn = A.statistical_neighbours("Richmond upon Thames", panel=panel, data_dir=data_dir)
     kingston = sn[sn["old_la_code"] == "314"].iloc[0]
     assert kingston["data_code"] is None
     assert "not counted twice" in kingston["note"]
@@ -319,16 +320,16 @@ def test_joint_partner_is_not_its_own_neighbour(panel, data_dir):
 def test_neighbours_mapped_across_boundary_changes(panel, data_dir):
     # 2021 model: Cumbria's neighbour North Northamptonshire (940) did not exist in 2020:
     # Northamptonshire (928) stands in
-    sn = D.statistical_neighbours("Cumbria", model="2021", panel=panel, data_dir=data_dir,
+    sn = A.statistical_neighbours("Cumbria", model="2021", panel=panel, data_dir=data_dir,
                                   year=2020)
     nn = sn[sn["old_la_code"] == "940"].iloc[0]
     assert nn["data_code"] == "928" and "used in its place" in nn["note"]
     # Cumberland is not in the 2021 model: Cumbria's neighbours are used, and said so
-    cu = D.statistical_neighbours("Cumberland", model="2021", panel=panel, data_dir=data_dir)
+    cu = A.statistical_neighbours("Cumberland", model="2021", panel=panel, data_dir=data_dir)
     assert any("neighbours of Cumbria" in n for n in cu.attrs["notes"])
     # Cumbria is not in the 2025 model and was split in two: a clear error
     with pytest.raises(UserError, match="not in the 2025 statistical neighbour model"):
-        D.statistical_neighbours("Cumbria", panel=panel, data_dir=data_dir)
+        A.statistical_neighbours("Cumbria", panel=panel, data_dir=data_dir)
 
 
 def test_parsed_panel_is_kept_on_disk_between_processes(tmp_path, monkeypatch):
@@ -352,8 +353,8 @@ def test_parsed_panel_is_kept_on_disk_between_processes(tmp_path, monkeypatch):
 
 
 def test_every_2025_authority_resolves_by_name_and_by_number(panel):
-    rows = D.all_areas(panel, 2025)
+    rows = A.all_areas(panel, 2025)
     for r in rows.itertuples():
-        assert D.resolve_area(r.old_la_code, panel=panel).old_la_code == r.old_la_code
-        assert D.resolve_area(r.area_name, panel=panel, year=2025).old_la_code == r.old_la_code
-        assert D.resolve_area(r.area_code, panel=panel).old_la_code == r.old_la_code
+        assert A.resolve_area(r.old_la_code, panel=panel).old_la_code == r.old_la_code
+        assert A.resolve_area(r.area_name, panel=panel, year=2025).old_la_code == r.old_la_code
+        assert A.resolve_area(r.area_code, panel=panel).old_la_code == r.old_la_code

@@ -432,7 +432,7 @@ def test_ingested_synthetic_council_end_to_end(synthetic_council):
     """What `swanalysis report` does: ingest the written returns + payroll (pseudonymised), fit.
     Same estimates as from the generator's own worker_years, and the planted caseload and salary
     HRs lie inside both models' 95% intervals."""
-    from swanalysis.ingest import ingest
+    from swanalysis.workerdata.ingest import ingest
 
     sc = synthetic_council
     ing = ingest(sc.returns, hr=sc.payroll_path, hr_map=sc.hr_map_path, key=b"drivers-test-key" * 2)

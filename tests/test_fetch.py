@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from swanalysis import data as D
+from swanalysis.published import panel as D
 from swanalysis.cli import main
 from swanalysis.errors import UserError
-from swanalysis.fetch import DEFAULT_DATASET, fetch_indicators
+from swanalysis.published.fetch import DEFAULT_DATASET, fetch_indicators
 
 LABELS = {  # how a human-readable CSV might head the columns
     "time_period": "Time period", "geographic_level": "Geographic level",

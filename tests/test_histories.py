@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from csww_fixtures import SWE, mini_council, worker, write_xml
-from swanalysis.histories import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS, episodes, permanent, worker_years
-from swanalysis.ingest import ingest
-from swanalysis.pseudonymise import Pseudonymiser
+from swanalysis.workerdata.linking import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS, permanent
+from swanalysis.workerdata.ingest import episodes, ingest, worker_years
+from swanalysis.workerdata.pseudonymise import Pseudonymiser
 
 KEY = "test-key-histories"
 OBS = pd.Timestamp("2020-10-01")

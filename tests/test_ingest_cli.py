@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from csww_fixtures import mini_council, worker, write_xml
-from swanalysis.validation import ISSUE_COLUMNS
+from swanalysis.workerdata.validation import ISSUE_COLUMNS
 
 # a SWENo as a token of its own; a 16-hex pseudonym may by chance contain two letters a-f and ten
 # digits inside it, which is not an identifier (and the raw SWENos are also checked verbatim below)

@@ -3,7 +3,7 @@
 Checked against an independent computation (a weighted within-authority transformation with
 year dummies partialled out — Frisch–Waugh–Lovell — and a hand-built cluster sandwich, in numpy),
 against a synthetic panel with planted coefficients, and on the real published data read
-straight from the DfE CSV (not through swanalysis.data).
+straight from the DfE CSV (not through swanalysis.published.panel).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def test_too_small_panel_is_a_user_error():
 
 @pytest.fixture(scope="module")
 def real(data_dir):
-    from swanalysis.data import load_panel
+    from swanalysis.published.panel import load_panel
 
     return fit_national(load_panel(data_dir))
 

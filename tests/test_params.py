@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from swanalysis import params as P
+from swanalysis.report import params as P
 from swanalysis.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ import stat
 import pandas as pd
 import pytest
 
-from swanalysis import pseudonymise as P
+from swanalysis.workerdata import pseudonymise as P
 
 
 def test_hmac_matches_the_standard_construction_and_is_16_hex():

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from swanalysis.errors import UserError
-from swanalysis.report import ReportRunner, notebook_path, render_report
+from swanalysis.report.runner import ReportRunner, notebook_path, render_report
 
 DATE = "2026-01-15"
 BERKSHIRE = ["Slough", "Windsor and Maidenhead", "West Berkshire", "Reading", "Bracknell Forest"]
@@ -259,7 +259,7 @@ def test_synthetic_report_worker_sections(synthetic_report):
 def test_synthetic_report_tables_match_the_library_on_the_same_council(synthetic_report, synthetic_council):
     """The report analyses exactly the council the generator wrote (same seed and years)."""
     from swanalysis.drivers import fit_drivers, hazard_ratio_table
-    from swanalysis.ingest import ingest
+    from swanalysis.workerdata.ingest import ingest
     from swanalysis.tenure import retention_table
 
     res = ingest(synthetic_council.returns, hr=synthetic_council.payroll_path,
@@ -287,7 +287,7 @@ def test_synthetic_report_tables_match_the_library_on_the_same_council(synthetic
 
 def _capture(monkeypatch):
     """Run sections in-process (no kernel), collecting what they display."""
-    from swanalysis import sections
+    from swanalysis.report import sections
 
     shown = []
     monkeypatch.setattr(sections.Report, "show", lambda self, h: shown.append(h))
@@ -315,7 +315,7 @@ def test_joint_return_and_boundary_notes_appear_in_the_report(monkeypatch, query
 
 
 def test_year_after_a_boundary_change_is_a_one_line_error():
-    from swanalysis import sections
+    from swanalysis.report import sections
 
     with pytest.raises(UserError, match="no published figures for Cumbria for 2024.*Cumberland"):
         sections.identify({"la": "Cumbria", "year": 2024})
@@ -344,7 +344,7 @@ def test_owned_processes_skip_the_iri_grammar_and_still_validate_notebooks():
     validates a notebook and still rejects a broken one."""
     code = (
         "import sys\n"
-        "from swanalysis.report import skip_unused_imports, notebook_path\n"
+        "from swanalysis.report.runner import skip_unused_imports, notebook_path\n"
         "skip_unused_imports()\n"
         "import nbformat\n"
         "nb = nbformat.read(str(notebook_path(None)), as_version=4)\n"

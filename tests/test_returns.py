@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 
 from csww_fixtures import worker, write_csv, write_xml, xml_return
-from swanalysis import codes as C
+from swanalysis.workerdata import codes as C
 from swanalysis.errors import InputFileError, UserError
-from swanalysis.ingest import ingest
-from swanalysis.payroll import load_column_map, parse_money, read_payroll
-from swanalysis.pseudonymise import Pseudonymiser
-from swanalysis.returns import expand_paths, read_return
+from swanalysis.workerdata.ingest import ingest
+from swanalysis.workerdata.payroll import load_column_map, parse_money, read_payroll
+from swanalysis.workerdata.pseudonymise import Pseudonymiser
+from swanalysis.workerdata.returns import expand_paths, read_return
 
 KEY = "test-key-returns"
 P = Pseudonymiser(KEY)

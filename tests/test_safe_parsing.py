@@ -9,7 +9,7 @@ import pytest
 
 from csww_fixtures import worker, xml_return
 from swanalysis.errors import InputFileError
-from swanalysis.returns import _no_dtd_possible, read_return
+from swanalysis.workerdata.returns import _no_dtd_possible, read_return
 
 KEY = "test-key-safe"
 
@@ -110,7 +110,7 @@ def test_fast_path_guard(data, expected):
 
 
 def test_large_file_is_streamed_and_read_correctly(tmp_path, monkeypatch):
-    import swanalysis.returns as R
+    import swanalysis.workerdata.returns as R
 
     monkeypatch.setattr(R, "STREAM_ABOVE_BYTES", 100)  # force the iterparse branch
     ws = [worker(f"AB{i:010d}", "2020-01-01") for i in range(50)]

@@ -166,7 +166,7 @@ def test_truth_json_holds_no_swenos_and_the_planted_effects(synthetic_council):
 
 
 def test_payroll_extract_matches_in_post_permanent_staff(synthetic_council):
-    from swanalysis.payroll import load_column_map, parse_money
+    from swanalysis.workerdata.payroll import load_column_map, parse_money
 
     cmap = load_column_map(synthetic_council.hr_map_path)
     assert cmap["worker_id"] == "Employee Ref" and cmap["salary"] == "Annual Salary (FTE)"
@@ -320,8 +320,8 @@ def test_true_retention_needs_a_council():
 def test_ingest_reproduces_the_true_tables(synthetic_council):
     """Every episode and worker-year the reader builds equals the generator's own table
     (after keying the SWENo the same way): dates, events, late entry, routes, pay, caseload."""
-    from swanalysis.ingest import ingest
-    from swanalysis.pseudonymise import Pseudonymiser
+    from swanalysis.workerdata.ingest import ingest
+    from swanalysis.workerdata.pseudonymise import Pseudonymiser
 
     key = "synthetic-test-key-0123456789"
     res = ingest([str(p) for p in synthetic_council.returns], hr=str(synthetic_council.payroll_path),

@@ -317,7 +317,7 @@ def big_council(synthetic_council_large):
     """The session's large calendar-stationary council (Stockport x10, tests/conftest.py), read
     back through the real ingest path: Kaplan-Meier with delayed entry estimates exactly the
     generator's true_retention (docs/synthetic-data.md)."""
-    from swanalysis.ingest import ingest
+    from swanalysis.workerdata.ingest import ingest
 
     c = synthetic_council_large
     linked = ingest(sorted(c.returns), hr=c.payroll_path, hr_map=c.hr_map_path)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from csww_fixtures import worker, write_xml
-from swanalysis.ingest import ingest
-from swanalysis.validation import ISSUE_COLUMNS, RULES, ValidationIssue, issues_frame, summary_by_rule
+from swanalysis.workerdata.ingest import ingest
+from swanalysis.workerdata.validation import ISSUE_COLUMNS, RULES, ValidationIssue, issues_frame, summary_by_rule
 
 KEY = "test-key-validation"
 SWENO_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{10}(?!\d)")
@@ -109,7 +109,7 @@ def test_errors_quarantine_warnings_keep(result):
 
 def test_values_set_to_missing_or_kept(result):
     _, res = result
-    from swanalysis.pseudonymise import Pseudonymiser
+    from swanalysis.workerdata.pseudonymise import Pseudonymiser
 
     p = Pseudonymiser(KEY)
     wy = res.worker_years.set_index("worker_id")

@@ -195,7 +195,7 @@ def council(synthetic_council):
     """The session's synthetic council (tests/conftest.py) read back through the real ingest path."""
     import json
 
-    from swanalysis.ingest import ingest
+    from swanalysis.workerdata.ingest import ingest
 
     c = synthetic_council
     truth = json.loads(c.truth_path.read_text())

@@ -39,7 +39,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from ..batch import run_batch
+    from ..report.batch import run_batch
 
     if args.executor == "dask" and not args.scheduler:
         raise UserError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
@@ -48,7 +48,7 @@ def run(args) -> int:
     las = [s for s in args.la.split(",") if s.strip()] if args.la else None
     params = None
     if args.params:
-        from .. import params as params_mod
+        from ..report import params as params_mod
 
         params = params_mod.load_yaml(args.params)
         for key in ("la", "year", "output_dir"):

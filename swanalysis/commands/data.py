@@ -14,7 +14,7 @@ def add_arguments(parser):
                     "workforce through the Explore Education Statistics public API into the "
                     "cache folder, as csww_indicators_2017_to_YYYY.csv.",
     )
-    from ..fetch import DEFAULT_API, DEFAULT_DATASET
+    from ..published.fetch import DEFAULT_API, DEFAULT_DATASET
     fetch.add_argument("--dataset-id", default=DEFAULT_DATASET,
                        help=f"EES data set id (default {DEFAULT_DATASET})")
     fetch.add_argument("--api-url", default=DEFAULT_API,
@@ -31,7 +31,7 @@ def run(args) -> int:
     if getattr(args, "data_command", None) != "fetch":
         args._data_parser.print_help()
         return 2
-    from ..fetch import fetch_indicators
+    from ..published.fetch import fetch_indicators
 
     info = fetch_indicators(dataset_id=args.dataset_id, api_url=args.api_url,
                             cache=args.cache, timeout=args.timeout)

@@ -2,7 +2,7 @@
 
 Writes DIR/episodes.csv, DIR/worker_years.csv, DIR/validation.csv (file, record, field, rule,
 severity, message) and DIR/summary.json. Worker ids are keyed pseudonyms (see
-swanalysis.pseudonymise); no SWENo, name or birth date is written.
+swanalysis.workerdata.pseudonymise); no SWENo, name or birth date is written.
 
 Exit codes: 0 when every file could be read (even with quarantined records); 2 when any file
 could not be read — then only validation.csv is written, naming the unreadable files, and one
@@ -29,7 +29,7 @@ def add_arguments(parser):
 
 def run(args) -> int:
     from ..errors import UserError
-    from ..ingest import ingest
+    from ..workerdata.ingest import ingest
 
     result = ingest(args.csww, hr=args.hr, hr_map=args.hr_map, strict=False, xsd=args.xsd)
     out = Path(args.out)

@@ -36,8 +36,8 @@ def run(args) -> int:
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from ..params import load_params
-    from ..report import ReportError, render_report
+    from ..report.params import load_params
+    from ..report.runner import ReportError, render_report
 
     overrides = {k: getattr(args, k, None) for k in FLAG_KEYS}
     params = load_params(args.params, overrides)

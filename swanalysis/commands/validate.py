@@ -23,7 +23,7 @@ def add_arguments(parser):
 
 
 def print_summary(result, out=sys.stdout) -> None:
-    from ..validation import summary_by_rule
+    from ..workerdata.validation import summary_by_rule
 
     s = result.summary
     print(f"files read: {s['files_read']} of {s['files']}; records: {s['records']} "
@@ -49,7 +49,7 @@ def print_summary(result, out=sys.stdout) -> None:
 
 
 def run(args) -> int:
-    from ..ingest import ingest
+    from ..workerdata.ingest import ingest
 
     result = ingest(args.paths, hr=args.hr, hr_map=args.hr_map, strict=False, xsd=args.xsd)
     print_summary(result)

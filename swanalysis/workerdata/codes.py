@@ -221,7 +221,7 @@ def load_codes(xsd_path: str | Path) -> dict[str, dict[str, str]]:
     """
     import defusedxml.ElementTree as DET
 
-    from .errors import InputFileError
+    from ..errors import InputFileError
 
     xs = "{http://www.w3.org/2001/XMLSchema}"
     try:

@@ -258,29 +258,6 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
     return Linked(ep[EPISODE_COLUMNS], wy.drop(columns="_sid"), issues)
 
 
-# --------------------------------------------------------------------------------------------
-# convenience entry points
-
-
-def _from(source, **kwargs):
-    if isinstance(source, pd.DataFrame):
-        return link(source, **kwargs)
-    from .ingest import ingest
-
-    return ingest(source, **kwargs)
-
-
-def episodes(source, **kwargs) -> pd.DataFrame:
-    """One row per employment spell. ``source``: paths/folders of CSWW returns (read via
-    :func:`swanalysis.ingest.ingest`, keyword arguments passed on) or a typed records frame."""
-    return _from(source, **kwargs).episodes
-
-
-def worker_years(source, **kwargs) -> pd.DataFrame:
-    """One row per spell per census year. ``source`` as for :func:`episodes`."""
-    return _from(source, **kwargs).worker_years
-
-
 def permanent(episodes_df: pd.DataFrame) -> pd.DataFrame:
     """The spells of permanent (non-agency) staff: the default population for tenure analyses."""
     return episodes_df[~episodes_df["agency"].astype(bool)]

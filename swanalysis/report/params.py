@@ -16,9 +16,9 @@ from typing import Any, Mapping
 
 import yaml
 
-from .errors import UserError
+from ..errors import UserError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_FILE = REPO / "params" / "default.yaml"
 
 # Keys the runner adds; allowed in a params dict but not needed in a file.

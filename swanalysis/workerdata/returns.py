@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import codes as C
-from .errors import InputFileError
+from ..errors import InputFileError
 from .pseudonymise import Pseudonymiser, age_band
 from .validation import ValidationIssue, issue, parse_dates, via_uniques
 

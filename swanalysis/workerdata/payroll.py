@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from . import codes as C
-from .errors import InputFileError, UserError
+from ..errors import InputFileError, UserError
 from .pseudonymise import Pseudonymiser
 from .validation import ISSUE_COLUMNS, concat_issues
 

@@ -8,7 +8,7 @@ endpoints' compatibility guarantees, so headers are normalised to the published 
 
 The file is written to the cache folder atomically (a temporary file in the same folder, then
 ``os.replace``) as ``csww_indicators_2017_to_YYYY.csv`` with YYYY the newest time period, so
-:func:`swanalysis.data.load_panel` finds it.
+:func:`swanalysis.published.panel.load_panel` finds it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .config import cache_dir
-from .errors import UserError
+from ..config import cache_dir
+from ..errors import UserError
 
 DEFAULT_API = "https://api.education.gov.uk/statistics"
 #: "Indicators (in post, starters, leavers, agency workers, vacancies, caseload and absence)"
@@ -71,7 +71,7 @@ def check_and_normalise(text: str, url: str) -> tuple[str, int, int, int]:
 
     Raises UserError naming the missing column, or the record and field that is wrong.
     """
-    from .data import normalise_columns
+    from .panel import normalise_columns
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -104,7 +104,7 @@ def check_and_normalise(text: str, url: str) -> tuple[str, int, int, int]:
         n += 1
     if not n:
         raise UserError(f"{url}: the CSV has a header but no records")
-    from .data import COLUMN_TO_MEASURE
+    from .panel import COLUMN_TO_MEASURE
     found = {COLUMN_TO_MEASURE.get(c) for c in cols}
     lacking = [m for m in NEEDED_MEASURES if m not in found]
     if lacking:

@@ -13,7 +13,7 @@ computed in the notebook itself.
 
 Everything a report computes lives on its :class:`Report` object, so nothing leaks from one
 authority to the next. What the module keeps across reports depends only on the published data
-files (the panel and what swanalysis.cache derives from it).
+files (the panel and what swanalysis.published.memo derives from it).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from . import params as params_mod
-from .errors import UserError
+from ..errors import UserError
 
 META_MIMETYPE = "application/vnd.swanalysis.meta+json"
 
@@ -57,12 +57,12 @@ SOURCES = (
 
 def panel(data_dir=None):
     """The published panel for a data folder: the process-wide object the library shares
-    (``data._shared_panel``), so what is derived from it alone is computed once per kernel
-    (``swanalysis.cache``). Callers must not modify it.
+    (``data.shared_panel``), so what is derived from it alone is computed once per kernel
+    (``swanalysis.published.memo``). Callers must not modify it.
     """
-    from .data import _shared_panel
+    from ..published.panel import shared_panel
 
-    return _shared_panel(data_dir)
+    return shared_panel(data_dir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def identify(params: Mapping[str, Any]) -> tuple[str, int]:
 
 
 def _resolve(params: Mapping[str, Any]):
-    from .data import resolve_area
+    from ..published.areas import resolve_area
 
     pan = panel(params.get("data_dir"))
     year = params.get("year")
@@ -289,7 +289,7 @@ def _plot_style() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots import palette
+    from ..plots import palette
 
     plt.close("all")
     matplotlib.rcdefaults()
@@ -372,7 +372,7 @@ def _add_notes(rep: Report, notes) -> None:
 
 def bench(rep: Report):
     """The benchmark result for the report's authority and year (swanalysis.benchmark)."""
-    from .benchmark import benchmark
+    from ..benchmark import benchmark
 
     def compute():
         p = rep.params
@@ -386,7 +386,7 @@ def bench(rep: Report):
 
 def published(rep: Report) -> pd.DataFrame:
     """The authority's newest published figures: one row per year, one column per measure."""
-    from .data import latest
+    from ..published.panel import latest
 
     def compute():
         rows = latest(rep.area.rows(rep.panel))
@@ -428,7 +428,7 @@ def _draw(rep: Report, draw: Callable, alt: str, caption: str) -> None:
 
 def key_messages(rep: Report) -> None:
     """Key messages: one generated sentence per finding, each with its number and comparison."""
-    from . import benchmark as B
+    from .. import benchmark as B
 
     rep.heading(2, "Key messages", "key-messages")
     msgs = []
@@ -437,7 +437,7 @@ def key_messages(rep: Report) -> None:
         msgs.append(_first_sentence(B.describe(res, m)))
     cost = agency_cost(rep)
     if cost is not None and math.isfinite(cost.annual_premium):
-        from .costs import money
+        from ..costs import money
 
         text = (f"Agency cover ({cost.agency_fte:.1f} FTE) costs about {money(cost.annual_premium)} "
                 f"a year more than employed staff at {money(cost.premium_per_fte)} per FTE-year")
@@ -458,7 +458,7 @@ def _worker_key_messages(rep: Report) -> list[str]:
     try:
         ret = retention(rep)
         if ret is not None:
-            from .tenure import describe_retention
+            from ..tenure import describe_retention
 
             out.append(describe_retention(ret["table"], 12, medians=ret["median"]))
     except UserError:
@@ -476,7 +476,7 @@ def _worker_key_messages(rep: Report) -> list[str]:
 
 
 def _summary_display(res) -> pd.DataFrame:
-    from .benchmark import fmt
+    from ..benchmark import fmt
 
     s = res.summary
     rows = []
@@ -497,7 +497,7 @@ def _summary_display(res) -> pd.DataFrame:
 
 def how_we_compare(rep: Report) -> None:
     """How we compare: the authority against its statistical neighbours, region and England."""
-    from . import benchmark as B
+    from .. import benchmark as B
 
     rep.heading(2, "How we compare", "how-we-compare")
     res = bench(rep)
@@ -575,15 +575,15 @@ def possessive(name: str) -> str:
 def _national_fit(pan, year: int):
     """The all-authority regression to ``year``: the same for every authority, so fitted once per
     panel and year in a process (like the panel itself, it depends only on the data files)."""
-    from . import national as N
-    from .cache import memoised
+    from .. import national as N
+    from ..published.memo import memoised
 
     return memoised(pan, "national_fit", int(year), lambda: N.fit_national(pan, end_year=int(year)))
 
 
 def national_context(rep: Report) -> None:
     """What the national data says: the all-authority panel regression (swanalysis.national)."""
-    from . import national as N
+    from .. import national as N
 
     rep.heading(3, "What the national data says", "national-data")
     try:
@@ -655,7 +655,7 @@ def experience_mix(rep: Report) -> None:
     if not rep.has_worker_data:
         rep.note(f"The workforce plan's target mix is {want}. " + NO_WORKER_DATA)
         return
-    from .workforce import experience_mix_table
+    from ..workforce import experience_mix_table
 
     mix = experience_mix_table(workers(rep).worker_years, target)
     if mix.empty or mix["headcount"].sum() == 0:
@@ -687,7 +687,7 @@ def experience_mix(rep: Report) -> None:
 
 def _own_returns(rep: Report) -> None:
     """Length of service now, and the DfE measures recomputed from the council's own returns."""
-    from . import workforce as W
+    from .. import workforce as W
 
     w = workers(rep)
     rep.heading(3, "Length of service", "length-of-service")
@@ -728,14 +728,14 @@ def workers(rep: Report):
         return None
 
     def compute():
-        from .ingest import ingest
+        from ..workerdata.ingest import ingest
 
         p = rep.params
         if not rep.synthetic:
             return ingest(p["csww"], hr=p.get("hr"), hr_map=p.get("hr_map"))
         import tempfile
 
-        from . import synth
+        from .. import synth
 
         # the years before the report year with published figures to calibrate to (a council
         # created by a boundary change has fewer)
@@ -787,7 +787,7 @@ def retention(rep: Report):
         return None
 
     def compute():
-        from . import tenure as T
+        from .. import tenure as T
 
         ep = w.episodes
         mg = rep.params["min_group"]
@@ -804,7 +804,7 @@ def retention(rep: Report):
 
 
 def _masked(df: pd.DataFrame, cols) -> pd.DataFrame:
-    from .disclosure import mask_small_counts
+    from ..disclosure import mask_small_counts
 
     cols = [c for c in cols if c in df.columns]
     out, _ = mask_small_counts(df, cols)
@@ -815,8 +815,8 @@ def how_long_they_stay(rep: Report) -> None:
     """How long they stay: Kaplan-Meier retention with late entry and censoring."""
     if not _worker_heading(rep, "How long they stay", "how-long-they-stay"):
         return
-    from . import tenure as T
-    from .disclosure import suppression_note
+    from .. import tenure as T
+    from ..disclosure import suppression_note
 
     ret = retention(rep)
     table = ret["table"]
@@ -855,7 +855,7 @@ DISPLAY_GROUPS = ("all", "entry_route", "role", "start_cohort")
 
 
 def _group_name(group_var: str, group) -> str:
-    from .tenure import ENTRY_ROUTE_LABELS, GROUP_VARS
+    from ..tenure import ENTRY_ROUTE_LABELS, GROUP_VARS
 
     if group_var == "all":
         return "All"
@@ -899,7 +899,7 @@ def drivers_result(rep: Report):
         return None
 
     def compute():
-        from .drivers import fit_drivers
+        from ..drivers import fit_drivers
 
         return fit_drivers(w.worker_years)
 
@@ -910,8 +910,8 @@ def why_they_leave(rep: Report) -> None:
     """Why they leave: caseload and pay (hazard ratios), destinations and reasons."""
     if not _worker_heading(rep, "Why they leave", "why-they-leave"):
         return
-    from . import drivers as D
-    from . import tenure as T
+    from .. import drivers as D
+    from .. import tenure as T
 
     w = workers(rep)
     res = drivers_result(rep)
@@ -974,7 +974,7 @@ def why_they_leave(rep: Report) -> None:
 
 
 def _destinations_display(at: pd.DataFrame) -> pd.DataFrame:
-    from .tenure import DESTINATION_LABELS
+    from ..tenure import DESTINATION_LABELS
 
     lab = "destination_group" if "destination_group" in at.columns else at.columns[0]
     out = pd.DataFrame({"Destination": at[lab].map(lambda g: DESTINATION_LABELS.get(g, g)).str.capitalize()})
@@ -988,7 +988,7 @@ def _destinations_display(at: pd.DataFrame) -> pd.DataFrame:
 
 
 def _leavers_by_service(rep: Report, episodes: pd.DataFrame) -> None:
-    from . import workforce as W
+    from .. import workforce as W
 
     lbs = W.leavers_by_service(episodes)
     if lbs.empty:
@@ -1018,7 +1018,7 @@ def _leavers_by_service(rep: Report, episodes: pd.DataFrame) -> None:
 
 
 def _reasons(rep: Report, episodes: pd.DataFrame) -> None:
-    from . import workforce as W
+    from .. import workforce as W
 
     reasons = W.leaving_reasons(episodes, by="reason_leave")
     if reasons.empty:
@@ -1052,8 +1052,8 @@ def nqsw_cohorts(rep: Report) -> None:
     """Newly qualified social workers (ASYE): how many of each year's intake stay."""
     if not _worker_heading(rep, "Newly qualified social workers", "newly-qualified"):
         return
-    from . import tenure as T
-    from . import workforce as W
+    from .. import tenure as T
+    from .. import workforce as W
 
     ep = workers(rep).episodes
     mg = rep.params["min_group"]
@@ -1100,7 +1100,7 @@ def agency_cost(rep: Report):
     """The authority's agency cover cost for the report year (swanalysis.costs), or None."""
 
     def compute():
-        from .costs import agency_cover_cost
+        from ..costs import agency_cover_cost
 
         pub = published(rep)
         if rep.year not in pub.index:
@@ -1122,8 +1122,8 @@ def agency_cost(rep: Report):
 
 def agency_costs(rep: Report) -> None:
     """What agency cover costs: premium, saving at the SN median rate, cost per vacancy filled."""
-    from .costs import agency_cost_table, cost_sentences, money
-    from .data import wide
+    from ..costs import agency_cost_table, cost_sentences, money
+    from ..published.panel import wide
 
     rep.heading(2, "What agency cover costs", "agency-costs")
     cost = agency_cost(rep)

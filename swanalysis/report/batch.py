@@ -43,13 +43,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import slugify
-from .errors import UserError
+from ..config import slugify
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 
 #: The report runner used by default (``module:Class``).
-DEFAULT_RUNNER = "swanalysis.report:ReportRunner"
+DEFAULT_RUNNER = "swanalysis.report.runner:ReportRunner"
 
 #: Measures shown in the index's headline table: (measure, column heading, unit).
 HEADLINE = [
@@ -116,7 +116,7 @@ class BatchResult:
 # ---------------------------------------------------------------------------------------------
 
 def _year_rows(year: int, data_dir=None):
-    from .data import latest, load_panel
+    from ..published.panel import latest, load_panel
 
     panel = latest(load_panel(data_dir))
     rows = panel[(panel["area_level"] == "la") & (panel["time_period"] == int(year))]
@@ -255,7 +255,7 @@ def _close_worker_runner():
 
 
 def _runner_class(path: str):
-    """``"package.module:Class"`` -> the class (default swanalysis.report:ReportRunner)."""
+    """``"package.module:Class"`` -> the class (default swanalysis.report.runner:ReportRunner)."""
     import importlib
 
     module, _, name = path.partition(":")
@@ -272,7 +272,7 @@ def _init_worker(runner_path: str, notebook, warm: bool, timeout: float):
     # printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from .report import skip_unused_imports
+    from .runner import skip_unused_imports
 
     skip_unused_imports()
     runner = _runner_class(runner_path)(notebook=notebook, warm=warm, timeout=timeout)
@@ -363,7 +363,7 @@ def run_batch(year: int, out_dir, *, data_dir=None, las: list[str] | None = None
     :class:`swanalysis.report.ReportRunner`); tests may substitute a stand-in.
     Returns a :class:`BatchResult`; never raises for a single authority's failure.
     """
-    from .config import data_dir as resolve_data_dir
+    from ..config import data_dir as resolve_data_dir
 
     started = time.perf_counter()
     year = int(year)
@@ -371,7 +371,7 @@ def run_batch(year: int, out_dir, *, data_dir=None, las: list[str] | None = None
     out_dir = Path(out_dir).resolve()
     year_dir = out_dir / str(year)
     year_dir.mkdir(parents=True, exist_ok=True)
-    from .report import remove_stale_builds
+    from .runner import remove_stale_builds
 
     for stale in remove_stale_builds(year_dir):
         log.info("removed %s, left by an interrupted run", stale.name)

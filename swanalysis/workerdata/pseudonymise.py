@@ -53,7 +53,7 @@ def local_key_file() -> Path:
 def _read_key_file(path: Path) -> bytes:
     data = path.read_bytes().strip()
     if not data:
-        from .errors import UserError
+        from ..errors import UserError
 
         raise UserError(f"pseudonymisation key file {path} is empty")
     return data
@@ -70,7 +70,7 @@ def get_key(key: str | bytes | None = None, *, create: bool = True) -> bytes:
     if env_file:
         path = Path(env_file).expanduser()
         if not path.exists():
-            from .errors import UserError
+            from ..errors import UserError
 
             raise UserError(f"{KEY_FILE_ENV} names {path}, which does not exist")
         return _read_key_file(path)
@@ -78,7 +78,7 @@ def get_key(key: str | bytes | None = None, *, create: bool = True) -> bytes:
         if path.exists():
             return _read_key_file(path)
     if not create:
-        from .errors import UserError
+        from ..errors import UserError
 
         raise UserError(f"no pseudonymisation key: set {KEY_ENV} or create {user_key_file()}")
     path = user_key_file()

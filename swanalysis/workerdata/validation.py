@@ -128,7 +128,7 @@ def summary_by_rule(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
-# vectorised checks over the records frame produced by swanalysis.returns
+# vectorised checks over the records frame produced by swanalysis.workerdata.returns
 
 
 class _Collector:
@@ -223,7 +223,7 @@ def _number(raw: pd.Series, integer: bool, max_dp):
 def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None = None, *, inplace: bool = False):
     """Validate and type the records of one or more returns.
 
-    ``df`` comes from :func:`swanalysis.returns.finish` (string columns named as the XSD items,
+    ``df`` comes from :func:`swanalysis.workerdata.returns.finish` (string columns named as the XSD items,
     plus file, record, lea, census_year, reference_date, worker_id, swe_status,
     birth_date_status, age_band). Returns ``(typed, issues)``: ``typed`` is ``df`` with codes
     normalised, the typed columns ``agency, fte, fte30, cases30, working_days_lost, start_date,

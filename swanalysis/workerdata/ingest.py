@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from . import codes as C
-from .errors import InputFileError
-from .histories import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS, Linked, link
+from ..errors import InputFileError
+from .linking import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS, Linked, link
 from .payroll import load_column_map, read_payroll
 from .pseudonymise import Pseudonymiser
 from .returns import RECORD_META, RawReturn, expand_paths, finish, read_raw
@@ -48,7 +48,7 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
 
     ``csww_paths``: files and/or folders (a folder gives all its *.xml, *.csv, *.xlsx).
     ``hr``/``hr_map``: payroll extract and its YAML column map (both or neither).
-    ``key``: pseudonymisation key (default: see :mod:`swanalysis.pseudonymise`).
+    ``key``: pseudonymisation key (default: see :mod:`swanalysis.workerdata.pseudonymise`).
     ``strict``: raise :class:`InputFileError` on the first file that cannot be read; with
     ``strict=False`` such files are listed in ``unreadable`` and as ``file_unreadable`` issues and
     the rest are processed. ``xsd``: optional schema path to take the code lists from.
@@ -169,3 +169,44 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         **({"hr": hr_summary} if hr_summary else {}),
     }
     return IngestResult(ep, wy, validation, summary, returns_table, unreadable)
+
+
+# --------------------------------------------------------------------------------------------
+# convenience entry points
+
+
+def _linked(source, **kwargs):
+    return link(source, **kwargs) if isinstance(source, pd.DataFrame) else ingest(source, **kwargs)
+
+
+def episodes(source, **kwargs) -> pd.DataFrame:
+    """One row per employment spell.
+
+    Parameters
+    ----------
+    source : list of path-like, or DataFrame
+        CSWW returns (files or folders, read by :func:`ingest` with ``**kwargs``), or a typed
+        records frame already read (linked by :func:`swanalysis.workerdata.linking.link`).
+
+    Returns
+    -------
+    DataFrame
+        The ``episodes`` table of docs/tables.md (``EPISODE_COLUMNS``).
+    """
+    return _linked(source, **kwargs).episodes
+
+
+def worker_years(source, **kwargs) -> pd.DataFrame:
+    """One row per spell per census year.
+
+    Parameters
+    ----------
+    source : list of path-like, or DataFrame
+        As for :func:`episodes`.
+
+    Returns
+    -------
+    DataFrame
+        The ``worker_years`` table of docs/tables.md (``WORKER_YEAR_COLUMNS``).
+    """
+    return _linked(source, **kwargs).worker_years

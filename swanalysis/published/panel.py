@@ -8,7 +8,7 @@ kept. The newest release that publishes an area × period × measure wins (``is_
 from earlier releases stay in the panel as revisions.
 
 Area resolution (names, codes, joint returns, boundary changes) and statistical neighbours
-live in :mod:`swanalysis.areas` and are re-exported here.
+live in :mod:`swanalysis.published.areas`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import data_dir as _resolve_data_dir
-from .errors import InputFileError
+from ..config import data_dir as _resolve_data_dir
+from ..errors import InputFileError
 
 INDICATORS_GLOB = "csww_indicators_2017_to_*.csv"
 HEADLINE_GLOB = "csww_headline_measures_2017_to_*.csv"
@@ -259,7 +259,7 @@ def _disk_cache_file(folder: str, signature: tuple) -> Path | None:
     source, so any change re-parses. ``SWANALYSIS_PANEL_CACHE=0`` turns it off."""
     if os.environ.get("SWANALYSIS_PANEL_CACHE", "1") == "0":
         return None
-    from .config import cache_dir
+    from ..config import cache_dir
     try:
         me = Path(__file__).stat()
         code = (me.st_mtime_ns, me.st_size)
@@ -343,10 +343,10 @@ def load_panel(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     the download cache (``swanalysis.config.data_dir``), raising NoDataError when none has data.
     Parsed once per folder and file state within a process; callers get their own copy.
     """
-    return _shared_panel(data_dir).copy()
+    return shared_panel(data_dir).copy()
 
 
-def _shared_panel(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+def shared_panel(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """The process-wide parsed panel itself, not a copy, for library code that only reads it.
 
     The same object on every call (until the folder changes), so caches keyed on the panel
@@ -372,7 +372,7 @@ def release_panel(panel: pd.DataFrame, release: int | None) -> pd.DataFrame:
         return latest(panel)
     available = sorted(panel["release"].unique())
     if int(release) not in available:
-        from .errors import UserError
+        from ..errors import UserError
         raise UserError(
             f"release {release} is not in the data folder (releases found: "
             f"{', '.join(map(str, available))})"
@@ -402,14 +402,6 @@ def wide(panel: pd.DataFrame, measures: list[str] | None = None, release: int | 
     return out[index + cols + extra]
 
 
-from .areas import (  # noqa: E402  (re-exported: swanalysis.data is the public entry point)
-    Area,
-    all_areas,
-    resolve_area,
-    statistical_neighbours,
-)
-
 __all__ = [
-    "MEASURES", "SYMBOLS", "load_panel", "latest", "release_panel", "wide",
-    "Area", "all_areas", "resolve_area", "statistical_neighbours",
+    "MEASURES", "SYMBOLS", "load_panel", "shared_panel", "latest", "release_panel", "wide",
 ]

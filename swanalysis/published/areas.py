@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cache import memoised
-from .errors import InputFileError, UserError
+from .memo import memoised
+from .panel import shared_panel
+from ..errors import InputFileError, UserError
 
 #: Reorganisations the DfE data span (old DfE numbers -> new ones). The year is the first
 #: reporting year (ending 30 September) in which the new councils publish figures.
@@ -166,7 +167,7 @@ class Area:
 
     @property
     def slug(self) -> str:
-        from .config import slugify
+        from ..config import slugify
         return slugify(self.name)
 
     def has_year(self, year: int) -> bool:
@@ -292,8 +293,7 @@ def resolve_area(query: str, panel: pd.DataFrame | None = None, data_dir=None,
     Raises UserError (one line) for an unknown or ambiguous name.
     """
     if panel is None:
-        from .data import _shared_panel
-        panel = _shared_panel(data_dir)
+        panel = shared_panel(data_dir)
     q = str(query).strip()
     if not q:
         raise UserError("no local authority given (use a name, 3-digit DfE number or 9-character code)")
@@ -572,7 +572,7 @@ def _read_sn(path: str, mtime: int) -> pd.DataFrame:
 
 def _sn_file(model: str, data_dir=None) -> tuple[str, int]:
     """(path, modification time) of a model's statistical-neighbour file."""
-    from .config import data_dir as _dd
+    from ..config import data_dir as _dd
     model = str(model)
     if model not in SN_FILES:
         raise UserError(f"statistical neighbour model must be one of {', '.join(SN_FILES)}, not {model!r}")
@@ -600,8 +600,7 @@ def statistical_neighbours(area, model: str = "2025", data_dir=None,
     lists plain-English notes for the report.
     """
     if panel is None:
-        from .data import _shared_panel
-        panel = _shared_panel(data_dir)
+        panel = shared_panel(data_dir)
     if not isinstance(area, Area):
         area = resolve_area(area, panel=panel, year=year)
     if area.area_level != "la":

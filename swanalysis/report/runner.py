@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import params as params_mod
-from .config import slugify
-from .errors import UserError
+from ..config import slugify
+from ..errors import UserError
 
 PACKAGE = Path(__file__).resolve().parent
-REPO = PACKAGE.parent
+REPO = PACKAGE.parents[1]
 TEMPLATE_DIR = PACKAGE / "templates"
 TEMPLATE_NAME = "council_report"
 META_MIMETYPE = "application/vnd.swanalysis.meta+json"
@@ -350,7 +350,7 @@ class ReportRunner:
         p.pop("output_dir", None)
         if not p.get("la"):
             raise UserError("no authority given: pass --la NAME_OR_CODE or set 'la' in the params file")
-        from .config import data_dir as _data_dir
+        from ..config import data_dir as _data_dir
 
         p["data_dir"] = str(_data_dir(p.get("data_dir")))
         authority, year = sections.identify(p)
