@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .memo import memoised
-from .panel import shared_panel
+from .panel import open_text, shared_panel
 from ..errors import InputFileError, UserError
 
 #: Reorganisations the DfE data span (old DfE numbers -> new ones). The year is the first
@@ -534,8 +534,11 @@ SN_FILES = {
 def _read_sn(path: str, mtime: int) -> pd.DataFrame:
     """Long table: la_code, la_name, rank, sn_code, closeness (blank rows and headings skipped)."""
     p = Path(path)
-    with open(p, encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        with open_text(p) as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{p}: cannot read ({type(exc).__name__})") from None
     if not rows:
         raise InputFileError(f"{p}: empty statistical neighbour file")
     header = [h.strip() for h in rows[0]]
@@ -571,16 +574,22 @@ def _read_sn(path: str, mtime: int) -> pd.DataFrame:
 
 
 def _sn_file(model: str, data_dir=None) -> tuple[str, int]:
-    """(path, modification time) of a model's statistical-neighbour file."""
-    from ..config import data_dir as _dd
+    """(path, modification time) of a model's statistical-neighbour file.
+
+    Looked for in the data folder (plain, ``.gz`` or ``.xz``), then in the built-in snapshot
+    (the groupings do not change between releases; a downloaded release folder holds only the
+    indicators file)."""
+    from ..config import COMPRESSED_SUFFIXES, data_dir as _dd, snapshot_dir
     model = str(model)
     if model not in SN_FILES:
         raise UserError(f"statistical neighbour model must be one of {', '.join(SN_FILES)}, not {model!r}")
     folder = _dd(data_dir)
-    path = folder / SN_FILES[model]
-    if not path.exists():
-        raise UserError(f"statistical neighbour file {SN_FILES[model]} not found in {folder}")
-    return str(path), path.stat().st_mtime_ns
+    for where in (folder, snapshot_dir()):
+        for suffix in COMPRESSED_SUFFIXES:
+            path = where / (SN_FILES[model] + suffix)
+            if path.exists():
+                return str(path), path.stat().st_mtime_ns
+    raise UserError(f"statistical neighbour file {SN_FILES[model]} not found in {folder}")
 
 
 def sn_table(model: str = "2025", data_dir=None) -> pd.DataFrame:

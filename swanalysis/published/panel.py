@@ -1,7 +1,8 @@
 """The DfE's published *Children's social work workforce* statistics as one tidy panel.
 
 ``load_panel(data_dir)`` reads every release in the folder — ``csww_indicators_2017_to_YYYY.csv``
-and the older ``csww_headline_measures_2017_to_2022.csv`` layout — into one row per
+and the older ``csww_headline_measures_2017_to_2022.csv`` layout, plain or compressed
+(``.csv.gz``, ``.csv.xz``: the built-in snapshot's are gzip) — into one row per
 area × time_period × measure × release (the contract in docs/tables.md). Suppression and
 availability symbols (``x``, ``z``, ``u``, ``c``, ``low``, ``:``) become NaN with the symbol
 kept. The newest release that publishes an area × period × measure wins (``is_latest``); rows
@@ -23,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import data_dir as _resolve_data_dir
+from ..config import COMPRESSED_SUFFIXES, data_dir as _resolve_data_dir
 from ..errors import InputFileError
 
 INDICATORS_GLOB = "csww_indicators_2017_to_*.csv"
 HEADLINE_GLOB = "csww_headline_measures_2017_to_*.csv"
-_RELEASE_RE = re.compile(r"_to_(\d{4})\.csv$")
+_RELEASE_RE = re.compile(r"_to_(\d{4})\.csv(?:\.gz|\.xz)?$")
 
 #: Canonical measure names (docs/tables.md), in display order.
 MEASURES = [
@@ -117,13 +118,29 @@ def release_files(folder: Path) -> list[tuple[int, Path]]:
     """(release year, path) for every release file in the folder, oldest first."""
     out = []
     for pattern in (INDICATORS_GLOB, HEADLINE_GLOB):
-        for path in folder.glob(pattern):
-            m = _RELEASE_RE.search(path.name)
-            if m:
-                out.append((int(m.group(1)), path))
-    # Two layouts of the same release: the indicators file supersedes the headline one.
-    out.sort(key=lambda rp: (rp[0], rp[1].name.startswith("csww_indicators")))
+        for suffix in COMPRESSED_SUFFIXES:
+            for path in folder.glob(pattern + suffix):
+                m = _RELEASE_RE.search(path.name)
+                if m:
+                    out.append((int(m.group(1)), path))
+    # Two layouts of the same release: the indicators file supersedes the headline one; of two
+    # copies of one file, the plain CSV supersedes a compressed one.
+    out.sort(key=lambda rp: (rp[0], rp[1].name.startswith("csww_indicators"),
+                             rp[1].suffix == ".csv"))
     return out
+
+
+def open_text(path: str | os.PathLike):
+    """Open a text file for reading, decompressing ``.gz`` / ``.xz`` (BOM dropped, newlines kept
+    as in the file, for :mod:`csv`)."""
+    path = Path(path)
+    if path.suffix == ".gz":
+        import gzip
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    if path.suffix == ".xz":
+        import lzma
+        return lzma.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 #: Human-readable headers (as the EES API's CSV may give them) -> the published column names.
@@ -158,7 +175,8 @@ def normalise_columns(columns) -> list[str]:
 def _read_release(path: Path, release: int) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
+            EOFError, OSError) as exc:  # OSError, EOFError: a damaged .gz / .xz
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputFileError(f"{path}: cannot read as CSV ({msg})") from None
     raw.columns = normalise_columns(raw.columns)
