@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import UserError
+from .results import Result, plural
 
 __all__ = [
     "HAZARD_RATIO_COLUMNS",
@@ -49,6 +50,8 @@ __all__ = [
     "fit_discrete_time",
     "proportional_hazards_test",
     "fit_drivers",
+    "MODELS",
+    "Model",
     "hazard_ratio_table",
     "retention_scenarios",
     "sentences",
@@ -651,18 +654,60 @@ def fit_discrete_time(
     )
 
 
+@dataclass(frozen=True)
+class Model:
+    """One model of :data:`MODELS`: its fit function and its names in words.
+
+    ``fit(data, covariates)`` takes a frame with worker_id, start, stop, event and the numeric
+    covariate columns, and returns an object with ``summary`` (term -> coef, se, hazard_ratio,
+    ci_lower, ci_upper, p_value), ``n_subjects`` and ``n_events``.
+    """
+
+    fit: object
+    short: str  # in sentences and alt text
+    legend: str  # in the forest plot's legend
+
+
+#: The models :func:`fit_drivers` fits, in report order. A new model is one fit function and one
+#: entry here: the hazard-ratio table, the forest plot and its alt text pick it up.
+MODELS = {
+    COX: Model(fit_cox, "Cox", "Cox, time-varying covariates"),
+    DISCRETE: Model(fit_discrete_time, "discrete-time", "Discrete-time logistic (check)"),
+}
+
+
 # --------------------------------------------------------------------------------------------
 # The drivers analysis
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class DriversResult:
+@dataclass(repr=False)
+class DriversResult(Result):
     """Everything the drivers section reports.
 
-    ``status`` is ``"ok"`` (full adjustment), ``"reduced"`` (too few leavers for the full model:
-    caseload and pay only), or ``"too_few_events"`` / ``"no_caseload"`` (no model; ``message``
-    says why in words).
+    Attributes
+    ----------
+    status : str
+        ``"ok"`` (full adjustment), ``"reduced"`` (too few leavers for the full model: caseload
+        and pay only), or ``"too_few_events"`` / ``"no_caseload"`` (no model).
+    message : str
+        The status in words.
+    data : pandas.DataFrame
+        The person-period intervals the models were fitted to (see :func:`person_periods`).
+    current : pandas.DataFrame
+        The workforce at the latest census (see :func:`current_workforce`).
+    design : Design or None
+        How covariates became model columns.
+    fits : dict
+        Model name (a key of :data:`MODELS`) -> its fit; empty when no model was fitted.
+        ``cox`` and ``discrete`` are the two standard ones.
+    ph_test : pandas.DataFrame or None
+        The proportional-hazards check (:func:`proportional_hazards_test`).
+    covariates_requested : list of str
+    notes : list of str
+        What was left out or pooled, in words.
+    exclusions : dict
+        Reason -> number of records or intervals not used.
     """
 
     status: str
@@ -670,37 +715,59 @@ class DriversResult:
     data: pd.DataFrame
     current: pd.DataFrame
     design: Design | None = None
-    cox: CoxFit | None = None
-    discrete: DiscreteFit | None = None
+    fits: dict = field(default_factory=dict)
     ph_test: pd.DataFrame | None = None
     covariates_requested: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     exclusions: dict = field(default_factory=dict)
 
-    def __repr__(self) -> str:
-        terms = list(self.cox.summary.index) if self.cox is not None else []
-        return (f"DriversResult(status={self.status!r}, n_workers={self.n_workers}, "
-                f"n_events={self.n_events}, terms={terms})")
+    @property
+    def cox(self) -> CoxFit | None:
+        """The Cox fit (``fits[COX]``), None when no model was fitted."""
+        return self.fits.get(COX)
+
+    @property
+    def discrete(self) -> DiscreteFit | None:
+        """The discrete-time fit (``fits[DISCRETE]``), None when no model was fitted."""
+        return self.fits.get(DISCRETE)
 
     @property
     def ok(self) -> bool:
+        """True when the models were fitted (status ``ok`` or ``reduced``)."""
         return self.status in ("ok", "reduced")
 
     @property
     def n_workers(self) -> int:
+        """Workers with at least one interval in the model data."""
         return int(self.data["worker_id"].nunique()) if len(self.data) else 0
 
     @property
     def n_events(self) -> int:
+        """Leavers (intervals ending in leaving) in the model data."""
         return int(self.data["event"].sum()) if len(self.data) else 0
 
+    def _title(self) -> str:
+        return self.status
+
+    def _counts(self) -> list[str]:
+        terms = len(self.cox.summary) if self.cox is not None else 0
+        return [plural(self.n_workers, "worker"), plural(self.n_events, "leaver"),
+                plural(len(self.fits), "model"), plural(terms, "term")]
+
+    def table(self, terms: str | list[str] = "all") -> pd.DataFrame:
+        """The hazard-ratio table (:func:`hazard_ratio_table`)."""
+        return hazard_ratio_table(self, terms)
+
     def hazard_ratios(self) -> pd.DataFrame:
+        """The hazard-ratio table (:func:`hazard_ratio_table`)."""
         return hazard_ratio_table(self)
 
     def sentences(self) -> list[str]:
+        """The findings in words (:func:`sentences`)."""
         return sentences(self)
 
     def caveats(self) -> list[str]:
+        """The caveats in words (:func:`caveats`)."""
         return caveats(self)
 
 
@@ -825,8 +892,7 @@ def fit_drivers(
     X = design.matrix(data)
     frame = pd.concat([data[["worker_id", "start", "stop", "event"]], X], axis=1)
     cols = list(X.columns)
-    result.cox = fit_cox(frame, cols)
-    result.discrete = fit_discrete_time(frame, cols)
+    result.fits = {name: model.fit(frame, cols) for name, model in MODELS.items()}
     try:
         result.ph_test = proportional_hazards_test(frame, cols)
     except Exception as exc:  # pragma: no cover - numerical failure is reported, not fatal
@@ -844,7 +910,7 @@ def hazard_ratio_table(result: DriversResult, terms: str | list[str] = "all") ->
     if not result.ok:
         return pd.DataFrame(columns=HAZARD_RATIO_COLUMNS)
     rows = []
-    for model, fit in ((COX, result.cox), (DISCRETE, result.discrete)):
+    for model, fit in result.fits.items():
         s = fit.summary
         for term in s.index:
             if term.split(": ", 1)[0] in NUISANCE:
@@ -1136,7 +1202,7 @@ def forest_alt_text(table: pd.DataFrame) -> str:
     ):
         sub = table[table["term"] == term]
         vals = "; ".join(
-            f"{'Cox' if r.model == COX else 'discrete-time'} {r.hazard_ratio:.2f} "
+            f"{MODELS[r.model].short if r.model in MODELS else r.model} {r.hazard_ratio:.2f} "
             f"(95% CI {r.ci_lower:.2f} to {r.ci_upper:.2f})"
             for r in sub.itertuples()
         )

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .disclosure import MIN_GROUP, group_sizes, suppress_small_groups
 from .errors import UserError
+from .results import Result, plural
 
 MONTH_DAYS = 365.25 / 12
 DEFAULT_MONTHS = (6, 12, 24, 36, 60)
@@ -240,14 +241,45 @@ def _km_frame_statsmodels(time, event, entry, alpha):
     return pd.DataFrame({"months": sm.surv_times, "retention": s, "ci_lower": lo, "ci_upper": hi})
 
 
-@dataclass
-class RetentionCurves:
+@dataclass(repr=False)
+class RetentionCurves(Result):
     """Kaplan-Meier retention curves for one grouping (or the whole workforce).
 
-    ``curves``: one row per group and step (group_var, group, months, retention, ci_lower, ci_upper,
-    at_risk, events) -- values are only given while the risk set has not emptied.
-    ``spells``: the prepared spells (time, entry, event, group) the curves were fitted to.
-    ``suppressed``: groups held back because they have fewer than ``min_group`` workers.
+    Attributes
+    ----------
+    group_var : str
+        The grouping (a column of the episodes table), ``"all"`` for the whole workforce.
+    curves : pandas.DataFrame
+        One row per group and step: group_var, group, months, retention, ci_lower, ci_upper,
+        at_risk, events -- values are only given while the risk set has not emptied.
+    spells : pandas.DataFrame
+        The prepared spells (time, entry, event, late, group) the curves were fitted to.
+    late_entry, include_agency : bool
+        How the spells were prepared (see :func:`prepare`).
+    alpha : float
+        1 - confidence level of the intervals.
+    suppressed : list of str
+        Groups held back because they have fewer than ``min_group`` workers.
+    until : dict
+        Group -> the tenure (months) up to which its curve is estimable.
+    min_group : int or None
+        The suppression threshold used.
+    excluded : dict
+        Reason -> number of spells left out (e.g. no start date).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200], "event": [1, 1, 0, 0],
+    ...                    "entry_days": [0, 0, 0, 300], "agency": False})
+    >>> res = retention_curve(ep, min_group=None)
+    >>> res
+    <RetentionCurves all: 1 group, 4 spells, 0 suppressed>
+    >>> res.table(months=[12])[["months", "retention", "at_risk", "events"]].round(3)
+       months  retention  at_risk  events
+    0      12      0.667        3       1
+    >>> res.sentences()
+    ['Of permanent social workers who joined, 67% (95% CI 5% to 95%) were still in post 12 months later.']
     """
 
     group_var: str
@@ -263,7 +295,24 @@ class RetentionCurves:
 
     @property
     def groups(self) -> list[str]:
+        """The groups with a curve, in display order."""
         return list(dict.fromkeys(self.curves["group"]))
+
+    def _title(self) -> str:
+        return self.group_var
+
+    def _counts(self) -> list[str]:
+        return [plural(len(self.groups), "group"), plural(len(self.spells), "spell"),
+                f"{len(self.suppressed)} suppressed"]
+
+    def table(self, months=DEFAULT_MONTHS) -> pd.DataFrame:
+        """Retention at the given tenures, as :func:`retention_at` returns it."""
+        return _table_from_curves(self, months)
+
+    def sentences(self, months: int = 12) -> list[str]:
+        """One :func:`describe_retention` sentence per group at ``months``."""
+        table = self.table((months,))
+        return [describe_retention(table, months, group_var=self.group_var, group=g) for g in self.groups]
 
     def at_risk(self, months) -> pd.DataFrame:
         """Numbers at risk per group at the given tenures (for the table under a figure)."""
@@ -464,9 +513,24 @@ def retention_table(
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class LogRankResult:
-    """Log-rank test that retention is the same in every group (with late entry)."""
+@dataclass(repr=False)
+class LogRankResult(Result):
+    """Log-rank test that retention is the same in every group (with late entry).
+
+    Attributes
+    ----------
+    group_var : str
+        The grouping tested.
+    groups : list of str
+        The groups compared (after suppression).
+    chisq, df, p_value
+        The test statistic, its degrees of freedom (groups - 1) and p-value (NaN when there are
+        fewer than two groups or no leavers).
+    late_entry : bool
+        Whether late entrants joined the risk sets at their entry tenure.
+    suppressed : list of str
+        Groups left out because they have fewer than ``min_group`` workers.
+    """
 
     group_var: str
     groups: list[str]
@@ -476,7 +540,23 @@ class LogRankResult:
     late_entry: bool
     suppressed: list[str] = field(default_factory=list)
 
+    def _title(self) -> str:
+        return f"by {self.group_var}"
+
+    def _counts(self) -> list[str]:
+        return [plural(len(self.groups), "group"), f"p = {self.p_value:.3g}"]
+
+    def table(self) -> pd.DataFrame:
+        """One row: group_var, groups, chisq, df, p_value, late_entry."""
+        return pd.DataFrame([{"group_var": self.group_var, "groups": len(self.groups), "chisq": self.chisq,
+                              "df": self.df, "p_value": self.p_value, "late_entry": self.late_entry}])
+
+    def sentences(self) -> list[str]:
+        """``[self.sentence()]``."""
+        return [self.sentence()]
+
     def sentence(self) -> str:
+        """The test in words, e.g. "Retention differs by role (log-rank test across 3 groups, ...)."."""
         label = GROUP_VARS.get(self.group_var, self.group_var)
         if self.df < 1 or np.isnan(self.p_value):
             return f"There are too few groups by {label} to compare."

@@ -10,14 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..drivers import KEY_TERMS
+from ..drivers import KEY_TERMS, MODELS
 from ..drivers import term_label as _term_label
 from . import palette
 
-MODEL_LABELS = {
-    "cox_time_varying": "Cox, time-varying covariates",
-    "discrete_time_logit": "Discrete-time logistic (check)",
-}
+MODEL_LABELS = {name: model.legend for name, model in MODELS.items()}
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:

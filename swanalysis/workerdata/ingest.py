@@ -1,7 +1,7 @@
 """Library entry point: CSWW returns (+ payroll extract) -> validated, pseudonymised, linked tables.
 
->>> res = ingest(["returns/"], hr="payroll.csv", hr_map="params/hr_map_example.yaml")
->>> res.episodes, res.worker_years, res.validation, res.summary
+``ingest(["returns/"], hr="payroll.csv", hr_map="params/hr_map_example.yaml")`` returns an
+:class:`IngestResult` with ``.episodes``, ``.worker_years``, ``.validation`` and ``.summary``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import codes as C
 from ..errors import InputFileError
+from ..results import Result, plural
 from .linking import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS, Linked, link
 from .payroll import load_column_map, read_payroll
 from .pseudonymise import Pseudonymiser
@@ -24,8 +25,29 @@ from .validation import check_records, concat_issues, issue, issues_frame
 FINISH_BATCH = 50_000
 
 
-@dataclass
-class IngestResult:
+@dataclass(repr=False)
+class IngestResult(Result):
+    """What :func:`ingest` read: the linked tables, the validation issues and counts.
+
+    Attributes
+    ----------
+    episodes : pandas.DataFrame
+        One row per employment spell (docs/tables.md, ``EPISODE_COLUMNS``); pseudonymised.
+    worker_years : pandas.DataFrame
+        One row per spell per census year (``WORKER_YEAR_COLUMNS``).
+    validation : pandas.DataFrame
+        One row per issue: file, record, field, rule, severity, message (never a value).
+    summary : dict
+        Counts: files, files_read, files_unreadable, records, records_accepted,
+        records_quarantined, workers, spells, leavers, agency_spells, worker_years,
+        census_years, las, issues_by_rule and, with a payroll extract, hr.
+    returns : pandas.DataFrame
+        One row per return read: file, lea, census_year, reference_date, n_records and the
+        vacancy items.
+    unreadable : list
+        Files that could not be read (with ``strict=False``).
+    """
+
     episodes: pd.DataFrame
     worker_years: pd.DataFrame
     validation: pd.DataFrame
@@ -37,6 +59,34 @@ class IngestResult:
     def ok(self) -> bool:
         """True when every file could be read (quarantined records do not count)."""
         return not self.unreadable
+
+    def _title(self) -> str:
+        years = self.summary.get("census_years") or []
+        las = self.summary.get("las") or []
+        span = f"{years[0]}-{years[-1]}" if len(years) > 1 else "".join(map(str, years))
+        return " ".join(p for p in (f"LA {', '.join(map(str, las))}" if las else "", span) if p)
+
+    def _counts(self) -> list[str]:
+        s = self.summary
+        return [plural(s.get("files_read", 0), "file"), plural(s.get("records", 0), "record"),
+                f"{s.get('records_quarantined', 0):,} quarantined", plural(s.get("workers", 0), "worker"),
+                plural(s.get("spells", 0), "spell"), plural(s.get("leavers", 0), "leaver")]
+
+    def table(self) -> pd.DataFrame:
+        """The returns read, one row each (``returns``)."""
+        return self.returns
+
+    def sentences(self) -> list[str]:
+        """What was read and linked, in words (counts only, never a value)."""
+        s = self.summary
+        out = [f"Read {s.get('files_read', 0)} of {plural(s.get('files', 0), 'file')}: "
+               f"{plural(s.get('records', 0), 'record')}, {s.get('records_accepted', 0):,} accepted and "
+               f"{s.get('records_quarantined', 0):,} quarantined."]
+        out.append(f"Linked into {plural(s.get('workers', 0), 'worker')}, {plural(s.get('spells', 0), 'spell')} "
+                   f"and {plural(s.get('leavers', 0), 'leaver')}.")
+        if s.get("issues_by_rule"):
+            out.append("Validation issues: " + ", ".join(f"{k} {v:,}" for k, v in s["issues_by_rule"].items()) + ".")
+        return out
 
 
 def _empty_records() -> pd.DataFrame:
