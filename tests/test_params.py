@@ -58,6 +58,11 @@ def test_partial_target_mix_merges_key_by_key_and_must_add_to_100(tmp_path):
         ("target_mix: {senior: 100}\n", "unknown group 'senior'"),
         ("- a\n- b\n", "must be a mapping"),
         ("la: [unclosed\n", "is not valid YAML"),
+        ("targets: {sickness: 3.5}\n", "'targets' has unknown measure 'sickness'"),
+        ("targets: {agency_rate: high}\n", "'targets.agency_rate' must be a number"),
+        ("targets: [15]\n", "'targets' must map a measure to a number"),
+        ("commentary: {summary: text}\n", "'commentary' has unknown section 'summary'"),
+        ("recommendations: [{a: 1}]\n", "'recommendations' must be a list of sentences"),
     ],
 )
 def test_bad_files_give_one_line_errors_naming_the_file(tmp_path, text, message):
@@ -105,8 +110,51 @@ def test_shipped_params_files_load(name):
     if name == "demo.yaml":
         assert p["synthetic"] is True
     if name == "benchmark_only.yaml":
+        assert p["benchmark_only"] is True
         assert p["la"] == "Wokingham" and p["year"] == 2022
         assert set(p["comparators"]) == {"Slough", "Windsor and Maidenhead", "West Berkshire",
                                          "Reading", "Bracknell Forest"}
         assert not P.has_worker_data(p)
     assert set(raw) <= set(P.defaults())
+
+
+def test_officer_content_and_targets_are_checked_and_normalised(tmp_path):
+    f = write(tmp_path, "purpose: '  To update the committee.  '\n"
+                        "recommendations: To note the report.\n"
+                        "commentary: {agency_costs: [First point., '', Second point.], who_we_have: ''}\n"
+                        "contact: Jo Davies, Service Manager\n"
+                        "targets: {agency_rate: 15, absence_rate: '3.5', caseload: null}\n")
+    p = P.load_params(f)
+    assert p["purpose"] == "To update the committee."
+    assert p["recommendations"] == ["To note the report."]
+    assert p["commentary"] == {"agency_costs": ["First point.", "Second point."]}
+    assert p["contact"] == "Jo Davies, Service Manager"
+    assert p["targets"] == {"agency_rate": 15.0, "absence_rate": 3.5}
+    assert P.resolve(p) == p
+    d = P.load_params()
+    assert (d["purpose"], d["recommendations"], d["commentary"], d["contact"], d["targets"]) == \
+        (None, [], {}, None, {})
+    assert d["benchmark_only"] is False and d["pdf"] is False
+
+
+def test_benchmark_only_params_select_the_benchmark_notebook(monkeypatch):
+    """params/benchmark_only.yaml runs notebooks/benchmark_report.ipynb, not the council one."""
+    from swanalysis.report import runner
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    class Spy:
+        def __init__(self, notebook=None, warm=True, timeout=600):
+            seen["notebook"] = notebook
+            raise Stop
+
+    monkeypatch.setattr(runner, "ReportRunner", Spy)
+    with pytest.raises(Stop):
+        runner.render_report(P.load_params(REPO / "params" / "benchmark_only.yaml"), "out")
+    assert seen["notebook"] == "benchmark"
+    with pytest.raises(Stop):
+        runner.render_report(P.load_params(REPO / "params" / "demo.yaml"), "out")
+    assert seen["notebook"] is None

@@ -36,6 +36,8 @@ def add_arguments(parser):
     parser.add_argument("--timeout", type=float, default=600,
                         help="seconds allowed per notebook cell (default 600)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print each report.pdf (A4) with headless Chromium")
 
 
 def run(args) -> int:
@@ -53,6 +55,8 @@ def run(args) -> int:
         params = params_mod.load_yaml(args.params)
         for key in ("la", "year", "output_dir"):
             params.pop(key, None)
+    if args.pdf:
+        params = {**(params or {}), "pdf": True}
     result = run_batch(
         args.year, args.out, data_dir=args.data_dir, las=las, workers=args.workers,
         executor=args.executor, scheduler=args.scheduler, force=args.force,

@@ -26,10 +26,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--benchmark-only", action="store_true",
                         help="the published-statistics report only (notebooks/benchmark_report.ipynb)")
     parser.add_argument("--notebook", help="a different report notebook")
+    parser.add_argument("--pdf", action="store_true", default=None,
+                        help="also print report.pdf (A4) with headless Chromium")
 
 
 FLAG_KEYS = ("la", "year", "comparators", "data_dir", "csww", "hr", "hr_map", "synthetic",
-             "synthetic_seed", "sn_model", "agency_premium", "date_produced")
+             "synthetic_seed", "sn_model", "agency_premium", "date_produced", "pdf")
 
 
 def run(args) -> int:
@@ -40,8 +42,10 @@ def run(args) -> int:
     from ..report.runner import ReportError, render_report
 
     overrides = {k: getattr(args, k, None) for k in FLAG_KEYS}
+    if args.benchmark_only:
+        overrides["benchmark_only"] = True
     params = load_params(args.params, overrides)
-    notebook = args.notebook or ("benchmark" if args.benchmark_only else None)
+    notebook = args.notebook or ("benchmark" if params["benchmark_only"] else None)
     try:
         out = render_report(params, args.out, warm=False, notebook=notebook)
     except ReportError as exc:
@@ -50,4 +54,6 @@ def run(args) -> int:
         print(f"swanalysis: {exc}", file=sys.stderr)
         return 1
     print(out.html)
+    if out.pdf is not None:
+        print(out.pdf)
     return 0

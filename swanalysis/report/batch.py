@@ -367,6 +367,12 @@ def run_batch(year: int, out_dir, *, data_dir=None, las: list[str] | None = None
 
     started = time.perf_counter()
     year = int(year)
+    if notebook is None and (params or {}).get("benchmark_only"):
+        notebook = "benchmark"
+    if (params or {}).get("pdf"):
+        from .pdf import require_chromium
+
+        require_chromium()
     data_dir = resolve_data_dir(data_dir)
     out_dir = Path(out_dir).resolve()
     year_dir = out_dir / str(year)

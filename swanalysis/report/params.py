@@ -25,6 +25,11 @@ DEFAULT_FILE = REPO / "params" / "default.yaml"
 RUNTIME_KEYS = {"output_dir"}
 PATH_KEYS = ("data_dir", "hr", "hr_map", "synthetic_dir", "output_dir")
 MIX_KEYS = ("newly_qualified", "experienced", "advanced")
+#: Measures a local target may be set for (all five: lower is better).
+TARGET_KEYS = ("agency_rate", "turnover_rate", "vacancy_rate", "caseload", "absence_rate")
+#: Sections that may carry officer commentary (``commentary: {section: text}``).
+COMMENTARY_KEYS = ("at_a_glance", "how_we_compare", "who_we_have", "childrens_experience",
+                   "how_long_they_stay", "why_they_leave", "agency_costs", "newly_qualified")
 
 
 def load_yaml(path: str | Path) -> dict:
@@ -182,10 +187,60 @@ def resolve(params: Mapping[str, Any], source: str = "params", today: dt.date | 
         except ValueError:
             raise UserError(f"{source}: 'date_produced' must be a date YYYY-MM-DD, got {produced!r}") from None
     p["date_produced"] = produced
-    for key in ("title", "release_label"):
+    for key in ("title", "release_label", "purpose", "contact"):
         if p.get(key) is not None:
-            p[key] = str(p[key])
+            p[key] = str(p[key]).strip() or None
+    p["benchmark_only"] = bool(p.get("benchmark_only"))
+    p["pdf"] = bool(p.get("pdf"))
+    p["recommendations"] = _texts(p.get("recommendations"), "recommendations", source)
+    p["targets"] = _targets(p.get("targets"), source)
+    p["commentary"] = _commentary(p.get("commentary"), source)
     return p
+
+
+def _texts(value, key: str, where: str) -> list[str]:
+    """A list of paragraphs from a list or one string (one paragraph)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or any(isinstance(v, (Mapping, list)) for v in value):
+        raise UserError(f"{where}: '{key}' must be a list of sentences")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _targets(value, where: str) -> dict:
+    if not value:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UserError(f"{where}: 'targets' must map a measure to a number, e.g. "
+                        "{agency_rate: 15, absence_rate: 3.5}")
+    out = {}
+    for key, v in value.items():
+        if key not in TARGET_KEYS:
+            raise UserError(f"{where}: 'targets' has unknown measure '{key}' (use "
+                            f"{', '.join(TARGET_KEYS)})")
+        if v is None:
+            continue
+        out[key] = _number(v, f"targets.{key}", where, 0)
+    return out
+
+
+def _commentary(value, where: str) -> dict:
+    if not value:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UserError(f"{where}: 'commentary' must map a section to text, e.g. "
+                        "{agency_costs: \"...\"}")
+    out = {}
+    for key, v in value.items():
+        if key not in COMMENTARY_KEYS:
+            raise UserError(f"{where}: 'commentary' has unknown section '{key}' (use "
+                            f"{', '.join(COMMENTARY_KEYS)})")
+        texts = _texts(v, f"commentary.{key}", where)
+        if texts:
+            out[key] = texts
+    return out
 
 
 def has_worker_data(params: Mapping[str, Any]) -> bool:

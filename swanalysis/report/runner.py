@@ -72,6 +72,7 @@ class ReportOutput:
     xlsx: Path
     log: Path | None
     report_dir: Path
+    pdf: Path | None = None
 
 
 class ReportError(RuntimeError):
@@ -353,6 +354,10 @@ class ReportRunner:
         from ..config import data_dir as _data_dir
 
         p["data_dir"] = str(_data_dir(p.get("data_dir")))
+        if p.get("pdf"):
+            from .pdf import require_chromium
+
+            require_chromium()  # before the notebook runs, not after
         authority, year = sections.identify(p)
         p["year"] = year
         final = report_dir_for(out_dir, year, authority)
@@ -369,6 +374,10 @@ class ReportRunner:
             (tmp / "report.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
             if not (tmp / "tables").is_dir() or not (tmp / "tables.xlsx").exists():
                 raise ReportError("report notebook did not write its tables (call sections.finish)")
+            if p.get("pdf"):
+                from .pdf import print_pdf
+
+                print_pdf(tmp / "report.html", tmp / "report.pdf")
             _commit(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -379,6 +388,7 @@ class ReportRunner:
             xlsx=final / "tables.xlsx",
             log=final / "report.log",
             report_dir=final,
+            pdf=final / "report.pdf" if p.get("pdf") else None,
         )
 
 
@@ -446,6 +456,11 @@ def _commit(tmp: Path, final: Path) -> None:
 
 
 def render_report(params: Mapping[str, Any], out_dir, warm: bool = False, notebook=None) -> ReportOutput:
-    """One report, start to finish (a fresh kernel unless ``warm``)."""
+    """One report, start to finish (a fresh kernel unless ``warm``).
+
+    With no ``notebook``, ``benchmark_only`` in the params selects the benchmark notebook.
+    """
+    if notebook is None and params.get("benchmark_only"):
+        notebook = "benchmark"
     with ReportRunner(notebook=notebook, warm=warm) as runner:
         return runner.run(params, out_dir)
