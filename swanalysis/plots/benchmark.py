@@ -16,10 +16,15 @@ from .. import benchmark as B
 from . import palette as P
 
 
-def _ax(ax, size=(7.5, 4.5)):
+#: Figures are drawn at the size they print on A4 (at most 7 in wide and 4.7 in high, the print
+#: stylesheet's frame), so a font size here is the printed size: nothing smaller than 9 pt.
+TEXT_PT = 10
+
+
+def _ax(ax, size=(7.0, 4.0)):
     if ax is None:
         P.use()
-        _, ax = plt.subplots(figsize=size)
+        _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
 
 
@@ -33,18 +38,23 @@ def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None)
     """Horizontal bars, highest first: the authority (dark blue) among its comparators or
     statistical neighbours (grey), with lines for the SN median, region and England."""
     bars = B.ranked_bar_data(result, measure)
-    ax = _ax(ax, (7.5, 0.45 * len(bars) + 1.6))
+    ax = _ax(ax, (7.0, min(4.6, 0.3 * len(bars) + 1.5)))
     y = np.arange(len(bars))
     colours = [P.AUTHORITY if k == "la" else P.COMPARATOR for k in bars["kind"]]
     vals = bars["value"].fillna(0).to_numpy()
-    ax.barh(y, vals, color=colours, height=0.7)
+    ax.barh(y, vals, color=colours, height=0.7, zorder=1)
     ax.set_yticks(y, bars["area_name"])
+    ax.tick_params(labelsize=TEXT_PT)
     ax.invert_yaxis()
     _, suffix, dp = B.MEASURE_LABELS[measure]
+    # value labels sit on a white box above the reference lines: a line passes behind a label,
+    # never through it
     for yi, v in zip(y, bars["value"]):
         txt = "not published" if not np.isfinite(v) else f"{v:.{dp}f}"
-        ax.text((v if np.isfinite(v) else 0), yi, f" {txt}", va="center", fontsize=9,
-                color=P.DARK_GREY)
+        ax.annotate(txt, ((v if np.isfinite(v) else 0), yi), xytext=(3, 0),
+                    textcoords="offset points", va="center", ha="left", fontsize=TEXT_PT,
+                    color=P.DARK_GREY, zorder=5,
+                    bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none"))
     refs = bars.attrs.get("refs", {})
     styles = [("sn_median", "Statistical neighbours' median", P.SN_MEDIAN, "--"),
               ("region", result.area.region_name, P.REGION, "-."),
@@ -52,13 +62,15 @@ def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None)
     for key, label, colour, ls in styles:
         v = refs.get(key, np.nan)
         if np.isfinite(v):
-            ax.axvline(v, color=colour, linestyle=ls, linewidth=2,
+            ax.axvline(v, color=colour, linestyle=ls, linewidth=2, zorder=2,
                        label=f"{label} ({v:.{dp}f})")
-    ax.set_xlabel(_ylabel(measure))
+    ax.set_xlabel(_ylabel(measure), fontsize=TEXT_PT)
     ax.set_title(f"{B.MEASURE_LABELS[measure][0].capitalize()}, {result.year}", loc="left")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    # the key goes under the chart, across its width (outside the axes: it never hides a bar)
+    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside lower left", ncol=2,
+                     frameon=False, fontsize=TEXT_PT)
     ax.set_xlim(0, max(np.nanmax(vals) if len(vals) else 1,
-                       *[v for v in refs.values() if np.isfinite(v)], 1) * 1.18)
+                       *[v for v in refs.values() if np.isfinite(v)], 1) * 1.22)
     return ax
 
 
@@ -83,7 +95,8 @@ def trend(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
     ax.set_title(f"{B.MEASURE_LABELS[measure][0].capitalize()}, {years[0]} to {years[-1]}",
                  loc="left")
     ax.set_ylim(bottom=0)
-    ax.legend(frameon=False, fontsize=9)
+    ax.tick_params(labelsize=TEXT_PT)
+    ax.legend(frameon=False, fontsize=TEXT_PT)
     return ax
 
 
@@ -114,16 +127,18 @@ def funnel(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
                    label=result.area.name)
         ax.annotate(f"{result.area.name} ({r['value']:.1f}%)",
                     (r["denominator_fte"], r["value"]), xytext=(6, 6),
-                    textcoords="offset points", fontsize=9, color=P.AUTHORITY)
+                    textcoords="offset points", fontsize=TEXT_PT, color=P.AUTHORITY)
     ax.set_xscale("log")
     # plain numbers (3, 10, 30, 100, 300, 1,000) read more easily than powers of ten
     ax.xaxis.set_major_locator(mticker.LogLocator(subs=(1.0, 3.0)))
     ax.xaxis.set_minor_locator(mticker.NullLocator())
     ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-    ax.set_xlabel("Denominator (FTE, log scale)")
+    # the axis multiplies (3, 10, 30, 100, ...): small authorities are spread out
+    ax.set_xlabel("Size of authority: social workers in post (FTE)")
+    ax.tick_params(labelsize=TEXT_PT)
     ax.set_ylabel(_ylabel(measure))
     ax.set_title(f"{B.MEASURE_LABELS[measure][0].capitalize()}, {result.year}: "
                  "funnel plot", loc="left")
     ax.set_ylim(bottom=0)
-    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.legend(frameon=False, fontsize=9, loc="upper right")
     return ax

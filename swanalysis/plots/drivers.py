@@ -40,7 +40,7 @@ def forest_plot(table: pd.DataFrame, ax=None, *, terms: str | list[str] = "all")
     order = [t for t in KEY_TERMS if t in set(table["term"])]
     order += [t for t in pd.unique(table["term"]) if t not in order]
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(order), 1)))
+        _, ax = plt.subplots(figsize=(7, min(4.6, 1.4 + 0.4 * max(len(order), 1))))
     if table.empty:
         ax.text(0.5, 0.5, "Too few leavers to estimate hazard ratios", ha="center", va="center",
                 transform=ax.transAxes)
@@ -71,7 +71,8 @@ def forest_plot(table: pd.DataFrame, ax=None, *, terms: str | list[str] = "all")
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_xlabel("Hazard ratio for leaving (95% CI); < 1 less likely to leave, > 1 more likely")
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=8,
+    ax.tick_params(labelsize=10)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=9,
               borderaxespad=0.2)
     ax.set_title("What is associated with leaving", loc="left", pad=22)
     return ax

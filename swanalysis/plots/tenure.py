@@ -19,6 +19,50 @@ from matplotlib.ticker import MultipleLocator, PercentFormatter
 from ..disclosure import MIN_GROUP, safe_count, suppression_note
 from . import palette
 
+#: Figures are drawn at the size they print on A4 (at most 7 in wide), so these are printed
+#: point sizes: nothing smaller than 9 pt.
+TEXT_PT = 10
+NOTE_PT = 9
+#: At most this many confidence bands share one panel; more groups are drawn as small multiples.
+MAX_BANDS = 2
+MONTH_STEP = 12
+
+
+def month_ticks(max_months: float) -> list[int]:
+    """Every 12 months from 0 (0, 12, 24, ...), the same on every chart."""
+    return list(range(0, int(max_months) + 1, MONTH_STEP))
+
+
+#: The DfE's longest code labels, shortened for a legend (tables keep the full label).
+SHORT_LABELS = {
+    "Moved to a Non-child and Family Social Work Role Within LA": "Other role in the council",
+    "Other Social Care Role in Local Authority/Non-local Authority (in England)":
+        "Other social care role",
+    "Non-social Care Role/Any Role Outside England/No Employment/Career Break":
+        "Left social care or England",
+    "Agency or Consultancy in Social Work (in England)": "Agency social work",
+    "Other Social Work Role Non-local Authority (in England)": "Social work, not a council",
+    "Social Work Role in a Different Local Authority in England": "Another council",
+}
+
+
+def short_label(text: str, width: int = 30) -> str:
+    """A legend-sized label: a known short form of a DfE label, else cut at a word with '…'."""
+    import textwrap
+
+    text = str(text)
+    if text in SHORT_LABELS:
+        return SHORT_LABELS[text]
+    return text if len(text) <= width else textwrap.shorten(text, width, placeholder="…")
+
+
+def _has_interval(c: pd.DataFrame) -> bool:
+    """A band is drawn only where it says something: not for a group whose interval is missing
+    or has no width anywhere (too few people to estimate one)."""
+    lo, hi = c["ci_lower"].to_numpy(float), c["ci_upper"].to_numpy(float)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    return bool(ok.any() and (hi[ok] - lo[ok]).max() > 1e-9)
+
 DESTINATION_COLOURS = {
     "another_la": palette.DARK_BLUE,
     "agency": palette.ORANGE,
@@ -59,8 +103,10 @@ def plot_retention(
     groups = drawable[: len(palette.CATEGORICAL)]
     too_many = drawable[len(palette.CATEGORICAL):]
     n_rows = len(groups) + 1
+    if ax is None and len(groups) > MAX_BANDS:
+        return _retention_panels(res, groups, max_months, title)
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.6 + 0.22 * n_rows))
+        _, ax = plt.subplots(figsize=(7, min(4.6, 3.4 + 0.26 * n_rows)))
     if res.curves.empty:
         ax.text(0.5, 0.5, "Too few social workers to draw retention curves", ha="center", va="center",
                 transform=ax.transAxes)
@@ -72,8 +118,9 @@ def plot_retention(
                     min(res.until.get(grp, max_months), max_months))
         label = _group_label(res.group_var, grp)
         ax.step(c["months"], c["retention"], where="post", color=colour, linewidth=2, label=label)
-        ax.fill_between(c["months"], c["ci_lower"], c["ci_upper"], step="post", color=colour,
-                        alpha=0.18 if len(groups) == 1 else 0.1, linewidth=0)
+        if len(groups) <= MAX_BANDS and _has_interval(c):
+            ax.fill_between(c["months"], c["ci_lower"], c["ci_upper"], step="post", color=colour,
+                            alpha=0.18 if len(groups) == 1 else 0.1, linewidth=0)
     if naive is not None and not naive.curves.empty:
         c = _extend(naive.curves.loc[naive.curves["months"] <= max_months],
                     min(naive.until.get("all", max_months), max_months))
@@ -84,13 +131,14 @@ def plot_retention(
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ticks = [m for m in at_risk_months if m <= max_months]
     ax.set_xticks(ticks)
+    ax.tick_params(labelsize=TEXT_PT)
     ax.set_xlabel("Months since starting")
     ax.set_ylabel("Still in post")
     ax.grid(axis="y", color="#E0E0E0", linewidth=0.8)
     if title:
         ax.set_title(title, loc="left")
     if len(groups) > 1 or naive is not None:
-        ax.legend(frameon=False, loc="lower left")
+        ax.legend(frameon=False, loc="lower left", fontsize=TEXT_PT)
     _at_risk_table(ax, res, groups, colours, ticks)
     notes = [suppression_note(res.suppressed, min_group=res.min_group or 0)]
     if not_estimable:
@@ -102,8 +150,57 @@ def plot_retention(
     note = " ".join(n for n in notes if n)
     if note:
         ax.annotate(note, xy=(0, 0), xycoords="figure fraction", xytext=(6, 4), textcoords="offset points",
-                    fontsize=8, color=palette.DARK_GREY, wrap=True)
+                    fontsize=NOTE_PT, color=palette.DARK_GREY, wrap=True)
     return ax
+
+
+def _retention_panels(res, groups, max_months, title=None):
+    """More groups than :data:`MAX_BANDS`: one small panel per group, its curve and band over the
+    other groups' curves in light grey, with its numbers at risk under the panel."""
+    n = len(groups)
+    ncols = 2
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.9, min(4.6, 2.1 * nrows + 0.6)), sharex=True,
+                             sharey=True, layout="constrained", squeeze=False)
+    ticks = month_ticks(max_months)
+    curves = {}
+    for grp in groups:
+        curves[grp] = _extend(res.curves.loc[(res.curves["group"] == grp)
+                                             & (res.curves["months"] <= max_months)],
+                              min(res.until.get(grp, max_months), max_months))
+    at = res.at_risk(ticks)
+    for i, (ax, grp) in enumerate(zip(axes.flat, groups)):
+        for other in groups:
+            if other != grp:
+                c = curves[other]
+                ax.step(c["months"], c["retention"], where="post", color=palette.CONTEXT,
+                        linewidth=1)
+        c = curves[grp]
+        ax.step(c["months"], c["retention"], where="post", color=palette.FOCUS, linewidth=2)
+        if _has_interval(c):
+            ax.fill_between(c["months"], c["ci_lower"], c["ci_upper"], step="post",
+                            color=palette.FOCUS, alpha=0.18, linewidth=0)
+        ax.set_title(_group_label(res.group_var, grp), loc="left", fontsize=TEXT_PT)
+        ax.set_xlim(0, max_months)
+        ax.set_ylim(0, 1.02)
+        ax.set_xticks(ticks)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.tick_params(labelsize=TEXT_PT, labelbottom=True)
+        ax.grid(axis="y", color="#E0E0E0", linewidth=0.8)
+        row = at.loc[at["group"] == grp]
+        until = res.until.get(grp, np.inf)
+        ax.text(-0.08, -0.3, "At risk", transform=ax.transAxes, ha="right", va="top",
+                fontsize=NOTE_PT, color=palette.DARK_GREY)
+        for m, k in zip(row["months"], row["at_risk"]):
+            ax.text(m, -0.3, safe_count(k) if m <= until else "", ha="center", va="top",
+                    transform=ax.get_xaxis_transform(), fontsize=NOTE_PT)
+    for ax in list(axes.flat)[n:]:
+        ax.set_axis_off()
+    fig.supxlabel("Months since starting", fontsize=TEXT_PT)
+    fig.supylabel("Still in post", fontsize=TEXT_PT)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left")
+    return axes.flat[0]
 
 
 def _extend(c: pd.DataFrame, to: float) -> pd.DataFrame:
@@ -118,21 +215,22 @@ def _extend(c: pd.DataFrame, to: float) -> pd.DataFrame:
 def _at_risk_table(ax, res, groups, colours, ticks):
     """Numbers still being followed at each tick, one row per group, under the x axis."""
     at = res.at_risk(ticks)
-    line = 0.22  # inches per row
+    line = 0.26  # inches per row
     fig_h = ax.figure.get_figheight()
     step = line / fig_h / ax.get_position().height
     top = -0.16
-    ax.text(-0.04, top, "Number at risk", transform=ax.transAxes, ha="right", va="top", fontsize=8,
-            fontweight="bold", color=palette.DARK_GREY)
+    ax.text(-0.04, top, "Number at risk", transform=ax.transAxes, ha="right", va="top",
+            fontsize=TEXT_PT, fontweight="bold", color=palette.DARK_GREY)
     for i, (grp, colour) in enumerate(zip(groups, colours)):
         y = top - (i + 1) * step
         ax.text(-0.04, y, _group_label(res.group_var, grp), transform=ax.transAxes, ha="right", va="top",
-                fontsize=8, color=colour)
+                fontsize=TEXT_PT, color=colour)
         row = at.loc[at["group"] == grp]
         until = res.until.get(grp, np.inf)
         for m, n in zip(row["months"], row["at_risk"]):
             text = safe_count(n) if m <= until else ""  # beyond follow-up: blank, not "<5"
-            ax.text(m, y, text, transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8)
+            ax.text(m, y, text, transform=ax.get_xaxis_transform(), ha="center", va="top",
+                    fontsize=TEXT_PT)
     longest = max([len("Number at risk")] + [len(_group_label(res.group_var, g)) for g in groups])
     fig_w = ax.figure.get_figwidth()
     ax.figure.subplots_adjust(bottom=min(0.6, 0.12 + (len(groups) + 2) * line / fig_h),
@@ -144,8 +242,11 @@ def plot_cumulative_incidence(cif: pd.DataFrame, ax=None, *, max_months: float =
     from ..tenure import DESTINATION_LABELS
 
     palette.use()
+    dests = list(pd.unique(cif["destination_group"])) if len(cif) else []
+    if ax is None and len(dests) > MAX_BANDS:
+        return _cif_panels(cif, dests, max_months)
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+        _, ax = plt.subplots(figsize=(7, 4))
     if cif.empty:
         ax.text(0.5, 0.5, "No leavers to show", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
@@ -164,11 +265,49 @@ def plot_cumulative_incidence(cif: pd.DataFrame, ax=None, *, max_months: float =
     ax.set_ylim(0, min(1.0, max(0.1, top * 1.05)))
     ax.yaxis.set_major_locator(MultipleLocator(0.05 if top <= 0.4 else 0.1))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xticks(month_ticks(max_months))
+    ax.tick_params(labelsize=TEXT_PT)
     ax.set_xlabel("Months since starting")
     ax.set_ylabel("Had left, by destination")
     ax.grid(axis="y", color="#E0E0E0", linewidth=0.8)
-    ax.legend(frameon=False, loc="upper left")
+    ax.legend(frameon=False, loc="upper left", fontsize=TEXT_PT)
     return ax
+
+
+def _cif_panels(cif: pd.DataFrame, dests, max_months):
+    """One small panel per destination (its curve and band), on a shared scale."""
+    from ..tenure import DESTINATION_LABELS
+
+    n = len(dests)
+    nrows = -(-n // 2)
+    fig, axes = plt.subplots(nrows, 2, figsize=(6.9, min(4.6, 2.0 * nrows + 0.6)), sharex=True,
+                             sharey=True, layout="constrained", squeeze=False)
+    shown = cif.loc[cif["months"] <= max_months]
+    top = float(np.nanmax(shown["ci_upper"])) if len(shown) else 0.1
+    for ax, dest in zip(axes.flat, dests):
+        g = shown.loc[shown["destination_group"] == dest]
+        colour = DESTINATION_COLOURS.get(dest, palette.LIGHT_PURPLE)
+        if colour == palette.CONTEXT:
+            colour = palette.DARK_GREY  # a lone line needs contrast, not the context grey
+        x = np.concatenate([[0.0], g["months"].to_numpy()])
+        ax.step(x, np.concatenate([[0.0], g["cif"].to_numpy()]), where="post", color=colour,
+                linewidth=2)
+        if _has_interval(g):
+            ax.fill_between(x, np.concatenate([[0.0], g["ci_lower"].to_numpy()]),
+                            np.concatenate([[0.0], g["ci_upper"].to_numpy()]), step="post",
+                            color=colour, alpha=0.15, linewidth=0)
+        ax.set_title(DESTINATION_LABELS.get(dest, dest).capitalize(), loc="left", fontsize=TEXT_PT)
+        ax.set_xlim(0, max_months)
+        ax.set_ylim(0, min(1.0, max(0.1, top * 1.05)))
+        ax.set_xticks(month_ticks(max_months))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.tick_params(labelsize=TEXT_PT)
+        ax.grid(axis="y", color="#E0E0E0", linewidth=0.8)
+    for ax in list(axes.flat)[n:]:
+        ax.set_axis_off()
+    fig.supxlabel("Months since starting", fontsize=TEXT_PT)
+    fig.supylabel("Had left", fontsize=TEXT_PT)
+    return axes.flat[0]
 
 
 def _drop_small_years(table: pd.DataFrame, count_col: str, min_group: int | None):
@@ -183,7 +322,7 @@ def _note_small_years(ax, small, min_group):
     if small:
         years = ", ".join(str(y) for y in small)
         ax.annotate(f"Not shown: {years} (fewer than {min_group} leavers).", xy=(0, 0), xycoords="figure fraction",
-                    xytext=(6, 4), textcoords="offset points", fontsize=8, color=palette.DARK_GREY)
+                    xytext=(6, 4), textcoords="offset points", fontsize=NOTE_PT, color=palette.DARK_GREY)
 
 
 def _stacked(ax, wide: pd.DataFrame, colours, labels, ylabel):
@@ -194,16 +333,17 @@ def _stacked(ax, wide: pd.DataFrame, colours, labels, ylabel):
         ax.bar(x, vals, bottom=bottom, color=colour, label=labels.get(col, col), width=0.7, edgecolor="white")
         for xi, v, b in zip(x, vals, bottom):
             if v >= 0.06:
-                ax.text(xi, b + v / 2, f"{100 * v:.0f}%", ha="center", va="center", fontsize=8,
+                ax.text(xi, b + v / 2, f"{100 * v:.0f}%", ha="center", va="center", fontsize=NOTE_PT,
                         color="white" if colour not in (palette.CONTEXT, "#BFDEF7", "#6BACE6") else "black")
         bottom += vals
     ax.set_xticks(x)
     ax.set_xticklabels([str(i) for i in wide.index])
+    ax.tick_params(labelsize=TEXT_PT)
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel(ylabel)
     ax.set_xlabel("Year to 30 September")
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=NOTE_PT)
     return ax
 
 
@@ -216,7 +356,7 @@ def plot_leavers_by_service(lbs: pd.DataFrame, ax=None, *, min_group: int | None
 
     palette.use()
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.2))
+        _, ax = plt.subplots(figsize=(7, 3.8))
     known, small = _drop_small_years(lbs.loc[lbs["service_band"] != "unknown"], "leavers", min_group)
     if known.empty:
         ax.text(0.5, 0.5, "Too few leavers to show", ha="center", va="center", transform=ax.transAxes)
@@ -242,7 +382,7 @@ def plot_leaving_reasons(reasons: pd.DataFrame, by: str = "destination_group", a
 
     palette.use()
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.2))
+        _, ax = plt.subplots(figsize=(7, 3.8))
     reasons, small = _drop_small_years(reasons, "leavers", min_group)
     if reasons.empty:
         ax.text(0.5, 0.5, "Too few leavers to show", ha="center", va="center", transform=ax.transAxes)
@@ -256,7 +396,8 @@ def plot_leaving_reasons(reasons: pd.DataFrame, by: str = "destination_group", a
     spare = iter(palette.CATEGORICAL[::-1])
     colours = [DESTINATION_COLOURS.get(c) or next(spare, palette.LIGHT_PURPLE) for c in order] if by == "destination_group" \
         else (palette.CATEGORICAL * 3)[: len(order)]
-    labels = {c: DESTINATION_LABELS.get(c, c) for c in order} if by == "destination_group" else {}
+    labels = ({c: DESTINATION_LABELS.get(c, c) for c in order} if by == "destination_group"
+              else {c: short_label(c) for c in order})
     _stacked(ax, wide, colours, labels, "Share of leavers")
     ax.set_title("Where leavers went" if by == "destination_group" else "Why leavers left", loc="left")
     ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
