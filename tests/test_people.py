@@ -160,3 +160,15 @@ def test_a_bad_file_is_one_line_naming_record_and_field(tmp_path):
     (missing / "cla_social_worker_stability_2024.csv").write_text("time_period,geographic_level\n")
     with pytest.raises(InputFileError, match="missing column 'sw_stability'"):
         C.read_cla_stability(missing)
+
+
+def test_the_built_in_snapshot_reads_the_same(chars, chars_dir):
+    """No path given and nothing beside the data: the package's snapshot gives the same tables."""
+    from swanalysis.config import SNAPSHOT_DIR
+
+    snap = SNAPSHOT_DIR / "csww_characteristics"
+    assert C.characteristics_dir(data_dir="/nonexistent/csww") == C.characteristics_dir()
+    pd_testing = __import__("pandas").testing
+    pd_testing.assert_frame_equal(C.read_characteristics(snap), chars)
+    pd_testing.assert_frame_equal(C.read_cla_stability(snap),
+                                  C.read_cla_stability(chars_dir))

@@ -34,7 +34,6 @@ import pandas as pd
 from ..errors import InputFileError, NoDataError
 from .panel import LEVELS, LONDON, LONDON_SUBREGIONS, SYMBOLS
 
-CHARACTERISTICS_ENV = "SWANALYSIS_CHARACTERISTICS_DIR"
 CHARACTERISTICS_GLOB = "csww_role_by_characteristics_inpost_2019_to_*.csv*"
 STABILITY_GLOB = "cla_social_worker_stability_*.csv*"
 
@@ -69,33 +68,19 @@ _REQUIRED = ["time_period", "geographic_level", "region_code", "region_name", "n
 
 
 def characteristics_dir(explicit: str | os.PathLike | None = None, data_dir=None) -> Path:
-    """The folder holding the characteristics files: ``explicit``, then
-    ``$SWANALYSIS_CHARACTERISTICS_DIR``, then ``csww_characteristics`` beside the indicators
-    folder (``data_dir/../csww_characteristics``).
+    """The folder holding the characteristics files: ``explicit`` (a folder, or one of the files),
+    else ``csww_characteristics`` beside ``data_dir`` when given and present, else
+    :func:`swanalysis.config.characteristics_dir` ($SWANALYSIS_CHARACTERISTICS_DIR, beside the
+    statistics folder, the built-in snapshot)."""
+    from ..config import characteristics_dir as _resolve
 
-    A path to one of the files is accepted too (its folder is used). Raises NoDataError.
-    """
-    candidates = []
-    if explicit:
-        candidates.append(Path(explicit).expanduser())
-    elif os.environ.get(CHARACTERISTICS_ENV):
-        candidates.append(Path(os.environ[CHARACTERISTICS_ENV]).expanduser())
-    else:
-        try:
-            from ..config import data_dir as _data_dir
-
-            candidates.append(Path(_data_dir(data_dir)).parent / "csww_characteristics")
-        except NoDataError:
-            pass
-    for c in candidates:
-        if c.is_file():
-            return c.parent.resolve()
-        if c.is_dir() and (any(c.glob(CHARACTERISTICS_GLOB)) or any(c.glob(STABILITY_GLOB))):
-            return c.resolve()
-    where = ", ".join(str(c) for c in candidates) or "nowhere"
-    raise NoDataError(
-        "no DfE characteristics file (csww_role_by_characteristics_inpost_2019_to_YYYY.csv) found: "
-        f"set {CHARACTERISTICS_ENV} to its folder (looked in {where})")
+    if explicit is not None and Path(explicit).is_file():
+        return Path(explicit).resolve().parent
+    if explicit is None and data_dir is not None:
+        beside = Path(data_dir).expanduser().parent / "csww_characteristics"
+        if beside.is_dir():
+            return beside.resolve()
+    return _resolve(explicit)
 
 
 def _newest(folder: Path, pattern: str) -> Path | None:
