@@ -16,11 +16,14 @@ export MKL_NUM_THREADS := 1
 
 .PHONY: venv test report browser-deps benchmarks clean
 
+# pip -qq: errors only (a failed install still prints its error and stops make). setuptools>=77
+# reads the SPDX licence string and lets tests/test_wheel.py build the wheel offline.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "Creating $(VENV) and installing swanalysis with its dependencies (a few minutes the first time)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -qq --upgrade pip 'setuptools>=77'
+	@$(PY) -m pip install -qq -e '.[test]'
+	@touch $(STAMP)
 
 venv: $(STAMP)
 

@@ -19,7 +19,10 @@ import yaml
 from ..errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_FILE = REPO / "params" / "default.yaml"
+# An installed wheel carries params/ as the data-only package swanalysis.report.defaults
+# (pyproject.toml); an editable install or a checkout reads the repository's params/.
+_PACKAGED = Path(__file__).resolve().parent / "defaults" / "default.yaml"
+DEFAULT_FILE = _PACKAGED if _PACKAGED.exists() else REPO / "params" / "default.yaml"
 
 # Keys the runner adds; allowed in a params dict but not needed in a file.
 RUNTIME_KEYS = {"output_dir"}

@@ -85,10 +85,13 @@ def notebook_path(kind: str | os.PathLike | None = None) -> Path:
         kind = "council"
     if str(kind) in NOTEBOOKS:
         name = NOTEBOOKS[str(kind)]
-        for folder in (REPO / "notebooks", PACKAGE / "notebooks"):
+        # an installed wheel carries notebooks/ as swanalysis.report.notebooks (pyproject.toml);
+        # an editable install or a checkout reads the repository's notebooks/
+        folders = (PACKAGE / "notebooks", REPO / "notebooks")
+        for folder in folders:
             if (folder / name).exists():
                 return folder / name
-        raise UserError(f"report notebook {name} not found in {REPO / 'notebooks'}")
+        raise UserError(f"report notebook {name} not found in {' or '.join(map(str, folders))}")
     path = Path(kind)
     if not path.exists():
         raise UserError(f"report notebook {path} not found")
