@@ -286,3 +286,48 @@ def cla_stability_table(stab: pd.DataFrame, area, year: int | None = None,
     parts.append(one(s[s["area_level"] == "national"], "england", "England"))
     out = pd.DataFrame([p for p in parts if p is not None], columns=STABILITY_TABLE_COLUMNS)
     return out
+
+
+_UNDER_30 = {"under 25", "25-29"}
+_OVER_50 = {"50-59", "60+"}
+_ETHNICITY_UNKNOWN = {"REFU", "NOBT", ""}
+_MANAGER_ROLES_OWN = {"First Line Manager", "Middle Manager", "Senior Manager"}
+
+
+def own_mix(worker_years: pd.DataFrame, year: int, min_group: int = 10) -> pd.Series:
+    """The council's own mix (the :data:`MIX_MEASURES`, % of FTE) from its census returns, as the
+    DfE counts it: employed social workers (not agency) in post at 30 September of ``year``.
+
+    Ages and ethnicities not recorded are left out of those shares (as the DfE leaves ethnicity
+    not known out of the ethnic groups' shares). Fewer than ``min_group`` workers: all NaN.
+    """
+    wy = worker_years
+    sel = wy[(wy["census_year"] == int(year)) & wy["in_post"].astype(bool)
+             & ~wy["agency"].astype(bool)]
+    out = pd.Series({m: np.nan for m in MIX_MEASURES}, dtype=float)
+    if sel["worker_id"].nunique() < min_group:
+        return out
+    fte = pd.to_numeric(sel["fte"], errors="coerce").fillna(0.0)
+    total = fte.sum()
+    if total <= 0:
+        return out
+
+    def share(mask, base=None):
+        b = fte[base].sum() if base is not None else total
+        return round(100 * fte[mask & (base if base is not None else True)].sum() / b, 1) \
+            if b > 0 else np.nan
+
+    age = sel["age_band"].astype(str)
+    known_age = age.ne("unknown") & age.ne("nan")
+    out["under_30"] = share(age.isin(_UNDER_30), known_age)
+    out["aged_50_plus"] = share(age.isin(_OVER_50), known_age)
+    gender = sel["gender"].astype(str)
+    known_gender = gender.isin(["Male", "Female"])
+    out["female"] = share(gender.eq("Female"), known_gender)
+    eth = sel["ethnicity"].fillna("").astype(str).str.upper()
+    known_eth = ~eth.isin(_ETHNICITY_UNKNOWN)
+    out["ethnic_minority"] = share(~eth.str.startswith("W"), known_eth)
+    role = sel["role"].astype(str)
+    out["case_holders"] = share(role.eq("Case Holder"))
+    out["managers"] = share(role.isin(_MANAGER_ROLES_OWN))
+    return out

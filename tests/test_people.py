@@ -172,3 +172,33 @@ def test_the_built_in_snapshot_reads_the_same(chars, chars_dir):
     pd_testing.assert_frame_equal(C.read_characteristics(snap), chars)
     pd_testing.assert_frame_equal(C.read_cla_stability(snap),
                                   C.read_cla_stability(chars_dir))
+
+
+def test_own_mix_counts_as_the_dfe_does():
+    """Employed social workers in post at 30 September, FTE-weighted; agency and leavers out;
+    unknown ethnicity out of the ethnic shares; fewer than min_group workers: nothing."""
+    import pandas as pd
+
+    rows = []
+    for i in range(10):
+        rows.append({"worker_id": f"w{i}", "census_year": 2023, "in_post": True, "agency": False,
+                     "fte": 1.0 if i < 8 else 0.5,
+                     "age_band": ["under 25", "25-29", "30-39", "40-49", "50-59", "60+", "30-39",
+                                  "unknown", "40-49", "30-39"][i],
+                     "gender": "Female" if i < 7 else "Male",
+                     "ethnicity": ["WBRI", "BAFR", "AIND", "WOTH", "REFU", "WBRI", "MWBC", "WBRI",
+                                   "WBRI", "NOBT"][i],
+                     "role": "Case Holder" if i < 6 else ("First Line Manager" if i < 8 else
+                                                         "Senior Practitioner")})
+    rows.append({**rows[0], "worker_id": "agency", "agency": True, "gender": "Male"})
+    rows.append({**rows[0], "worker_id": "gone", "in_post": False, "gender": "Male"})
+    wy = pd.DataFrame(rows)
+    mix = people.own_mix(wy, 2023)
+    # FTE 9.0 in all; ages known for 8.0 FTE: under 30 = 2.0, 50+ = 2.0
+    assert mix["under_30"] == pytest.approx(25.0) and mix["aged_50_plus"] == pytest.approx(25.0)
+    assert mix["female"] == pytest.approx(round(100 * 7 / 9, 1))
+    # ethnicity known for 7.5 FTE (not REFU, not NOBT); BAFR, AIND, MWBC = 3.0
+    assert mix["ethnic_minority"] == pytest.approx(round(100 * 3 / 7.5, 1))
+    assert mix["case_holders"] == pytest.approx(round(100 * 6 / 9, 1))
+    assert mix["managers"] == pytest.approx(round(100 * 2 / 9, 1))
+    assert people.own_mix(wy, 2023, min_group=11).isna().all()
