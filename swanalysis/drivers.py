@@ -171,29 +171,61 @@ def person_periods(
 ) -> pd.DataFrame:
     """One interval per worker per census year, (census k, census k+1], on the tenure scale.
 
-    Columns: ``worker_id, spell, census_year`` (k), ``start``/``stop`` (tenure in years at census
-    k and at census k+1 or the leaving date), ``event`` (1 = left within the interval), the
-    census-k covariates ``caseload`` (Cases30), ``salary`` (£1,000s per FTE year), ``fte``
-    (tenths of an FTE), ``role, entry_route, age_band, team`` (``"unknown"`` when not recorded).
-
-    Treatment of awkward cases (counted in ``df.attrs["exclusions"]``, a reason -> count dict;
-    nothing is dropped silently):
+    Treatment of awkward cases (counted in ``.attrs["exclusions"]``, a reason -> count dict, and
+    in :attr:`DriversResult.exclusions`; nothing is dropped silently):
 
     * the part of a spell before its first census in the data is not an interval: the spell
       enters the risk set at its tenure on that census (delayed entry);
     * spells that end before their first 30 September in the data (starters who leave within
       their first year, or leavers in the first return's year) have no census covariates and are
-      excluded — the estimates describe workers who were in post on at least one 30 September;
+      excluded -- the estimates describe workers who were in post on at least one 30 September;
     * agency workers are excluded unless ``include_agency``;
     * a worker in post at census k who is absent from census k+1 with no leaving date is
       excluded for that interval (lost to follow-up); so is census k when census k+1 is missing;
     * the last census has no following year, so it gives no interval (it is the current
       workforce for :func:`retention_scenarios`).
 
-    ``caseload_census_offset`` exists only to demonstrate that alignment matters: 0 (correct)
-    uses Cases30 from census k; -1 the census before; +1 the census after (the value recorded
-    after the outcome; leavers, who have none, keep census k — the naive "latest known
-    caseload" join). Never use a non-zero offset for reporting.
+    Parameters
+    ----------
+    worker_years : pandas.DataFrame
+        The ``worker_years`` table (docs/tables.md): one row per spell per census year with
+        worker_id, spell, census_year, reference_date, in_post, start_date, end_date, cases30,
+        salary, fte and the categorical covariates (role, entry_route, age_band, team, agency).
+    include_agency : bool, default False
+        Keep agency workers (excluded from the permanent-staff analysis otherwise).
+    caseload_census_offset : int, default 0
+        Exists only to demonstrate that alignment matters: 0 (correct) uses Cases30 from census
+        k; -1 the census before; +1 the census after (the value recorded after the outcome;
+        leavers, who have none, keep census k -- the naive "latest known caseload" join). Never
+        use a non-zero offset for reporting.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``worker_id, spell, census_year`` (k), ``start``/``stop`` (tenure in years at
+        census k and at census k+1 or the leaving date), ``event`` (1 = left within the
+        interval), the census-k covariates ``caseload`` (Cases30), ``salary`` (£1,000s per FTE
+        year), ``fte`` (tenths of an FTE), ``role, entry_route, age_band, team`` (``"unknown"``
+        when not recorded).
+
+    Raises
+    ------
+    UserError
+        When ``worker_years`` lacks a column the analysis needs (named, never a value).
+
+    Examples
+    --------
+    >>> from swanalysis.synth import generate
+    >>> from swanalysis import drivers
+    >>> council = generate("Stockport", "2020-2024", seed=1, scale=0.4, retention_draws=1000)
+    >>> wy = council.true_worker_years
+    >>> pp = drivers.person_periods(wy)
+    >>> pp[["census_year", "start", "stop", "event", "caseload", "salary"]].describe().loc[["count", "mean"]].round(2)
+           census_year   start   stop   event  caseload  salary
+    count       409.00  409.00  409.0  409.00    409.00  409.00
+    mean       2021.56    9.74   10.7    0.09      3.24   51.79
+    >>> sorted(pp.attrs["exclusions"])[:2]
+    ['agency worker-years (excluded from permanent-staff analysis)', "spells in post before observation that ended before the first return's 30 September"]
     """
     _check_columns(worker_years, _REQUIRED_WY, "worker_years")
     if worker_years.empty:
@@ -791,16 +823,59 @@ def fit_drivers(
     include_agency: bool = False,
     caseload_census_offset: int = 0,
 ) -> DriversResult:
-    """Person-period data -> both models, the guard and the proportional-hazards check.
+    """Person-period data -> every model of :data:`MODELS`, the guard and the proportional-hazards check.
 
-    ``covariates`` defaults to caseload, salary, FTE, role, entry route, age band and team; any
-    that is not recorded (e.g. salary without a payroll extract) is left out with a note.
-    ``census_year`` adds one effect per year (what changed for everybody that year: the
-    intervals are exactly census years), not reported in the hazard-ratio table.
     Guard: with fewer than 10 leavers per model parameter the models fall back to caseload and
     pay with year effects, then to caseload and pay only (``status="reduced"``, said in
     ``message``); with fewer than 10 per parameter even then, no model is fitted
     (``status="too_few_events"``).
+
+    Parameters
+    ----------
+    worker_years : pandas.DataFrame
+        The ``worker_years`` table (docs/tables.md): one row per spell per census year with
+        worker_id, spell, census_year, reference_date, in_post, start_date, end_date, cases30,
+        salary, fte and the categorical covariates (role, entry_route, age_band, team, agency).
+    covariates : list of str, optional
+        Defaults to caseload, salary, FTE, role, entry route, age band, team and census year; any
+        that is not recorded (e.g. salary without a payroll extract) is left out with a note.
+        ``census_year`` adds one effect per year (what changed for everybody that year: the
+        intervals are exactly census years), not reported in the hazard-ratio table.
+    include_agency : bool, default False
+        Keep agency workers (excluded from the permanent-staff analysis otherwise).
+    caseload_census_offset : int, default 0
+        See :func:`person_periods` (a demonstration only).
+
+    Returns
+    -------
+    DriversResult
+        ``status``, ``message``, ``fits`` (model name -> fit with ``summary``: term -> coef, se,
+        hazard_ratio, ci_lower, ci_upper, p_value), ``ph_test``, ``notes``, ``exclusions``;
+        ``.table()`` is :func:`hazard_ratio_table` (columns model, term, unit, hazard_ratio,
+        ci_lower, ci_upper, p_value, n_workers, n_events), ``.sentences()`` the findings.
+
+    Raises
+    ------
+    UserError
+        For an unknown covariate, or when ``worker_years`` lacks a column the analysis needs.
+
+    Examples
+    --------
+    >>> from swanalysis.synth import generate
+    >>> from swanalysis import drivers
+    >>> council = generate("Stockport", "2020-2024", seed=1, scale=0.4, retention_draws=1000)
+    >>> wy = council.true_worker_years
+    >>> res = drivers.fit_drivers(wy)
+    >>> res
+    <DriversResult reduced: 137 workers, 36 leavers, 2 models, 2 terms>
+    >>> list(res.fits)
+    ['cox_time_varying', 'discrete_time_logit']
+    >>> res.table()[["model", "term", "hazard_ratio", "ci_lower", "ci_upper"]].round(3)
+                     model      term  hazard_ratio  ci_lower  ci_upper
+    0     cox_time_varying  caseload         1.048     1.004     1.095
+    1     cox_time_varying    salary         0.908     0.846     0.974
+    2  discrete_time_logit  caseload         1.055     1.005     1.107
+    3  discrete_time_logit    salary         0.905     0.841     0.975
     """
     covariates = list(DEFAULT_COVARIATES if covariates is None else covariates)
     unknown = [c for c in covariates if c not in CONTINUOUS_UNITS and c not in CATEGORICAL]
@@ -954,13 +1029,42 @@ def retention_scenarios(
 
     Standardised over the workers in post at the latest census (each keeps their own role,
     tenure, pay...; only the scenario variable changes; the year effect is that of the most
-    recent year in the data): the mean over workers of the predicted
-    probability of still being in post a year later, from the discrete-time model (whose outcome
-    is exactly leaving within the year after a census).  Caseloads are not reduced below zero.
-    95% intervals by the delta method with the worker-clustered covariance (baseline included).
+    recent year in the data): the mean over workers of the predicted probability of still being
+    in post a year later, from the discrete-time model (whose outcome is exactly leaving within the
+    year after a census). Caseloads are not reduced below zero. 95% intervals by the delta method
+    with the worker-clustered covariance (baseline included).
 
-    Columns: ``scenario, description, retention, ci_lower, ci_upper, change_pp, change_ci_lower,
-    change_ci_upper, n_workers`` (retention in %, change in percentage points vs ``current``).
+    Parameters
+    ----------
+    result : DriversResult
+        From :func:`fit_drivers`; an empty table when no model was fitted.
+    caseload_change : float, default -2.0
+        Cases added to every caseload (negative: fewer cases); 0 for no caseload scenario.
+    salary_change : float, default 2.0
+        £1,000s added to every salary; 0 for no pay scenario.
+    current : pandas.DataFrame, optional
+        The workforce to standardise over (default ``result.current``, from
+        :func:`current_workforce`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``scenario, description, retention, ci_lower, ci_upper, change_pp,
+        change_ci_lower, change_ci_upper, n_workers`` (retention in %, change in percentage
+        points vs the first row, ``current``).
+
+    Examples
+    --------
+    >>> from swanalysis.synth import generate
+    >>> from swanalysis import drivers
+    >>> council = generate("Stockport", "2020-2024", seed=1, scale=0.4, retention_draws=1000)
+    >>> wy = council.true_worker_years
+    >>> res = drivers.fit_drivers(wy)
+    >>> drivers.retention_scenarios(res)[["scenario", "retention", "change_pp", "n_workers"]].round(1)
+               scenario  retention  change_pp  n_workers
+    0           current       94.7        0.0        119
+    1  caseload_minus_2       95.0        0.2        119
+    2  salary_plus_2000       95.6        0.8        119
     """
     cols = [
         "scenario",

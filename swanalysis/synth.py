@@ -534,12 +534,58 @@ def generate(la, years="2019-2024", seed: int = 0, data_dir=None, scale: float =
              ) -> SynthCouncil:
     """Simulate a council calibrated to ``la``'s published figures for ``years``.
 
-    ``scale`` multiplies every size (FTE, cases, vacancies); rates are unchanged.
-    ``stationary=True`` uses one baseline multiplier for every year, a fixed caseload scale and
-    the first year's pay scale throughout, and no returners: the process is then the same in
-    every calendar year, so Kaplan-Meier with delayed entry estimates ``true_retention``; the
-    yearly turnover and caseload then match the published figures only on average.
-    ``out_dir`` writes the files at once (see ``SynthCouncil.write``).
+    Every worker and identifier is made up; the council's size, turnover, agency and vacancy rates
+    and caseloads follow the published figures (docs/synthetic-data.md).
+
+    Parameters
+    ----------
+    la : str
+        The council to calibrate to (name or code, as for :func:`resolve_area`).
+    years : str or list of int, default "2019-2024"
+        Census years of the returns (``"2019-2024"`` or ``"2019,2021"``).
+    seed : int, default 0
+        Random seed: the same arguments give the same council.
+    data_dir : path-like, optional
+        Where the published files are.
+    scale : float, default 1.0
+        Multiplies every size (FTE, cases, vacancies); rates are unchanged.
+    stationary : bool, default False
+        One baseline multiplier for every year, a fixed caseload scale and the first year's pay
+        scale throughout, and no returners: the process is then the same in every calendar year,
+        so Kaplan-Meier with delayed entry estimates ``truth["true_retention"]``; the yearly
+        turnover and caseload then match the published figures only on average.
+    history_years : int, default 15
+        Years simulated before the first return (so the first workforce has a history).
+    hazard : HazardSpec, optional
+        The planted leaving hazard (hazard ratios for caseload, pay, ...).
+    rehire_prob : float, optional
+        Chance that a leaver returns later (default 0.04, 0 when stationary).
+    out_dir : path-like, optional
+        Write the returns, payroll extract, column map and truth.json there at once
+        (see ``SynthCouncil.write``).
+    retention_draws : int, default 200000
+        Simulated starters behind ``truth["true_retention"]`` (fewer is faster).
+
+    Returns
+    -------
+    SynthCouncil
+        ``truth`` (the planted values), ``true_episodes`` / ``true_worker_years`` (docs/tables.md
+        layouts keyed by the raw synthetic SWENo: keep them in memory, never write them),
+        ``payroll``; after writing, ``returns`` (XML paths), ``payroll_path``, ``hr_map_path``.
+
+    Raises
+    ------
+    UserError
+        For an unknown council, bad years or a non-positive scale.
+
+    Examples
+    --------
+    >>> from swanalysis.synth import generate
+    >>> council = generate("Stockport", "2022-2024", seed=1, scale=0.3, retention_draws=1000)
+    >>> council.la_name, council.years, len(council.true_episodes)
+    ('Stockport', [2022, 2023, 2024], 130)
+    >>> sorted(council.truth["true_retention"])
+    ['12', '24', '36', '6', '60']
     """
     years = parse_years(years)
     if not (scale > 0):

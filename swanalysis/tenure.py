@@ -351,8 +351,62 @@ def retention_curve(
 ) -> RetentionCurves:
     """Kaplan-Meier retention curve(s) with delayed entry, by group when ``by`` names a column.
 
-    ``by`` is one of :data:`GROUP_VARS` (or any column of ``episodes``); groups with fewer than
-    ``min_group`` workers are left out and listed in ``.suppressed`` (``min_group=None`` keeps all).
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        The ``episodes`` table (docs/tables.md): one row per spell with at least
+        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
+        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
+        when present tells a missing duration from a missing start.
+    by : str, optional
+        A column to group by, one of :data:`GROUP_VARS` (entry_route, role, team, start_cohort,
+        age_band, agency) or any column of ``episodes``; ``None`` for the whole workforce.
+    include_agency : bool, default False
+        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
+    late_entry : bool, default True
+        Count late entrants from the tenure they had reached when observation began (delayed
+        entry). ``False`` gives the naive estimate that overstates retention.
+    alpha : float, default 0.05
+        1 - confidence level of the intervals.
+    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
+        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+
+    Returns
+    -------
+    RetentionCurves
+        ``curves`` (one row per group and step: group_var, group, months, retention, ci_lower,
+        ci_upper, at_risk, events), the prepared ``spells``, ``suppressed`` groups, ``excluded``
+        counts; ``.table(months)`` gives :func:`retention_at`'s table, ``.sentences()`` the words.
+
+    Raises
+    ------
+    UserError
+        One line naming the row and field (never its value) for a missing column, a negative
+        duration, an event other than 0/1, or an entry after the exit.
+
+    See Also
+    --------
+    retention_at, median_tenure, swanalysis.plots.tenure.plot_retention
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from swanalysis import tenure
+    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
+    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
+    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
+    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    >>> res = tenure.retention_curve(ep, by="role", min_group=None)
+    >>> res
+    <RetentionCurves role: 2 groups, 8 spells, 0 suppressed>
+    >>> res.curves.loc[res.curves["group"] == "A", ["months", "retention", "at_risk", "events"]].round(3)
+       months  retention  at_risk  events
+    0   0.000      1.000        3       0
+    1   3.285      0.667        3       1
+    2   9.840      0.667        2       1
+    3  13.142      0.444        3       2
+    4  26.283      0.444        2       2
+    5  39.425      0.444        1       2
     """
     prepared = prepare(episodes, include_agency=include_agency, late_entry=late_entry, by=by)
     prepared, order, suppressed = _grouped(prepared, by, min_group)
@@ -388,10 +442,59 @@ def retention_at(
 ) -> pd.DataFrame:
     """Share still in post ``months`` after starting, with 95% log-log intervals.
 
-    One row per group and horizon: group_var, group, months, retention, ci_lower, ci_upper,
-    at_risk (spells under observation at that tenure), events (leavers observed up to it), n_spells.
-    Retention is NaN where it cannot be estimated (beyond the longest follow-up, or where nobody
-    was under observation at an earlier tenure). ``.attrs['suppressed']`` lists suppressed groups.
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        The ``episodes`` table (docs/tables.md): one row per spell with at least
+        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
+        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
+        when present tells a missing duration from a missing start.
+    months : sequence of float, default (6, 12, 24, 36, 60)
+        Tenures (months since the spell started; a month is 365.25/12 days).
+    by : str, optional
+        A column to group by, one of :data:`GROUP_VARS` (entry_route, role, team, start_cohort,
+        age_band, agency) or any column of ``episodes``; ``None`` for the whole workforce.
+    include_agency : bool, default False
+        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
+    late_entry : bool, default True
+        Count late entrants from the tenure they had reached when observation began (delayed
+        entry). ``False`` gives the naive estimate that overstates retention.
+    alpha : float, default 0.05
+        1 - confidence level of the intervals.
+    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
+        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and horizon: group_var, group, months, retention, ci_lower, ci_upper,
+        at_risk (spells under observation at that tenure), events (leavers observed up to it),
+        n_spells. Retention is NaN where it cannot be estimated (beyond the longest follow-up, or
+        where nobody was under observation at an earlier tenure). ``.attrs['suppressed']`` lists
+        suppressed groups and ``.attrs['excluded']`` the spells left out (use
+        :func:`retention_curve` for them as fields).
+
+    Raises
+    ------
+    UserError
+        One line naming the row and field (never its value) for a missing column, a negative
+        duration, an event other than 0/1, or an entry after the exit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from swanalysis import tenure
+    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
+    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
+    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
+    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    >>> t = tenure.retention_at(ep, months=[12, 24], min_group=None)
+    >>> t[["months", "retention", "ci_lower", "ci_upper", "at_risk", "events"]].round(3)
+       months  retention  ci_lower  ci_upper  at_risk  events
+    0      12      0.694     0.232     0.913        5       2
+    1      24      0.417     0.092     0.725        4       4
+    >>> tenure.retention_at(ep, months=[12], late_entry=False, min_group=None)["retention"].round(3).tolist()
+    [0.75]
     """
     res = retention_curve(
         episodes, by, include_agency=include_agency, late_entry=late_entry, alpha=alpha, min_group=min_group
@@ -440,10 +543,53 @@ def median_tenure(
 ) -> pd.DataFrame:
     """Median tenure in months (the time by which half had left) with its confidence interval.
 
-    Columns: group_var, group, median_months, ci_lower, ci_upper, n_spells, events. The median is
-    NaN ("not reached") when retention never falls to 50% within follow-up; an infinite upper
-    limit means the data cannot rule out any longer median. Interval: Brookmeyer-Crowley on the
-    log-log scale (statsmodels ``SurvfuncRight.quantile_ci(0.5, method='cloglog')``).
+    The interval is Brookmeyer-Crowley on the log-log scale (statsmodels
+    ``SurvfuncRight.quantile_ci(0.5, method='cloglog')``).
+
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        The ``episodes`` table (docs/tables.md): one row per spell with at least
+        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
+        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
+        when present tells a missing duration from a missing start.
+    by : str, optional
+        A column to group by, one of :data:`GROUP_VARS` (entry_route, role, team, start_cohort,
+        age_band, agency) or any column of ``episodes``; ``None`` for the whole workforce.
+    include_agency : bool, default False
+        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
+    late_entry : bool, default True
+        Count late entrants from the tenure they had reached when observation began (delayed
+        entry). ``False`` gives the naive estimate that overstates retention.
+    alpha : float, default 0.05
+        1 - confidence level of the intervals.
+    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
+        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns group_var, group, median_months, ci_lower, ci_upper, n_spells, events. The median
+        is NaN ("not reached") when retention never falls to 50% within follow-up; an infinite
+        upper limit means the data cannot rule out any longer median.
+
+    Raises
+    ------
+    UserError
+        One line naming the row and field (never its value) for a missing column, a negative
+        duration, an event other than 0/1, or an entry after the exit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from swanalysis import tenure
+    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
+    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
+    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
+    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    >>> tenure.median_tenure(ep, min_group=None).round(2)
+      group_var group  median_months  ci_lower  ci_upper  n_spells  events
+    0       all   all          16.43      3.29       inf         8       4
     """
     from statsmodels.duration.survfunc import SurvfuncRight
 
@@ -486,11 +632,60 @@ def retention_table(
 ) -> pd.DataFrame:
     """The ``tables/retention.csv`` table: whole workforce (group_var 'all') then each grouping.
 
-    Columns exactly ``group_var, group, months, retention, ci_lower, ci_upper, at_risk, events``.
-    Groupings whose column is absent or entirely empty (e.g. ``team`` without a payroll extract) are
-    skipped and listed in ``.attrs['skipped']``; small groups are listed in ``.attrs['suppressed']``.
     The counts are not masked here: pass the table through
     :func:`swanalysis.disclosure.mask_small_counts` (columns at_risk, events) before publishing.
+
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        The ``episodes`` table (docs/tables.md): one row per spell with at least
+        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
+        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
+        when present tells a missing duration from a missing start.
+    months : sequence of float, default (6, 12, 24, 36, 60)
+        Tenures in months.
+    groups : sequence of str, default all of :data:`GROUP_VARS`
+        The groupings after the whole workforce. Groupings whose column is absent or entirely
+        empty (e.g. ``team`` without a payroll extract) are skipped.
+    include_agency : bool, default False
+        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
+    late_entry : bool, default True
+        Count late entrants from the tenure they had reached when observation began (delayed
+        entry). ``False`` gives the naive estimate that overstates retention.
+    alpha : float, default 0.05
+        1 - confidence level of the intervals.
+    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
+        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns exactly group_var, group, months, retention, ci_lower, ci_upper, at_risk, events.
+        ``.attrs['skipped']`` lists skipped groupings and ``.attrs['suppressed']`` small groups.
+
+    Raises
+    ------
+    UserError
+        One line naming the row and field (never its value) for a missing column, a negative
+        duration, an event other than 0/1, or an entry after the exit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from swanalysis import tenure
+    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
+    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
+    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
+    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    >>> t = tenure.retention_table(ep, months=[12], min_group=None)
+    >>> t[["group_var", "group", "retention", "at_risk", "events"]].round(3)
+      group_var      group  retention  at_risk  events
+    0       all        all      0.694        5       2
+    1      role          A      0.667        3       1
+    2      role          B      0.667        2       1
+    3    agency  permanent      0.694        5       2
+    >>> t.attrs["skipped"]
+    ['entry_route', 'team', 'start_cohort', 'age_band']
     """
     kw = dict(include_agency=include_agency, late_entry=late_entry, alpha=alpha, min_group=min_group)
     parts = [retention_at(episodes, months, None, **kw)]
@@ -581,6 +776,48 @@ def logrank(
     lifelines' ``multivariate_logrank_test`` takes no entry times: it would put every late entrant
     in the risk set from tenure 0, the same bias as the naive curve. statsmodels' ``survdiff``
     accepts ``entry`` and k > 2 groups (chi-squared on k - 1 degrees of freedom).
+
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        The ``episodes`` table (docs/tables.md): one row per spell with at least
+        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
+        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
+        when present tells a missing duration from a missing start.
+    by : str
+        The column whose groups are compared (see :data:`GROUP_VARS`).
+    include_agency : bool, default False
+        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
+    late_entry : bool, default True
+        Count late entrants from the tenure they had reached when observation began (delayed
+        entry). ``False`` gives the naive estimate that overstates retention.
+    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
+        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+
+    Returns
+    -------
+    LogRankResult
+        group_var, groups, chisq, df, p_value, late_entry, suppressed; ``.sentence()`` in words.
+
+    Raises
+    ------
+    UserError
+        One line naming the row and field (never its value) for a missing column, a negative
+        duration, an event other than 0/1, or an entry after the exit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from swanalysis import tenure
+    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
+    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
+    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
+    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    >>> lr = tenure.logrank(ep, "role", min_group=None)
+    >>> lr
+    <LogRankResult by role: 2 groups, p = 0.92>
+    >>> lr.sentence()
+    'Retention does not differ clearly by role (log-rank test across 2 groups, chi-squared 0.0 on 1 degrees of freedom, p = 0.920).'
     """
     from statsmodels.duration.survfunc import survdiff
 
@@ -653,9 +890,8 @@ def cumulative_incidence(
 ) -> pd.DataFrame:
     """Cumulative incidence of leaving, by destination group, with delayed entry (Aalen-Johansen).
 
-    Long table: destination_group, months, cif, ci_lower, ci_upper, at_risk, events -- the
-    probability of having left *for that destination* by each tenure, allowing for the others.
-    The destinations plus the Kaplan-Meier retention add up to 1 at every tenure. Leavers with no
+    The probability of having left *for that destination* by each tenure, allowing for the others:
+    the destinations plus the Kaplan-Meier retention add up to 1 at every tenure. Leavers with no
     recorded destination form their own group ``unknown``.
 
     Why not lifelines' ``AalenJohansenFitter``: it accepts ``entry`` but (lifelines 0.30) counts
@@ -663,6 +899,52 @@ def cumulative_incidence(
     tabulated time to 0 whatever happens there, and breaks tied event times by random jitter. This
     implementation uses the counting-process risk set (entry < t <= exit), handles ties exactly,
     and agrees with lifelines to machine precision where those issues do not arise (tests).
+
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        The ``episodes`` table (docs/tables.md): one row per spell with at least
+        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
+        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
+        when present tells a missing duration from a missing start.
+    include_agency : bool, default False
+        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
+    late_entry : bool, default True
+        Count late entrants from the tenure they had reached when observation began (delayed
+        entry). ``False`` gives the naive estimate that overstates retention.
+    alpha : float, default 0.05
+        1 - confidence level of the intervals.
+    cause_col : str, default "destination_group"
+        The column naming where each leaver went.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table: destination_group, months, cif, ci_lower, ci_upper, at_risk, events;
+        ``.attrs['until']`` is the tenure up to which the estimate is unconditional (read by
+        :func:`destination_at`).
+
+    Raises
+    ------
+    UserError
+        One line naming the row and field (never its value) for a missing column, a negative
+        duration, an event other than 0/1, or an entry after the exit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from swanalysis import tenure
+    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
+    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
+    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
+    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    >>> ep["destination_group"] = ["another_la", "agency", None, None, "another_la", None, None, "left_social_work"]
+    >>> cif = tenure.cumulative_incidence(ep)
+    >>> tenure.destination_at(cif, months=[24]).round(3)
+      destination_group  months    cif  ci_lower  ci_upper
+    0        another_la      24  0.306     0.044     0.638
+    1            agency      24  0.139     0.007     0.457
+    2  left_social_work      24  0.139     0.007     0.457
     """
     _check(episodes, (cause_col,))
     p = prepare(episodes, include_agency=include_agency, late_entry=late_entry)

@@ -288,9 +288,37 @@ def resolve_area(query: str, panel: pd.DataFrame | None = None, data_dir=None,
                  year: int | None = None) -> Area:
     """The area a user means by a name or code, with notes for the report.
 
-    ``year`` (optional) picks between councils of the same name (Dorset 835 to 2018, 838 from
-    2019) and adds a note when the area has no figures that year (e.g. Cumbria in 2024).
-    Raises UserError (one line) for an unknown or ambiguous name.
+    Parameters
+    ----------
+    query : str
+        A council name (any common spelling), a 3-digit DfE number or a 9-character ONS code.
+    panel : pandas.DataFrame, optional
+        The published panel (default: the shared panel of ``data_dir``).
+    data_dir : path-like, optional
+        Where the published files are (see :func:`swanalysis.published.panel.load_panel`).
+    year : int, optional
+        Picks between councils of the same name (Dorset 835 to 2018, 838 from 2019) and adds a
+        note when the area has no figures that year (e.g. Cumbria in 2024).
+
+    Returns
+    -------
+    Area
+        name, old_la_code (the panel key; ``314 / 318`` for a joint return), area_code,
+        region_name, region_code, notes, components, years, predecessors, successors.
+
+    Raises
+    ------
+    UserError
+        One line for an empty, unknown or ambiguous name.
+
+    Examples
+    --------
+    >>> from swanalysis.published.areas import resolve_area
+    >>> area = resolve_area("Wokingham")
+    >>> area.name, area.old_la_code, area.region_name
+    ('Wokingham', '872', 'South East')
+    >>> resolve_area("Dorset", year=2017).old_la_code
+    '835'
     """
     if panel is None:
         panel = shared_panel(data_dir)
@@ -600,13 +628,46 @@ def sn_table(model: str = "2025", data_dir=None) -> pd.DataFrame:
 def statistical_neighbours(area, model: str = "2025", data_dir=None,
                            panel: pd.DataFrame | None = None,
                            year: int | None = None) -> pd.DataFrame:
-    """The area's 10 DfE statistical neighbours: rank, old_la_code, area_name, closeness.
+    """The area's 10 DfE statistical neighbours.
 
-    Also ``data_code``: the panel key whose figures stand for that neighbour (a joint return's
-    key, or a successor/predecessor council when the neighbour had no figures — in ``year`` if
-    given, else now), and ``note``. Neighbours that fall on the area's own rows (its joint-return
-    partner) or duplicate an earlier neighbour's rows get ``data_code`` None. ``attrs['notes']``
-    lists plain-English notes for the report.
+    Parameters
+    ----------
+    area : str or Area
+        A name, DfE number, ONS code or :class:`Area` (see :func:`resolve_area`).
+    model : {"2025", "2021"}, default "2025"
+        Which DfE statistical-neighbour model.
+    data_dir : path-like, optional
+        Where the published files are.
+    panel : pandas.DataFrame, optional
+        The published panel (default: the shared panel of ``data_dir``).
+    year : int, optional
+        The year whose figures stand for each neighbour (default: now).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns rank, old_la_code, area_name, closeness, ``data_code`` (the panel key whose
+        figures stand for that neighbour: a joint return's key, or a successor/predecessor
+        council when the neighbour had no figures; None when they fall on the area's own rows or
+        duplicate an earlier neighbour's) and ``note``. ``.attrs['notes']`` lists plain-English
+        notes for the report.
+
+    Raises
+    ------
+    UserError
+        For an area that is not a local authority or is not in the model.
+
+    Examples
+    --------
+    >>> from swanalysis.published.areas import statistical_neighbours
+    >>> sn = statistical_neighbours("Wokingham")
+    >>> sn[["rank", "old_la_code", "area_name"]].head(3)
+       rank old_la_code               area_name
+    0     1         868  Windsor and Maidenhead
+    1     2         936                  Surrey
+    2     3         825         Buckinghamshire
+    >>> len(sn)
+    10
     """
     if panel is None:
         panel = shared_panel(data_dir)

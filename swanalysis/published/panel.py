@@ -357,9 +357,40 @@ def _parse_folder(folder: str) -> pd.DataFrame:
 def load_panel(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """Every CSWW release in the data folder as one tidy panel (docs/tables.md).
 
-    ``data_dir``: folder of published files; default ``--data-dir`` / $SWANALYSIS_DATA_DIR /
-    the download cache (``swanalysis.config.data_dir``), raising NoDataError when none has data.
     Parsed once per folder and file state within a process; callers get their own copy.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        Folder of published files; default ``--data-dir`` / ``$SWANALYSIS_DATA_DIR`` / the
+        download cache / the built-in snapshot (:func:`swanalysis.config.data_dir`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per release, area, year and measure: columns ``PANEL_COLUMNS`` (release,
+        time_period, area_level, area_code, old_la_code, area_name, region_name, measure, value,
+        symbol, is_latest, ...). ``value`` is NaN where the DfE suppressed or did not publish a
+        figure (``symbol`` says which).
+
+    Raises
+    ------
+    NoDataError
+        When no folder has published data.
+    InputFileError
+        One line naming the file, row and column of a malformed release file.
+
+    Examples
+    --------
+    >>> from swanalysis.published.panel import load_panel
+    >>> panel = load_panel()
+    >>> england = panel[(panel["area_level"] == "national") & panel["is_latest"]]
+    >>> england[england["measure"] == "turnover_rate"].set_index("time_period")["value"].tail(3)
+    time_period
+    2023    15.9
+    2024    13.9
+    2025    11.8
+    Name: value, dtype: float64
     """
     return shared_panel(data_dir).copy()
 
