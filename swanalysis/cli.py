@@ -23,6 +23,7 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: one sub-command per module of swanalysis/commands."""
     parser = argparse.ArgumentParser(
         prog="swanalysis",
         description="Children's social worker recruitment and retention analysis.",
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv``; return the exit code (2 for bad input, with one line on stderr)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

@@ -372,6 +372,7 @@ class Design:
     columns: list[str] = field(default_factory=list)
 
     def matrix(self, data: pd.DataFrame) -> pd.DataFrame:
+        """The model columns for ``data`` (continuous as they are, one 0/1 column per non-reference level)."""
         parts = [data[c].astype(float) for c in self.continuous]
         for name, spec in self.categorical.items():
             vals = data[name].astype(str)
@@ -382,6 +383,7 @@ class Design:
         return X[self.columns] if self.columns else X
 
     def unit(self, column: str) -> str:
+        """The unit of a model column in words (``per case``, ``vs <reference level>``)."""
         if column in CONTINUOUS_UNITS:
             return CONTINUOUS_UNITS[column]
         name = column.split(": ", 1)[0]
@@ -488,6 +490,7 @@ class CoxFit:
 
     @property
     def params(self) -> pd.Series:
+        """The coefficients (log hazard ratios), term -> coef."""
         return self.summary["coef"]
 
 
@@ -630,9 +633,11 @@ class DiscreteFit:
     n_intervals: int
 
     def linear_predictor(self, X: pd.DataFrame, tenure_years: pd.Series) -> np.ndarray:
+        """The log odds of leaving for each row of ``X`` at the given tenures (years)."""
         return self.design_matrix(X, tenure_years).to_numpy() @ self.params.to_numpy()
 
     def design_matrix(self, X: pd.DataFrame, tenure_years: pd.Series) -> pd.DataFrame:
+        """``X`` with the tenure-band columns of the baseline, in the order of ``params``."""
         bands = tenure_bands(pd.Series(np.asarray(tenure_years, float), index=X.index))
         bands = bands.map(self.band_map).fillna(list(self.band_map.values())[-1])
         base = pd.get_dummies(bands, prefix="tenure", prefix_sep=" ").astype(float)

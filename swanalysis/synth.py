@@ -199,27 +199,33 @@ class HazardSpec:
 
     @property
     def b_case(self) -> float:
+        """Log hazard ratio per case."""
         return math.log(self.hr_per_case)
 
     @property
     def b_sal(self) -> float:
+        """Log hazard ratio per £1,000 of salary."""
         return math.log(self.hr_per_1000_salary)
 
     def knots(self):
+        """Tenure knots (years) and the cumulative baseline hazard at each."""
         t = np.array(list(self.breaks) + [200.0])
         rates = self.base_rate * np.array(self.shape)
         cum = np.concatenate([[0.0], np.cumsum(rates * np.diff(t))])
         return t, cum
 
     def cumbase(self, tenure_years):
+        """Cumulative baseline hazard at the given tenures (years)."""
         t, cum = self.knots()
         return np.interp(tenure_years, t, cum)
 
     def inv_cumbase(self, value):
+        """Tenure (years) at which the cumulative baseline hazard reaches ``value``."""
         t, cum = self.knots()
         return np.interp(value, cum, t)
 
     def route_effect(self, route_codes):
+        """Log hazard ratio of each entry-route code (0 for routes with no effect)."""
         out = np.zeros(len(route_codes))
         hr = dict(self.hr_route)
         if "from_agency" in hr:
@@ -229,6 +235,7 @@ class HazardSpec:
         return out
 
     def as_dict(self) -> dict:
+        """The planted hazard in words and numbers (written to truth.json)."""
         return {
             "time_scale": "tenure in years (days / 365.25) since RoleStartDate of the spell",
             "formula": "h(t|x) = m_y * base_rate * shape(t) * exp(b_case*(Cases30 - c0) + "
@@ -474,6 +481,7 @@ class SynthCouncil:
 
     @property
     def lea(self) -> str:
+        """The council's DfE number (the first, for a joint return)."""
         return self.old_la_code.split(" / ")[0].strip()
 
     def write(self, out_dir) -> "SynthCouncil":
@@ -506,6 +514,7 @@ class SynthCouncil:
         return self
 
     def true_retention(self, months=(6, 12, 24, 36, 60), n=200_000, seed=None) -> dict:
+        """The planted retention at ``months``, by simulating ``n`` new starters (see :func:`true_retention`)."""
         return true_retention(months, self, n=n, seed=seed)
 
 

@@ -10,6 +10,7 @@ HELP = "write every local authority's report for a year (parallel, resumable) an
 
 
 def add_arguments(parser):
+    """Options of ``swanalysis batch``."""
     parser.add_argument("--year", type=int, required=True, help="reporting year (ending 30 September)")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true",
@@ -41,6 +42,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    """Make every authority's report for a year and the index page; return the exit code."""
     from ..report.batch import run_batch
 
     if args.executor == "dask" and not args.scheduler:

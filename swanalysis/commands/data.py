@@ -6,6 +6,7 @@ HELP = "get the DfE's published children's social work workforce statistics"
 
 
 def add_arguments(parser):
+    """Options of ``swanalysis data``."""
     sub = parser.add_subparsers(dest="data_command", metavar="ACTION")
     fetch = sub.add_parser(
         "fetch",
@@ -28,6 +29,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    """``swanalysis data fetch``: download the indicators from the DfE's API into the cache; return the exit code."""
     if getattr(args, "data_command", None) != "fetch":
         args._data_parser.print_help()
         return 2

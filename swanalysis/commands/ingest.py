@@ -19,6 +19,7 @@ HELP = "read CSWW returns (+ payroll extract) into pseudonymised episodes and wo
 
 
 def add_arguments(parser):
+    """Options of ``swanalysis ingest``."""
     parser.add_argument("--csww", nargs="+", required=True, metavar="PATH",
                         help="CSWW return files or folders (a folder gives its *.xml, *.csv, *.xlsx)")
     parser.add_argument("--hr", metavar="FILE", help="payroll/HR extract (CSV or XLSX)")
@@ -28,6 +29,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    """Read, validate, pseudonymise and link the returns and write the tables; return the exit code."""
     from ..errors import UserError
     from ..workerdata.ingest import ingest
 

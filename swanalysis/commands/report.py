@@ -6,6 +6,7 @@ HELP = "write one authority's report: DIR/YYYY/<la>/report.html, tables/*.csv, t
 
 
 def add_arguments(parser) -> None:
+    """Options of ``swanalysis report``."""
     parser.add_argument("--la", help="local authority name or code (e.g. Wokingham, 872, E06000041)")
     parser.add_argument("--year", type=int, help="reporting year ending 30 September (default: newest)")
     parser.add_argument("--comparators", help='comparator authorities, comma-separated: "Slough,Reading"')
@@ -35,6 +36,7 @@ FLAG_KEYS = ("la", "year", "comparators", "data_dir", "csww", "hr", "hr_map", "s
 
 
 def run(args) -> int:
+    """Make one council's report; return the exit code."""
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")

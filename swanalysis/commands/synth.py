@@ -5,6 +5,7 @@ HELP = ("write a synthetic council (XSD-valid CSWW returns, payroll extract, tru
 
 
 def add_arguments(parser):
+    """Options of ``swanalysis synth``."""
     parser.add_argument("--la", required=True, metavar="NAME_OR_CODE",
                         help="authority to calibrate to: name, 3-digit DfE code or ONS code")
     parser.add_argument("--years", default="2019-2024", metavar="FIRST-LAST",
@@ -22,6 +23,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    """Write a synthetic council's returns, payroll extract and truth; return the exit code."""
     from ..synth import generate
 
     council = generate(args.la, args.years, seed=args.seed, data_dir=args.data_dir,

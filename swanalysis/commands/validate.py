@@ -13,6 +13,7 @@ HELP = "check CSWW census returns (XML/CSV/XLSX) and print a summary of problems
 
 
 def add_arguments(parser):
+    """Options of ``swanalysis validate``."""
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="CSWW return files or folders (a folder gives its *.xml, *.csv, *.xlsx)")
     parser.add_argument("--hr", metavar="FILE", help="payroll/HR extract to check the join with (CSV/XLSX)")
@@ -23,6 +24,7 @@ def add_arguments(parser):
 
 
 def print_summary(result, out=sys.stdout) -> None:
+    """Print what was read and linked, and the issues counted by rule (counts only, no record values)."""
     from ..workerdata.validation import summary_by_rule
 
     s = result.summary
@@ -49,6 +51,7 @@ def print_summary(result, out=sys.stdout) -> None:
 
 
 def run(args) -> int:
+    """Validate the returns and print the summary; return the exit code (2 when a file cannot be read)."""
     from ..workerdata.ingest import ingest
 
     result = ingest(args.paths, hr=args.hr, hr_map=args.hr_map, strict=False, xsd=args.xsd)

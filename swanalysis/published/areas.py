@@ -159,18 +159,22 @@ class Area:
 
     @property
     def is_joint(self) -> bool:
+        """True for a joint return (two or more councils publishing one set of figures)."""
         return len(self.components) > 1
 
     @property
     def display_name(self) -> str:
+        """The name to show (the published name)."""
         return self.name
 
     @property
     def slug(self) -> str:
+        """The name as a file-name-safe slug (``wokingham``)."""
         from ..config import slugify
         return slugify(self.name)
 
     def has_year(self, year: int) -> bool:
+        """True when the area has published figures for ``year``."""
         return int(year) in self.years
 
     def rows(self, panel: pd.DataFrame) -> pd.DataFrame:

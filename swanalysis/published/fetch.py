@@ -36,6 +36,7 @@ REQUIRED = ["time_period", "geographic_level", "country_code", "country_name", "
 
 
 def csv_url(api_url: str = DEFAULT_API, dataset_id: str = DEFAULT_DATASET) -> str:
+    """The explore-education-statistics API address of a data set's CSV."""
     return f"{api_url.rstrip('/')}/v1/data-sets/{dataset_id}/csv"
 
 

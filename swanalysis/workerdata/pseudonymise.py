@@ -42,11 +42,13 @@ _AGE_EDGES = [-np.inf, 25, 30, 40, 50, 60, np.inf]
 
 
 def user_key_file() -> Path:
+    """Where the user's pseudonymisation key is kept ($XDG_CONFIG_HOME/swanalysis or ~/.config/swanalysis)."""
     base = os.environ.get("XDG_CONFIG_HOME") or (Path.home() / ".config")
     return Path(base) / "swanalysis" / KEY_FILE_NAME
 
 
 def local_key_file() -> Path:
+    """The project's own key file (./.swanalysis in the working directory)."""
     return Path.cwd() / ".swanalysis" / KEY_FILE_NAME
 
 
@@ -91,6 +93,7 @@ def get_key(key: str | bytes | None = None, *, create: bool = True) -> bytes:
 
 
 def normalise_sweno(value: str) -> str:
+    """A SWENo as pseudonymised: surrounding spaces removed, upper case."""
     return value.strip().upper()
 
 
@@ -105,6 +108,7 @@ class Pseudonymiser:
         return "Pseudonymiser(<key hidden>)"
 
     def pseudonym(self, sweno: str) -> str:
+        """The worker's pseudonym: keyed HMAC-SHA256 of the normalised SWENo, 16 hex characters."""
         norm = normalise_sweno(sweno)
         out = self._cache.get(norm)
         if out is None:

@@ -60,6 +60,7 @@ class ReturnData:
 
     @property
     def n_records(self) -> int:
+        """Worker records in the return."""
         return len(self.records)
 
 
@@ -355,6 +356,7 @@ class RawReturn:
 
     @property
     def n_records(self) -> int:
+        """Worker records in the return."""
         return len(self.record_numbers)
 
 

@@ -77,6 +77,7 @@ class ValidationIssue:
     message: str
 
     def as_dict(self) -> dict:
+        """The issue as a dict of ``ISSUE_COLUMNS``."""
         return asdict(self)
 
 
@@ -98,6 +99,7 @@ def issues_frame(issues: Iterable[ValidationIssue] | pd.DataFrame | None = None)
 
 
 def concat_issues(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Issue tables as one (``ISSUE_COLUMNS``), identifiers masked in the messages."""
     frames = [f for f in frames if f is not None and len(f)]
     if not frames:
         return issues_frame(None)
