@@ -17,13 +17,20 @@ Methods (docs/benchmark-methods.md):
 * rank: 1 = the highest value among all authorities with a published value that year (for every
   measure, including rates where high is bad); ties share the lower rank. Quartile 1 = the
   highest 25% of authorities, 4 = the lowest 25%.
-* significance against England (rates only): 95% Wilson score interval for the authority's rate
-  with the FTE denominator as the number of trials (turnover: FTE in post; agency: in post +
-  agency FTE; vacancy: in post + vacancy FTE; absence: FTE in post — conservative, see docs);
-  ``above``/``below`` when England's rate lies outside the interval, else ``similar``.
-* funnel plot: limits around England's rate at 95% and 99.8% on the normal approximation, with
-  Spiegelhalter's (2005) overdispersion adjustment from 10%-winsorised z-scores — additive
-  random effects (τ²) by default, multiplicative (φ) or none on request.
+* the comparison with England (rates only) — one method, used by every sentence, table column
+  and figure: the funnel plot's z-score, i.e. the gap from England's rate divided by the spread
+  expected at the authority's FTE denominator *including* the spread between councils
+  (Spiegelhalter 2005: limits around England's rate at 95% and 99.8%, overdispersion from
+  10%-winsorised z-scores, additive random effects τ² by default). ``gap_pp`` is the gap in
+  percentage points, ``beyond_95``/``beyond_998`` whether it lies outside the limits,
+  ``significance`` ``above``/``below`` (outside the 95% limits) or ``similar``, ``comparison``
+  the words ("6.6 points above England (17.6%), within the spread between councils").
+* ``binomial_ci_low``/``binomial_ci_high``: the plain binomial (Wilson) 95% interval with each FTE
+  as an independent trial. It ignores the spread between councils, so it is for the technical
+  annex only, named as what it is; it never decides a sentence.
+* statistical neighbours: the set in force for the reporting year by default (the DfE's April
+  2021 groupings to 2024, its 2025 model from 2025); the median is also computed with the other
+  set, and ``summary.sn_reversed`` says when that would reverse the comparison.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .published.areas import Area, resolve_area, statistical_neighbours
+from .published.areas import (SN_MODEL_NAMES, Area, other_sn_model, resolve_area,
+                              sn_model_for_year, statistical_neighbours)
 from .published.memo import memoised
 from .errors import UserError
 
@@ -78,8 +86,14 @@ Z998 = stats.norm.ppf(0.999)    # 3.090
 TABLE_COLUMNS = [
     "area_name", "area_type", "old_la_code", "area_code", "time_period", "measure", "value",
     "symbol", "release", "change", "n_neighbours", "rank", "n_ranked", "quartile",
-    "significance", "ci_low", "ci_high", "denominator_fte", "funnel_z", "funnel_flag",
+    "gap_pp", "denominator_fte", "funnel_z", "funnel_flag", "beyond_95", "beyond_998",
+    "significance", "comparison", "binomial_ci_low", "binomial_ci_high",
 ]
+
+#: the columns of the one comparison with England (filled for la and comparator rate rows)
+COMPARISON_COLUMNS = ["gap_pp", "denominator_fte", "funnel_z", "funnel_flag", "beyond_95",
+                      "beyond_998", "significance", "comparison", "binomial_ci_low",
+                      "binomial_ci_high"]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -259,6 +273,103 @@ def funnel_limits(points: pd.DataFrame | None = None, *, target: float | None = 
     return out
 
 
+# ------------------------------------------------------------------- comparison with England
+
+def significance_of(z) -> str:
+    """``above``/``below`` England when the funnel z-score lies outside the 95% limits, else
+    ``similar``; ``not tested`` without a z-score. The one test every sentence and table uses."""
+    if z is None or pd.isna(z) or not np.isfinite(float(z)):
+        return "not tested"
+    z = float(z)
+    return "above" if z > Z95 else "below" if z < -Z95 else "similar"
+
+
+def gap_words(measure: str, value, england) -> str:
+    """Direction and size of the gap from England: "6.6 points above England (17.6%)"."""
+    if not (pd.notna(value) and pd.notna(england)):
+        return ""
+    gap = round(float(value), 1) - round(float(england), 1)
+    eng = fmt(measure, england)
+    if round(gap, 1) == 0:
+        return f"the same as England ({eng})"
+    return f"{abs(gap):.1f} {_gap_unit(measure)} {'above' if gap > 0 else 'below'} England ({eng})"
+
+
+def spread_words(z) -> str:
+    """Whether a gap is beyond what the spread between councils would produce."""
+    if z is None or pd.isna(z) or not np.isfinite(float(z)):
+        return ""
+    a = abs(float(z))
+    if a > Z998:
+        return ("far beyond the spread usually seen between councils of its size "
+                "(outside the 99.8% funnel limits)")
+    if a > Z95:
+        return ("beyond the spread usually seen between councils of its size "
+                "(outside the 95% funnel limits)")
+    return ("within the spread usually seen between councils of its size "
+            "(inside the 95% funnel limits)")
+
+
+def comparison_words(measure: str, value, england, z) -> str:
+    """The comparison with England in words a councillor reads correctly:
+    "6.6 points above England (17.6%), within the spread usually seen between councils of its
+    size (inside the 95% funnel limits)"."""
+    gap = gap_words(measure, value, england)
+    spread = spread_words(z)
+    return f"{gap}, {spread}" if gap and spread else gap
+
+
+def _add_comparison(table: pd.DataFrame, eng: pd.Series) -> pd.DataFrame:
+    """Fill gap_pp, beyond_95, beyond_998, significance and comparison from the funnel z."""
+    rate = table["measure"].isin(list(DENOMINATORS)) & table["area_type"].isin(["la", "comparator"])
+    e = eng.reindex(pd.MultiIndex.from_arrays([table["time_period"], table["measure"]]))
+    e = e.to_numpy(dtype=float)
+    v = table["value"].to_numpy(dtype=float)
+    z = pd.to_numeric(table["funnel_z"], errors="coerce").to_numpy(dtype=float)
+    tested = rate.to_numpy() & np.isfinite(z)
+    table["gap_pp"] = np.where(rate, v - e, np.nan)
+    table["beyond_95"] = pd.array(np.where(tested, np.abs(z) > Z95, pd.NA), dtype="boolean")
+    table["beyond_998"] = pd.array(np.where(tested, np.abs(z) > Z998, pd.NA), dtype="boolean")
+    table["significance"] = np.where(rate, [significance_of(x) for x in z], None)
+    table["comparison"] = np.where(
+        rate, [comparison_words(m, a, b, x) for m, a, b, x in
+               zip(table["measure"], v, e, z)], None)
+    table.loc[~rate, ["funnel_z", "funnel_flag"]] = np.nan
+    return table
+
+
+# ------------------------------------------------------------------ statistical neighbours
+
+def _year_note(note: str) -> bool:
+    """A note about one year's stand-in neighbour (gathered across years instead)."""
+    return " had no figures for " in note
+
+
+def stand_in_notes(area: Area, by_year: dict[int, pd.DataFrame], label=str) -> list[str]:
+    """One note per neighbour whose figures come from another council in some years: a
+    predecessor or successor standing in (Cumbria for Westmorland and Furness, 2017–2022), or
+    left out because that council holds the authority's own figures."""
+    from .published.areas import _fmt_years
+    used, dropped = {}, {}
+    for y, s in sorted(by_year.items()):
+        for r in s.itertuples():
+            if not r.stand_in:
+                continue
+            target = used if r.data_code else dropped
+            target.setdefault((r.old_la_code, r.area_name, r.stand_in), []).append(y)
+    out = []
+    for (code, name, key), ys in used.items():
+        out.append(f"{name} (DfE {code}) had no figures of its own in {_fmt_years(ys)}: the "
+                   f"figures of {label(key)} (DfE {key}), its predecessor or successor, stand in for it among "
+                   f"{possessive(area.name)} statistical neighbours in those years.")
+    for (code, name, key), ys in dropped.items():
+        out.append(f"{name} (DfE {code}) had no figures of its own in {_fmt_years(ys)}, and its "
+                   f"predecessor or successor {label(key)} (DfE {key}) includes {possessive(area.name)} own "
+                   "figures, so it is left out of the statistical neighbours' median in those "
+                   "years.")
+    return out
+
+
 # --------------------------------------------------------------------------- benchmark
 
 @dataclass
@@ -307,7 +418,8 @@ def _rank_table(lw: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
     return out
 
 
-def _significance(lw: pd.DataFrame, eng: pd.Series, measures) -> pd.DataFrame:
+def _binomial(lw: pd.DataFrame, measures) -> pd.DataFrame:
+    """The plain binomial (Wilson) interval on the FTE denominator, for the technical annex."""
     frames = []
     for m in measures:
         if m not in DENOMINATORS or m not in lw.columns:
@@ -320,14 +432,9 @@ def _significance(lw: pd.DataFrame, eng: pd.Series, measures) -> pd.DataFrame:
         n = denominator(m, w)
         p = w[m] / 100
         lo, hi = wilson_interval(p, n)
-        em = eng.xs(m, level="measure") if m in eng.index.get_level_values("measure") \
-            else pd.Series(dtype=float)
-        e = em.reindex(w.index.get_level_values("time_period")).to_numpy(dtype=float) / 100
-        sig = np.where(~(np.isfinite(lo) & np.isfinite(e)), "not tested",
-                       np.where(e < lo, "above", np.where(e > hi, "below", "similar")))
-        frames.append(pd.DataFrame({"measure": m, "significance": sig,
-                                    "ci_low": np.clip(lo, 0, 1) * 100,
-                                    "ci_high": np.clip(hi, 0, 1) * 100,
+        frames.append(pd.DataFrame({"measure": m,
+                                    "binomial_ci_low": np.clip(lo, 0, 1) * 100,
+                                    "binomial_ci_high": np.clip(hi, 0, 1) * 100,
                                     "denominator_fte": n.to_numpy()},
                                    index=w.index))
     if not frames:
@@ -336,7 +443,7 @@ def _significance(lw: pd.DataFrame, eng: pd.Series, measures) -> pd.DataFrame:
 
 
 def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None,
-              data_dir=None, sn_model: str = "2025", release: int | None = None,
+              data_dir=None, sn_model: str | None = None, release: int | None = None,
               measures: list[str] | None = None, funnel_method: str = "additive",
               first_year: int | None = None) -> BenchmarkResult:
     """Benchmark an authority for ``year`` against its statistical neighbours, region, England.
@@ -344,13 +451,16 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     ``la``: a name, DfE number, ONS code or :class:`Area`. ``comparators``: names/codes (list or
     comma-separated string) shown alongside. ``release``: use figures as that release published
     them (default: the newest figures for every year). The table covers ``first_year`` (default:
-    the first published year, 2017) to ``year``.
+    the first published year, 2017) to ``year``. ``sn_model``: "2021" or "2025" to choose the
+    statistical-neighbour set; None (or "auto") uses the set in force for ``year``
+    (:func:`swanalysis.published.areas.sn_model_for_year`).
     """
     from .published.panel import shared_panel
     if panel is None:
         panel = shared_panel(data_dir)
     data_dir = data_dir or panel.attrs.get("data_dir")
     year = int(year)
+    sn_model = sn_model_for_year(year, sn_model)
     measures = list(measures or BENCHMARK_MEASURES)
     unknown = [m for m in measures if m not in MEASURE_LABELS]
     if unknown:
@@ -401,12 +511,18 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
                      f"neighbours from the {other} model are used.")
         sn_model = other
     for n in sn_now.attrs.get("notes", []):
-        notes.append(n)
+        if not _year_note(n):
+            notes.append(n)
     sn_keys = {}
+    by_year = {}
     for y in years:
         s = sn_now if y == year else statistical_neighbours(
             area, model=sn_model, data_dir=data_dir, panel=panel, year=y)
         sn_keys[y] = [k for k in s["data_code"] if k]
+        by_year[y] = s
+    from .published.areas import _area_label, area_index
+    idx = area_index(panel)
+    notes += stand_in_notes(area, by_year, label=lambda k: _area_label(idx, k))
 
     yf = fig[fig["time_period"].isin(years) & fig["measure"].isin(measures)]
     rows = []
@@ -446,6 +562,17 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
         "symbol": np.where(n_sn.to_numpy() > 0, "", "x"), "release": np.nan,
         "area_type": "sn_median", "n_neighbours": n_sn.to_numpy(),
     }))
+    # the same median with the other set of neighbours, for the headline year only: a
+    # reversed comparison is reported in one sentence
+    other_model = other_sn_model(sn_model)
+    try:
+        sn_alt = statistical_neighbours(area, model=other_model, data_dir=data_dir, panel=panel,
+                                        year=year)
+        alt_keys = [k for k in sn_alt["data_code"] if k]
+        alt = la_rows[(la_rows["time_period"] == year) & la_rows["key"].isin(alt_keys)]
+        sn_other = alt.dropna(subset=["value"]).groupby("measure")["value"].median()
+    except UserError:
+        sn_other = pd.Series(dtype=float)
     # the neighbours' own values (for the bar chart and for checking the median by hand)
     nv = []
     names = dict(zip(sn_now["data_code"], sn_now["area_name"]))
@@ -474,7 +601,7 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     lw = _la_wide(fig[fig["time_period"].isin(years)])
     ranks = _rank_table(lw, measures)
     eng = fig[fig["area_level"] == "national"].set_index(["time_period", "measure"])["value"]
-    sig = _significance(lw, eng, measures)
+    sig = _binomial(lw, measures)
     fun = []
     funnels = {}
     for m in measures:
@@ -500,8 +627,8 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
         if c not in table.columns:
             table[c] = np.nan
     table.loc[~table["area_type"].isin(["la", "comparator"]),
-              ["rank", "n_ranked", "quartile", "significance", "ci_low", "ci_high",
-               "funnel_z", "funnel_flag"]] = np.nan
+              ["rank", "n_ranked", "quartile", *COMPARISON_COLUMNS]] = np.nan
+    table = _add_comparison(table, eng)
     type_order = {"la": 0, "comparator": 1, "sn_median": 2, "region": 3, "england": 4}
     table["_o"] = table["area_type"].map(type_order)
     table["_m"] = table["measure"].map({m: i for i, m in enumerate(measures)})
@@ -512,7 +639,7 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     table = table[TABLE_COLUMNS]
     table.attrs["rank_order"] = "1 = highest value"
 
-    summary = _summary(table, area, year, measures)
+    summary = _summary(table, area, year, measures, sn_other, other_model)
     result = BenchmarkResult(area=area, year=year, table=table, summary=summary,
                              neighbours=sn_now, comparators=comp_areas, funnels=funnels,
                              notes=list(dict.fromkeys(notes)), sn_model=sn_model,
@@ -521,7 +648,8 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     return result
 
 
-def _summary(table, area, year, measures) -> pd.DataFrame:
+def _summary(table, area, year, measures, sn_other=None, other_model="") -> pd.DataFrame:
+    sn_other = pd.Series(dtype=float) if sn_other is None else sn_other
     t = table
     missing = pd.Series(dtype=object)  # .get(col, default) on it gives the default
     out = []
@@ -545,10 +673,16 @@ def _summary(table, area, year, measures) -> pd.DataFrame:
             "change": me.get("change", np.nan),
             "first_year": int(first["time_period"]) if first is not None else pd.NA,
             "first_value": first["value"] if first is not None else np.nan,
-            **{c: me.get(c, np.nan) for c in ("significance", "ci_low", "ci_high",
-                                             "denominator_fte", "funnel_flag")},
+            **{c: me.get(c, np.nan) for c in COMPARISON_COLUMNS},
+            "sn_median_other": sn_other.get(m, np.nan),
         })
     s = pd.DataFrame(out)
+    s["sn_model_other"] = other_model
+    s["sn_reversed"] = [
+        m not in COUNT_WORDS and _compare(v, a) in ("above", "below")
+        and _compare(v, b) in ("above", "below") and _compare(v, a) != _compare(v, b)
+        for m, v, a, b in zip(s["measure"], s["value"].astype(float), s["sn_median"].astype(float),
+                              s["sn_median_other"].astype(float))]
     s.attrs.update({"area": area.name, "year": year})
     return s
 
@@ -590,11 +724,17 @@ def _compare(v, ref) -> str:
     return "the same as"
 
 
-def describe(result: BenchmarkResult, measure: str = "agency_rate") -> str:
+def describe(result: BenchmarkResult, measure: str = "agency_rate",
+             cite_funnel: bool = False) -> str:
     """Plain-English sentences for one measure, generated from the numbers.
 
-    E.g. "Wokingham's agency rate of 24.2% in 2022 was above England (17.6%) and its statistical
-    neighbours' median (x%); it ranked n of 150 (1 = highest)."
+    E.g. "Wokingham's agency rate of 24.2% in 2022 was 6.6 points above England (17.6%) and
+    4.4 points above its statistical neighbours' median (19.8%); it ranked 41 of 150 (1 =
+    highest). ... The gap from England is within the spread usually seen between councils of its
+    size (inside the 95% funnel limits), so it is not a significant difference." The comparison
+    with England is the funnel z-score (:func:`significance_of`), the same as the table's
+    ``significance`` column and the funnel plot. ``cite_funnel=True`` adds "see the funnel plot"
+    (only when the report draws it).
     """
     s = result.summary.set_index("measure")
     if measure not in s.index:
@@ -609,17 +749,18 @@ def describe(result: BenchmarkResult, measure: str = "agency_rate") -> str:
                 f"{f' (symbol {sym})' if sym else ''}.")
     parts = []
     is_count = measure in COUNT_WORDS
-    cmp_e = "" if is_count else _compare(r["value"], r["england"])
-    cmp_s = _compare(r["value"], r["sn_median"])
     if is_count:
         head = f"{name} had {fmt(measure, r['value'])} {COUNT_WORDS[measure]} in {y},"
     else:
         head = f"{possessive(name)} {label} of {fmt(measure, r['value'])} in {y} was"
     clauses = []
-    if cmp_e:
-        clauses.append(f"{cmp_e} England ({fmt(measure, r['england'])})")
-    if cmp_s:
-        clauses.append(f"{cmp_s} its statistical neighbours' median "
+    if not is_count:
+        g = gap_words(measure, r["value"], r["england"])
+        if g:
+            clauses.append(g)
+    sn_gap = _gap_to(measure, r["value"], r["sn_median"])
+    if sn_gap:
+        clauses.append(f"{sn_gap} its statistical neighbours' median "
                        f"({fmt(measure, r['sn_median'])})")
     if clauses:
         sent = head + " " + " and ".join(clauses)
@@ -629,6 +770,12 @@ def describe(result: BenchmarkResult, measure: str = "agency_rate") -> str:
         sent += (f"; it ranked {int(r['rank'])} of {int(r['n_ranked'])} authorities "
                  f"(1 = highest)")
     parts.append(sent + ".")
+    if bool(r.get("sn_reversed", False)):
+        other = str(r["sn_model_other"])
+        parts.append(f"With {SN_MODEL_NAMES.get(other, other)} instead, the neighbours' median "
+                     f"would be {fmt(measure, r['sn_median_other'])} and {name} would be "
+                     f"{_compare(r['value'], r['sn_median_other'])} it, not "
+                     f"{_compare(r['value'], r['sn_median'])}.")
     if np.isfinite(r["region"]) and not is_count:
         parts.append(f"The {result.area.region_name} figure was {fmt(measure, r['region'])}.")
     if np.isfinite(r["change"]):
@@ -640,28 +787,42 @@ def describe(result: BenchmarkResult, measure: str = "agency_rate") -> str:
         else:
             parts.append(f"It {'rose' if d > 0 else 'fell'} by {abs(d):.1f}{unit} on {y - 1} "
                          f"({fmt(measure, r['value'] - d)}).")
-    if measure in DENOMINATORS and isinstance(r["significance"], str):
-        sig = r["significance"]
-        ci = f"95% interval {fmt(measure, r['ci_low'])} to {fmt(measure, r['ci_high'])}"
-        if sig == "above":
-            parts.append(f"This is significantly above England ({ci}).")
-        elif sig == "below":
-            parts.append(f"This is significantly below England ({ci}).")
-        elif sig == "similar":
-            parts.append(f"The difference from England is not statistically significant "
-                         f"({ci}).")
-        flag = r["funnel_flag"]
-        if isinstance(flag, str) and flag != "within limits":
-            parts.append(f"On the funnel plot, which allows for the usual spread between "
-                         f"authorities, it lies {flag.replace(' 9', ' the 9')}.")
-        elif isinstance(flag, str):
-            parts.append("On the funnel plot, which allows for the usual spread between "
-                         "authorities, it lies within the limits.")
+    if measure in DENOMINATORS:
+        parts.append(significance_sentence(r.get("funnel_z"), cite_funnel=cite_funnel))
         n = r.get("denominator_fte", np.nan)
         if np.isfinite(n) and n < SMALL_FTE:
             parts.append(f"This rate rests on only {n:,.1f} FTE, so it can move a lot from "
                          "year to year.")
-    return " ".join(parts)
+    return " ".join(p for p in parts if p)
+
+
+def significance_sentence(z, cite_funnel: bool = False) -> str:
+    """Whether the gap from England is significant, from the funnel z-score, in one sentence."""
+    sig = significance_of(z)
+    if sig == "not tested":
+        return ""
+    spread = spread_words(z)
+    if cite_funnel:
+        spread = spread[:-1] + "; see the funnel plot)"
+    if sig == "similar":
+        return f"The gap from England is {spread}, so it is not a significant difference."
+    return f"The gap from England is {spread}: a significant difference, {sig} England."
+
+
+def _gap_to(measure: str, value, ref) -> str:
+    """"4.4 points above" / "the same as" a reference value ('' when either is missing)."""
+    c = _compare(value, ref)
+    if not c or c == "the same as":
+        return c
+    gap = abs(round(float(value), 1) - round(float(ref), 1))
+    return f"{gap:,.1f} {_gap_unit(measure)} {c}"
+
+
+def _gap_unit(measure: str) -> str:
+    """The unit of a difference: points (of a percentage), cases, FTE."""
+    if MEASURE_LABELS[measure][1] == "%":
+        return "points"
+    return "cases" if measure == "caseload" else "FTE"
 
 
 def headline_sentences(result: BenchmarkResult) -> dict[str, str]:

@@ -92,26 +92,60 @@ def test_northumberland_2022(panel):
     assert r.area.region_name == "North East"
 
 
-def test_sn_median_recomputed_by_hand(wokingham, data_dir):
-    with open(data_dir / "sn_model_2025_wide.csv", encoding="utf-8-sig", newline="") as fh:
-        sn = {r["old_la_code"]: [r[f"SN_{i}"] for i in range(1, 11)] for r in csv.DictReader(fh)}
-    codes = sn["872"]
-    rows = [r for r in raw_rows(data_dir) if r["time_period"] == "2022"
+def _hand_median(data_dir, codes, year=2022, measure="agency_rate_fte"):
+    rows = [r for r in raw_rows(data_dir) if r["time_period"] == str(year)
             and r["geographic_level"] == "Local authority"]
     values = []
     for code in codes:
         hit = [r for r in rows if code in [c.strip() for c in r["old_la_code"].split("/")]]
         assert len(hit) == 1, code                      # Richmond 318 -> the "314 / 318" row
-        v = hit[0]["agency_rate_fte"]
+        v = hit[0][measure]
         if v.replace(".", "").isdigit():
             values.append(float(v))
-    expected = statistics.median(values)
+    return statistics.median(values), len(values)
+
+
+def test_sn_median_recomputed_by_hand(wokingham, data_dir, panel):
+    # 2022 is reported against the groupings in force then: the DfE's April 2021 groupings
+    # (the dashboard's R/stats_neighbours.R takes median(..., na.rm = TRUE) over them)
+    with open(data_dir / "New_Statistical_Neighbour_Groupings_April_2021.csv",
+              encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    sn21 = {r[0]: [r[i] for i, h in enumerate(rows[0]) if h.startswith("SN") and h != "SNP"]
+            for r in rows[1:] if r and r[0].isdigit()}
+    expected, n = _hand_median(data_dir, sn21["872"])
+    assert wokingham.sn_model == "2021"
     t = wokingham.table
     got = t[(t["area_type"] == "sn_median") & (t["measure"] == "agency_rate")
             & (t["time_period"] == 2022)].iloc[0]
-    assert got["value"] == pytest.approx(expected)
-    assert got["n_neighbours"] == len(values) == 10
-    assert expected == pytest.approx(26.7)
+    assert got["value"] == pytest.approx(expected) == pytest.approx(19.8)
+    assert got["n_neighbours"] == n == 10
+    # the 2025 model's median (26.7%) is computed too, and would reverse the comparison
+    with open(data_dir / "sn_model_2025_wide.csv", encoding="utf-8-sig", newline="") as fh:
+        sn = {r["old_la_code"]: [r[f"SN_{i}"] for i in range(1, 11)] for r in csv.DictReader(fh)}
+    other, _ = _hand_median(data_dir, sn["872"])
+    s = wokingham.summary.set_index("measure").loc["agency_rate"]
+    assert s["sn_median_other"] == pytest.approx(other) == pytest.approx(26.7)
+    assert s["sn_model_other"] == "2025" and bool(s["sn_reversed"])
+    text = B.describe(wokingham, "agency_rate")
+    assert "4.4 points above its statistical neighbours' median (19.8%)" in text
+    assert ("With the DfE's 2025 statistical neighbour model instead, the neighbours' median "
+            "would be 26.7% and Wokingham would be below it, not above.") in text
+    # --sn-model 2025 overrides, and the other set is then the April 2021 groupings
+    r25 = B.benchmark("Wokingham", 2022, panel=panel, sn_model="2025",
+                      measures=["agency_rate"])
+    assert r25.sn_model == "2025" and r25.summary.loc[0, "sn_median"] == pytest.approx(26.7)
+    assert r25.summary.loc[0, "sn_median_other"] == pytest.approx(19.8)
+
+
+def test_neighbour_set_of_the_year():
+    from swanalysis.published.areas import sn_model_for_year
+    assert [sn_model_for_year(y) for y in (2017, 2022, 2024, 2025, 2026)] == \
+        ["2021", "2021", "2021", "2025", "2025"]
+    assert sn_model_for_year(2022, "2025") == "2025"
+    assert sn_model_for_year(2025, "auto") == "2025"
+    with pytest.raises(UserError, match="must be one of"):
+        sn_model_for_year(2022, "2019")
 
 
 def test_sn_median_ignores_missing_neighbours(panel):
@@ -161,7 +195,7 @@ def test_wilson_interval_matches_newcombe_and_the_closed_form():
     assert np.isnan(lo[4:]).all() and np.isnan(hi[4:]).all()
 
 
-def test_significance_is_wilson_on_fte_denominator(wokingham, panel):
+def test_one_comparison_with_england_is_the_funnel_z(wokingham, panel):
     t = wokingham.table
     r = t[(t["area_type"] == "la") & (t["measure"] == "agency_rate")
           & (t["time_period"] == 2022)].iloc[0]
@@ -169,15 +203,32 @@ def test_significance_is_wilson_on_fte_denominator(wokingham, panel):
                 & (panel["time_period"] == 2022)].set_index("measure")["value"]
     n = lat["inpost_fte"] + lat["agency_fte"]
     assert r["denominator_fte"] == pytest.approx(n)
+    # the plain binomial (Wilson) interval is kept for the technical annex, under its own name;
+    # it ignores the spread between councils, so it does not decide the comparison
     lo, hi = proportion_confint(0.242 * n, n, alpha=0.05, method="wilson")
-    assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo * 100, hi * 100))
-    assert r["significance"] == ("above" if lo > 0.176 else "similar")
-    slough = t[(t["area_name"] == "Slough") & (t["measure"] == "agency_rate")
-               & (t["time_period"] == 2022)].iloc[0]
-    lo_s, _ = proportion_confint(0.385 * slough["denominator_fte"], slough["denominator_fte"],
-                                 method="wilson")
-    assert lo_s > 0.176 and slough["significance"] == "above"
-    # no significance for non-rates, nor for the reference rows
+    assert (r["binomial_ci_low"], r["binomial_ci_high"]) == pytest.approx((lo * 100, hi * 100))
+    # the comparison: the funnel z-score with the additive overdispersion term, by hand
+    pts = B.funnel_points(panel, "agency_rate", 2022)
+    tau2 = pts.attrs["tau2"]
+    z = (0.242 - 0.176) / np.sqrt(0.176 * 0.824 / n + tau2)
+    assert r["funnel_z"] == pytest.approx(z)
+    assert abs(z) < B.Z95
+    assert r["significance"] == "similar" and not r["beyond_95"] and not r["beyond_998"]
+    assert r["gap_pp"] == pytest.approx(6.6)
+    assert r["comparison"] == ("6.6 points above England (17.6%), within the spread usually "
+                               "seen between councils of its size (inside the 95% funnel limits)")
+    text = B.describe(wokingham, "agency_rate")
+    assert "6.6 points above England (17.6%)" in text
+    assert "not a significant difference" in text and "significantly" not in text
+    # the words follow the z-score everywhere: table, summary and funnel points agree
+    rows = t[t["area_type"].isin(["la", "comparator"]) & (t["time_period"] == 2022)
+             & (t["measure"] == "agency_rate")]
+    flags = pts.set_index("area_name")["funnel_flag"]
+    for row in rows.itertuples():
+        outside = flags[row.area_name] != "within limits"
+        assert bool(row.beyond_95) == outside
+        assert (row.significance != "similar") == outside
+    # no comparison for non-rates, nor for the reference rows
     assert t.loc[t["measure"] == "caseload", "significance"].isna().all()
     assert t.loc[t["area_type"] == "england", "significance"].isna().all()
 
@@ -247,8 +298,9 @@ def test_describe_generates_the_sentence_from_the_numbers(wokingham):
     s = wokingham.summary.set_index("measure").loc["agency_rate"]
     text = B.describe(wokingham, "agency_rate")
     assert text.startswith(
-        "Wokingham's agency rate of 24.2% in 2022 was above England (17.6%) and below its "
-        f"statistical neighbours' median ({s['sn_median']:.1f}%); it ranked {s['rank']} of "
+        "Wokingham's agency rate of 24.2% in 2022 was 6.6 points above England (17.6%) and "
+        "4.4 points above its statistical neighbours' median "
+        f"({s['sn_median']:.1f}%); it ranked {s['rank']} of "
         f"{s['n_ranked']} authorities (1 = highest).")
     assert "South East figure was 17.9%" in text
     assert "rose by 9.5 percentage points on 2021 (14.7%)" in text
@@ -277,8 +329,8 @@ def test_joint_return_and_boundary_cases(panel):
     with pytest.raises(UserError, match="no published figures for Cumbria for 2024 .* "
                                         "replaced by Cumberland and Westmorland and Furness"):
         B.benchmark("Cumbria", 2024, panel=panel)
-    # Cumbria is only in the 2021 model: used, and said so
-    cu = B.benchmark("Cumbria", 2022, panel=panel, measures=["agency_rate"])
+    # Cumbria is only in the 2021 model: used when the 2025 model is asked for, and said so
+    cu = B.benchmark("Cumbria", 2022, panel=panel, measures=["agency_rate"], sn_model="2025")
     assert cu.sn_model == "2021" and cu.neighbours["old_la_code"].iloc[0] == "925"
     assert any("not in the 2025 statistical neighbour model" in n for n in cu.notes)
     # Cumberland's 2025-model neighbours, and its trend starts in 2023
@@ -288,11 +340,21 @@ def test_joint_return_and_boundary_cases(panel):
 
 
 def test_neighbour_that_did_not_exist_yet_is_mapped_in_early_years(panel):
-    # Westmorland and Furness (943) is Cumberland's neighbour: for 2017-2022 Cumbria stands in
+    # Westmorland and Furness (943) is Cumberland's neighbour. For 2017-2022 its predecessor
+    # Cumbria would stand in, but Cumbria holds Cumberland's own figures: left out, and said so
     r = B.benchmark("Cumberland", 2025, panel=panel, measures=["agency_rate"])
     nv = r.neighbour_values
-    assert "909" in set(nv.loc[nv["time_period"] == 2020, "key"])
+    assert "909" not in set(nv["key"])
     assert "943" in set(nv.loc[nv["time_period"] == 2025, "key"])
+    assert ("Westmorland and Furness (DfE 943) had no figures of its own in 2017–2022, and its "
+            "predecessor or successor Cumbria (DfE 909) includes Cumberland's own figures, so it "
+            "is left out of the statistical neighbours' median in those years.") in r.notes
+    # a stand-in that is not the authority itself is used and named, with its years
+    w = B.benchmark("Westmorland and Furness", 2024, panel=panel, measures=["agency_rate"])
+    assert w.sn_model == "2021"
+    assert "928" in set(w.neighbour_values.loc[w.neighbour_values["time_period"] == 2019, "key"])
+    assert any(n.startswith("North Northamptonshire (DfE 940) had no figures of its own in "
+                            "2017–2020: the figures of Northamptonshire (DfE 928)") for n in w.notes)
 
 
 def test_bad_input_is_a_user_error(panel):
@@ -318,7 +380,7 @@ def test_plots_draw_the_numbers(wokingham):
     me = labels.index("Wokingham")
     assert matplotlib.colors.to_hex(ax.patches[me].get_facecolor()) == P.AUTHORITY.lower()
     ref_x = sorted(round(line.get_xdata()[0], 1) for line in ax.get_lines())
-    assert ref_x == [17.6, 17.9, 26.7]
+    assert ref_x == [17.6, 17.9, 19.8]
     plt.close(ax.figure)
 
     ax = PB.trend(wokingham, "agency_rate")
@@ -340,7 +402,8 @@ def test_small_authority_text_warns_about_small_numbers(panel):
     assert r.value("agency_rate") == 100.0
     text = B.describe(r, "agency_rate")
     assert "rests on only 2.0 FTE" in text
-    assert "lies above the 99.8% limit" in text
+    assert "outside the 99.8% funnel limits" in text and "a significant difference" in text
     row = r.summary.iloc[0]
+    assert bool(row["beyond_998"]) and row["significance"] == "above"
     lo, hi = proportion_confint(2.0, 2.0, method="wilson")
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo * 100, hi * 100))
+    assert (row["binomial_ci_low"], row["binomial_ci_high"]) == pytest.approx((lo * 100, hi * 100))

@@ -53,7 +53,7 @@ def test_partial_target_mix_merges_key_by_key_and_must_add_to_100(tmp_path):
         ("la: Wokingham\ncolour: red\n", "unknown parameter 'colour'"),
         ("year: twenty\n", "'year' must be a year"),
         ("agency_premium: -5\n", "'agency_premium' must be at least 0"),
-        ("sn_model: 2019\n", "'sn_model' must be 2021 or 2025"),
+        ("sn_model: 2019\n", "'sn_model' must be auto, 2021 or 2025"),
         ("date_produced: 31/01/2026\n", "'date_produced' must be a date"),
         ("target_mix: {senior: 100}\n", "unknown group 'senior'"),
         ("- a\n- b\n", "must be a mapping"),

@@ -19,8 +19,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--synthetic", action="store_true", default=None,
                         help="add a synthetic council calibrated to the authority (illustration only)")
     parser.add_argument("--seed", dest="synthetic_seed", type=int, help="seed for --synthetic")
-    parser.add_argument("--sn-model", dest="sn_model", choices=["2021", "2025"],
-                        help="statistical-neighbour model (default 2025)")
+    parser.add_argument("--sn-model", dest="sn_model", choices=["auto", "2021", "2025"],
+                        help="statistical-neighbour set: auto (default) = the one in force for "
+                             "the year (DfE April 2021 groupings to 2024, 2025 model from 2025)")
     parser.add_argument("--agency-premium", dest="agency_premium", type=float,
                         help="£ per agency FTE-year over an employed social worker (default 20000)")
     parser.add_argument("--date-produced", dest="date_produced", help="date printed on the report (YYYY-MM-DD)")

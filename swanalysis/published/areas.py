@@ -511,6 +511,12 @@ def _lookup_name(idx: pd.DataFrame, code: str) -> str:
     return f"DfE {code}"
 
 
+def _area_label(idx: pd.DataFrame, key: str) -> str:
+    """The published name of a panel key (a joint key's joint name)."""
+    hit = idx[idx["key"] == key]
+    return hit.iloc[0]["area_name"] if len(hit) else _name_of(idx, key)
+
+
 def key_for_code(panel: pd.DataFrame, code: str, year: int | None = None) -> tuple[str | None, str]:
     """The panel key (``old_la_code`` of rows) holding DfE number ``code`` in ``year``.
 
@@ -560,6 +566,36 @@ SN_FILES = {
     "2025": "sn_model_2025_wide.csv",
     "2021": "New_Statistical_Neighbour_Groupings_April_2021.csv",
 }
+
+#: how a report names each set of neighbours
+SN_MODEL_NAMES = {
+    "2021": "the DfE's April 2021 statistical neighbour groupings",
+    "2025": "the DfE's 2025 statistical neighbour model",
+}
+
+#: the first reporting year (ending 30 September) for which the 2025 model is the one in force
+SN_2025_FROM = 2025
+
+
+def sn_model_for_year(year: int, model: str | None = None) -> str:
+    """The statistical-neighbour set to use for a reporting year.
+
+    ``model`` ("2021" or "2025") is an explicit choice and wins; ``None`` or ``"auto"`` gives the
+    set in force that year: the April 2021 groupings for years up to 2024 (the set the DfE's
+    children's social care dashboard uses for them), the 2025 model from 2025.
+    """
+    if model not in (None, "", "auto"):
+        model = str(model)
+        if model not in SN_FILES:
+            raise UserError(f"statistical neighbour model must be one of {', '.join(SN_FILES)} "
+                            f"or auto, not {model!r}")
+        return model
+    return "2025" if int(year) >= SN_2025_FROM else "2021"
+
+
+def other_sn_model(model: str) -> str:
+    """The other statistical-neighbour set (2021 <-> 2025)."""
+    return {"2021": "2025", "2025": "2021"}[str(model)]
 
 
 @functools.lru_cache(maxsize=8)
@@ -730,10 +766,21 @@ def _statistical_neighbours(area: Area, model: str, sn: pd.DataFrame, panel: pd.
     idx = area_index(panel)
     out = []
     used = {area.old_la_code}
+    own = set(area.components) | set(area.predecessors) | set(area.successors)
     for _, r in mine.iterrows():
         key, note = key_for_code(panel, r["sn_code"], year)
         if key is None and year is None:
             key, note = key_for_code(panel, r["sn_code"], max(area.years) if area.years else None)
+        stand_in = ""
+        if key is not None and r["sn_code"] not in key.split(" / "):
+            stand_in = key
+            if set(key.split(" / ")) & own and key != area.old_la_code:
+                # e.g. Cumbria standing in for Westmorland and Furness as a neighbour of
+                # Cumberland, 2017-2022: it holds the authority's own figures
+                note = (f"{_name_of(idx, r['sn_code'])} (DfE {r['sn_code']}) had no figures for "
+                        f"{year}; its predecessor or successor {_area_label(idx, key)} (DfE {key}) "
+                        f"contains {area.name}'s own figures, so it is left out.")
+                key = None
         if key is not None and key in used:
             note = (f"{_name_of(idx, r['sn_code'])} (DfE {r['sn_code']}) shares its published "
                     f"figures with {'this authority' if key == area.old_la_code else 'an earlier neighbour'}"
@@ -745,9 +792,10 @@ def _statistical_neighbours(area: Area, model: str, sn: pd.DataFrame, panel: pd.
             notes.append(note)
         name = (_name_of(idx, r["sn_code"]))
         out.append({"rank": int(r["rank"]), "old_la_code": r["sn_code"], "area_name": name,
-                    "closeness": r["closeness"], "data_code": key, "note": note})
+                    "closeness": r["closeness"], "data_code": key, "note": note,
+                    "stand_in": stand_in})
     df = pd.DataFrame(out, columns=["rank", "old_la_code", "area_name", "closeness",
-                                    "data_code", "note"])
+                                    "data_code", "note", "stand_in"])
     df.attrs["notes"] = notes
     df.attrs["model"] = model
     df.attrs["sn_of"] = look

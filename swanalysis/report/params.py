@@ -137,9 +137,11 @@ def resolve(params: Mapping[str, Any], source: str = "params", today: dt.date | 
         except (TypeError, ValueError):
             raise UserError(f"{source}: 'year' must be a year such as 2022, got {p['year']!r}") from None
     p["comparators"] = _as_list(p.get("comparators"), "comparators", source) or None
-    p["sn_model"] = str(p.get("sn_model") or "2025")
-    if p["sn_model"] not in ("2021", "2025"):
-        raise UserError(f"{source}: 'sn_model' must be 2021 or 2025, got {p['sn_model']!r}")
+    # "auto": the set in force for the reporting year (April 2021 groupings to 2024, 2025 model
+    # from 2025); "2021" or "2025" chooses one
+    p["sn_model"] = str(p.get("sn_model") or "auto")
+    if p["sn_model"] not in ("auto", "2021", "2025"):
+        raise UserError(f"{source}: 'sn_model' must be auto, 2021 or 2025, got {p['sn_model']!r}")
 
     mix = p.get("target_mix") or {}
     if not isinstance(mix, Mapping):
