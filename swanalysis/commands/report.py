@@ -14,6 +14,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     parser.add_argument("--params", help="YAML parameters file (flags override it)")
     parser.add_argument("--csww", nargs="+", metavar="PATH", help="the council's CSWW census returns (XML)")
+    parser.add_argument("--allow-other-lea", dest="allow_other_lea", action="store_true",
+                        default=None, help="use returns whose LEA is not the authority's "
+                        "(refused by default: another council's workers would be mixed in)")
     parser.add_argument("--hr", help="payroll / HR extract (CSV or Excel)")
     parser.add_argument("--hr-map", dest="hr_map", help="YAML column map for the HR extract")
     parser.add_argument("--synthetic", action="store_true", default=None,
@@ -33,7 +36,8 @@ def add_arguments(parser) -> None:
 
 
 FLAG_KEYS = ("la", "year", "comparators", "data_dir", "csww", "hr", "hr_map", "synthetic",
-             "synthetic_seed", "sn_model", "agency_premium", "date_produced", "pdf")
+             "synthetic_seed", "sn_model", "allow_other_lea", "agency_premium", "date_produced",
+             "pdf")
 
 
 def run(args) -> int:

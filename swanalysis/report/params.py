@@ -161,6 +161,7 @@ def resolve(params: Mapping[str, Any], source: str = "params", today: dt.date | 
         )
     p["min_group"] = int(_number(p.get("min_group"), "min_group", source, 1))
     p["synthetic"] = bool(p.get("synthetic"))
+    p["allow_other_lea"] = bool(p.get("allow_other_lea"))
     p["synthetic_seed"] = int(_number(p.get("synthetic_seed"), "synthetic_seed", source, 0))
     p["synthetic_scale"] = _number(p.get("synthetic_scale"), "synthetic_scale", source, 0.01)
     p["synthetic_years"] = int(_number(p.get("synthetic_years"), "synthetic_years", source, 1))

@@ -363,6 +363,8 @@ class ReportRunner:
             require_chromium()  # before the notebook runs, not after
         authority, year = sections.identify(p)
         p["year"] = year
+        if p.get("csww") and not p.get("allow_other_lea"):
+            check_returns_belong(p)
         final = report_dir_for(out_dir, year, authority)
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=_build_prefix(final, "tmp"), dir=final.parent))
@@ -393,6 +395,26 @@ class ReportRunner:
             report_dir=final,
             pdf=final / "report.pdf" if p.get("pdf") else None,
         )
+
+
+def allowed_leas(area, panel) -> dict[str, str]:
+    """DfE numbers whose CSWW returns belong in ``area``'s report: its own (each council of a
+    joint return) and its predecessors' (Cumbria's for Westmorland and Furness), with names."""
+    from ..published.areas import _name_of, area_index
+
+    idx = area_index(panel)
+    return {c: _name_of(idx, c) for c in (*area.components, *area.predecessors)}
+
+
+def check_returns_belong(params: Mapping[str, Any]) -> list[str]:
+    """Exit 2 (InputFileError, one line naming the file and its LEA) when a CSWW return given
+    for the report is another council's; ``allow_other_lea`` (--allow-other-lea) skips this."""
+    from ..workerdata.returns import check_authority
+    from . import sections
+
+    area, _, _ = sections._resolve(params)
+    pan = sections.panel(params.get("data_dir"))
+    return check_authority(params["csww"], allowed_leas(area, pan), area.name)
 
 
 def _kernel_manager(socket_dir: str | None = None):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -475,3 +476,23 @@ def read_return(path, pseudonymiser: Pseudonymiser | None = None, key=None) -> R
     records = finish([raw], pseudonymiser or Pseudonymiser(key))
     return ReturnData(raw.file, raw.lea, raw.census_year, raw.reference_date, records, raw.issues,
                       raw.vacancies, raw.unknown_items)
+
+
+def check_authority(paths, allowed: Mapping[str, str], authority: str,
+                    override_flag: str = "--allow-other-lea") -> list[str]:
+    """Every return must be the authority's own: its LEA (Header, else the file name) one of
+    ``allowed`` (DfE number -> the council's name: the authority, a joint-return partner, a
+    predecessor). Returns the LEAs read; otherwise InputFileError, one line naming the file and
+    the LEA (a DfE number, not personal data), e.g. Stockport's returns (LEA 356) given for
+    Wokingham (872)."""
+    leas = []
+    ok = ", ".join(f"{code} {name}" for code, name in allowed.items())
+    for path in expand_paths(paths):
+        lea = read_raw(path).lea
+        if lea not in allowed:
+            what = f"LEA {lea}" if lea else "no LEA in the Header or file name"
+            raise InputFileError(
+                f"{path}: {what}: not a return of {authority} (DfE {ok}); refusing to mix another "
+                f"council's workers into this report (use {override_flag} if it is deliberate)")
+        leas.append(lea)
+    return leas
