@@ -1,0 +1,225 @@
+"""swanalysis.forecast: stock-flow arithmetic, worker-data start, scenarios, the round trip of
+"what would it take", and the calibration of the intervals on synthetic councils."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from swanalysis import forecast as F
+from swanalysis import workforce as W
+from swanalysis.errors import UserError
+from swanalysis.published.panel import load_panel, shared_panel
+
+#: Spreads of zero: the projection is then the deterministic stock-flow arithmetic.
+ZERO = {k: 1e-12 for k in F.DEFAULT_PRIORS}
+
+
+@pytest.fixture(scope="module")
+def panel(data_dir):
+    return shared_panel(data_dir)
+
+
+def steady_history(years=range(2018, 2024), inpost=100.0, leavers=15.0, starters=15.0,
+                   vacancies=10.0, agency=10.0):
+    return pd.DataFrame({"inpost_fte": inpost, "inpost_headcount": inpost * 1.05,
+                         "starters_fte": starters, "leavers_fte": leavers, "agency_fte": agency,
+                         "vacancy_fte": vacancies}, index=pd.Index(list(years), name="year"))
+
+
+def test_stock_flow_arithmetic_by_hand():
+    """Leaving rate 15/100, fill rate 15/(15+10) = 0.6; +10 posts in 2024:
+    openings = 10 vacancies + 15 leavers + 10 posts = 35, starters 0.6 x 35 = 21, in post 106,
+    vacancies 120 - 106 = 14, agency 10 + kappa x 4."""
+    pri = dict(ZERO, kappa=0.5, mean_fill=0.0)
+    m = F.fit("Test", history=steady_history(), priors=pri, simulations=50)
+    assert m.estimates["leave_mean"] == pytest.approx(0.15)
+    assert m.estimates["fill_mean"] == pytest.approx(np.log(0.6 / 0.4))
+    res = F.project(m, [F.Scenario("posts", establishment_change=10)], horizon=2)
+    t = res.table().set_index(["scenario", "year", "measure"])["value"]
+    assert t[("baseline", 2024, "inpost_fte")] == pytest.approx(100, abs=1e-6)
+    assert t[("baseline", 2025, "vacancy_rate")] == pytest.approx(100 * 10 / 110, abs=1e-6)
+    assert t[("baseline", 2024, "agency_premium_cost")] == pytest.approx(10 * 20_000, rel=1e-6)
+    assert t[("posts", 2024, "starters_fte")] == pytest.approx(21, abs=1e-6)
+    assert t[("posts", 2024, "leavers_fte")] == pytest.approx(15, abs=1e-6)
+    assert t[("posts", 2024, "inpost_fte")] == pytest.approx(106, abs=1e-6)
+    assert t[("posts", 2024, "vacancy_fte")] == pytest.approx(14, abs=1e-6)
+    assert t[("posts", 2024, "agency_fte")] == pytest.approx(12, abs=1e-6)
+    assert t[("posts", 2024, "agency_rate")] == pytest.approx(100 * 12 / 118, abs=1e-6)
+    assert t[("baseline", 2024, "inpost_headcount")] == pytest.approx(105, abs=1e-6)
+    # conversions: 4 agency FTE become permanent (vacancies fall by 4 without another agency
+    # cut); the converted leave like everybody else (g of them): in post 104 - g, vacancies
+    # 6 + g, agency 10 - 4 + 0.5 g in every draw
+    res = F.project(m, [F.Scenario("conv", agency_conversions=4)], horizon=1)
+    d = res.draws["conv"]
+    gone = 104 - d["inpost_fte"][:, 0]
+    assert 0 < gone.mean() < 1.5 and np.allclose(gone, np.round(gone))
+    np.testing.assert_allclose(d["agency_fte"][:, 0], 6 + 0.5 * gone, atol=1e-6)
+    np.testing.assert_allclose(d["vacancy_fte"][:, 0], 6 + gone, atol=1e-6)
+    # retention: 5 points fewer leaving -> 10 leavers, openings 20, starters 12, in post 102
+    res = F.project(m, [F.Scenario("ret", retention_change=5)], horizon=1)
+    t = res.table().set_index(["scenario", "year", "measure"])["value"]
+    assert t[("ret", 2024, "leavers_fte")] == pytest.approx(10, abs=1e-6)
+    assert t[("ret", 2024, "inpost_fte")] == pytest.approx(102, abs=1e-6)
+
+
+def test_published_forecast_table_contract_and_determinism(panel):
+    m = F.fit("Wokingham", panel=panel, origin=2022, simulations=300, seed=3)
+    res = F.project(m, [F.Scenario("conv", agency_conversions=5)], horizon=2)
+    t = res.table()
+    assert list(t.columns) == ["scenario", "year", "measure", "value", "lower", "upper"]
+    assert set(t["year"]) == {2023, 2024}  # starts from the origin given, not the newest data
+    assert t["scenario"].iloc[0] == "baseline"
+    needed = {"inpost_fte", "inpost_headcount", "leavers_fte", "starters_fte", "agency_rate",
+              "vacancy_rate", "agency_premium_cost"}
+    assert needed <= set(t["measure"])
+    assert (t["lower"] <= t["value"] + 1e-9).all() and (t["value"] <= t["upper"] + 1e-9).all()
+    # the start is Wokingham's published 2022 stock
+    assert m.start["inpost_fte"] == pytest.approx(86.3)
+    again = F.project(F.fit("Wokingham", panel=panel, origin=2022, simulations=300, seed=3),
+                      [F.Scenario("conv", agency_conversions=5)], horizon=2).table()
+    pd.testing.assert_frame_equal(t, again)
+    # converting agency workers lowers the agency share below the baseline
+    v = t.set_index(["scenario", "year", "measure"])["value"]
+    assert v[("conv", 2023, "agency_rate")] < v[("baseline", 2023, "agency_rate")] - 1
+    assert "Wokingham" in repr(res) and "\n" not in repr(res)
+    assert "<table" in res._repr_html_()
+    words = " ".join(res.sentences())
+    assert "30 September 2024" in words and "80%" in words
+
+
+def test_priors_default_matches_published_data(panel):
+    pri = F.national_priors(panel)
+    for k, v in F.DEFAULT_PRIORS.items():
+        assert pri[k] == pytest.approx(v, rel=0.05), k
+
+
+def test_tenure_hazards_equal_lifelines_piecewise_exponential(synthetic_council):
+    from lifelines import PiecewiseExponentialFitter
+
+    ep = synthetic_council.true_episodes
+    ep = ep[~ep["agency"]]
+    haz = F.tenure_hazards(ep)
+    t0 = ep["entry_days"].fillna(0) / 365.25
+    t1 = np.maximum(ep["duration_days"] / 365.25, 0.5 / 365.25)
+    pef = PiecewiseExponentialFitter(breakpoints=[1, 2, 5, 10]).fit(t1, ep["event"], entry=t0)
+    lam = 1 / pef.params_.to_numpy()  # lifelines parameterises by 1/hazard
+    np.testing.assert_allclose(haz["hazard"].to_numpy(), lam, rtol=1e-3)
+    assert haz["events"].sum() == int(ep.loc[ep["duration_days"] >= ep["entry_days"].fillna(0), "event"].sum())
+
+
+def test_worker_forecast_starts_from_returns_own_stock(synthetic_council, panel):
+    c = synthetic_council
+    m = F.fit("Stockport", panel=panel, episodes=c.true_episodes, worker_years=c.true_worker_years,
+              origin=2022, simulations=200)
+    own = W.council_rates(c.true_worker_years).set_index("census_year")
+    assert m.mode == "worker"
+    assert m.start["inpost_fte"] == pytest.approx(own.at[2022, "inpost_fte"])
+    assert m.start["inpost_headcount"] == own.at[2022, "inpost_headcount"]
+    res = F.project(m, horizon=2)
+    assert res.years == [2023, 2024]
+    # held back: nothing from 2023 on is used
+    ep, wy = F.hold_back(c.true_episodes, c.true_worker_years, 2022)
+    assert wy["census_year"].max() == 2022
+    assert (pd.to_datetime(ep["end_date"]).dropna() <= pd.Timestamp("2022-09-30")).all()
+    assert ep["event"].sum() < c.true_episodes["event"].sum()
+
+
+def test_caseload_and_pay_scenarios_act_through_drivers(synthetic_council, panel):
+    from swanalysis import drivers as D
+
+    c = synthetic_council
+    dr = D.fit_drivers(c.true_worker_years, covariates=["caseload", "salary", "census_year"])
+    assert dr.ok
+    m = F.fit("Stockport", panel=panel, episodes=c.true_episodes, worker_years=c.true_worker_years,
+              drivers=dr, simulations=200)
+    res = F.project(m, [F.Scenario("case", caseload_change=-2), F.Scenario("pay", pay_change=2000)],
+                    horizon=1)
+    lv = res.table().query("measure == 'leavers_fte'").set_index("scenario")["value"]
+    hr_case = dr.cox.summary.at["caseload", "hazard_ratio"]
+    assert hr_case > 1 and lv["case"] < lv["baseline"]
+    # pay without worker data cannot be estimated: noted, not shown
+    pub = F.project(F.fit("Stockport", panel=panel, simulations=100), [F.Scenario("pay", pay_change=2000)])
+    assert [s.name for s in pub.scenarios] == ["baseline"]
+    assert any("pay" in n for n in pub.notes)
+
+
+@pytest.mark.parametrize("lever", ["starters", "retention"])
+def test_what_it_takes_round_trips(panel, lever):
+    m = F.fit("Wokingham", panel=panel, origin=2023, simulations=300)
+    base = F.project(m, horizon=3).value("agency_rate", 2026)
+    target = base - 4
+    w = F.what_it_takes(m, "agency_rate", target, 2026, lever=lever)
+    assert w.answer > 0
+    check = F.project(m, [w.scenario], horizon=3).value("agency_rate", 2026, "what_it_takes")
+    assert check == pytest.approx(target, abs=0.05)
+    assert w.achieved == pytest.approx(target, abs=0.05)
+    # less than the answer does not reach the target
+    half = F.Scenario("half", extra_starters=w.answer / 2) if lever == "starters" else \
+        F.Scenario("half", retention_change=w.answer / 2)
+    assert F.project(m, [half], horizon=3).value("agency_rate", 2026, "half") > target + 0.2
+
+
+def test_what_it_takes_unreachable_and_already_there(panel):
+    m = F.fit("Wokingham", panel=panel, origin=2023, simulations=200)
+    w = F.what_it_takes(m, "vacancy_rate", 100.0, 2025)
+    assert w.answer == 0 and "already" in w.message
+    w = F.what_it_takes(m, "agency_rate", -1.0, 2025, lever="retention")
+    assert np.isnan(w.answer) and "No number" in w.message
+
+
+def test_scenario_from_params_validation():
+    s = F.scenario_from_dict({"name": "campaign", "recruitment_campaign":
+                              {"starters": 10, "quarter": 2, "retention": 70}})
+    assert s.campaign_starters == 10 and s.campaign_quarter == 2 and s.campaign_retention == 70
+    assert "10 extra starters" in F.describe_scenario(s)
+    with pytest.raises(UserError, match="unknown key 'pay'"):
+        F.scenario_from_dict({"name": "x", "pay": 3})
+    with pytest.raises(UserError, match="quarter"):
+        F.scenario_from_dict({"name": "x", "recruitment_campaign": {"starters": 3, "quarter": 5}})
+    with pytest.raises(UserError, match="needs a 'name'"):
+        F.scenario_from_dict({"caseload_change": -2})
+
+
+def test_campaign_cohort_with_its_own_retention(panel):
+    m = F.fit("Test", history=steady_history(), priors=dict(ZERO, mean_fill=0.0), simulations=50)
+    res = F.project(m, [F.Scenario("c", campaign_starters=10, campaign_quarter=1, campaign_retention=50)],
+                    horizon=1)
+    t = res.table().set_index(["scenario", "measure"])["value"]
+    # 10 start in October-December (served 0.875 of the year), 50% kept after 12 months:
+    # about 10 x (1 - 0.5 ** 0.875) = 4.5 leave by 30 September (binomial, whole people)
+    assert t[("c", "starters_fte")] - t[("baseline", "starters_fte")] == pytest.approx(10)
+    extra_leavers = t[("c", "leavers_fte")] - t[("baseline", "leavers_fte")]
+    assert 3.5 < extra_leavers < 5.5
+
+
+@pytest.mark.slow
+def test_calibration_of_80pc_intervals_on_synthetic_councils(panel, data_dir):
+    """20 synthetic councils (one per seed, each calibrated to a different small authority and
+    starting in 2017-2020): fit on the first four returns, forecast the last two."""
+    from swanalysis import synth
+
+    las = ["Wokingham", "Bracknell Forest", "Slough", "Reading", "West Berkshire",
+           "Windsor and Maidenhead", "Halton", "Darlington", "Hartlepool", "Torbay", "Rutland", "Bury",
+           "Blackpool", "Southend-on-Sea", "Trafford", "York", "Swindon", "Peterborough",
+           "Bath and North East Somerset", "Solihull"]
+    measures = ["inpost_fte", "inpost_headcount", "leavers_fte", "starters_fte", "agency_rate",
+                "vacancy_rate"]
+    covered = []
+    for seed, la in enumerate(las):
+        first = 2017 + seed % 4
+        c = synth.generate(la, f"{first}-{first + 5}", seed=seed, data_dir=data_dir, retention_draws=1000)
+        m = F.fit(la, panel=panel, episodes=c.true_episodes, worker_years=c.true_worker_years,
+                  origin=first + 3, simulations=400, seed=seed)
+        tab = F.project(m, horizon=2).table().set_index(["year", "measure"])
+        real = W.council_rates(c.true_worker_years).set_index("census_year")
+        real["vacancy_fte"] = F.published_history(panel, la)["vacancy_fte"]
+        real["vacancy_rate"] = 100 * real["vacancy_fte"] / (real["vacancy_fte"] + real["inpost_fte"])
+        for year in (first + 4, first + 5):
+            for meas in measures:
+                if (year, meas) in tab.index and np.isfinite(real.at[year, meas]):
+                    f = tab.loc[(year, meas)]
+                    covered.append(f["lower"] <= real.at[year, meas] <= f["upper"])
+    coverage = float(np.mean(covered))
+    print(f"80% interval coverage over {len(covered)} values: {coverage:.1%}")
+    assert len(covered) >= 200
+    assert 0.65 <= coverage <= 0.92
