@@ -1399,7 +1399,7 @@ def alt_text(result: ForecastResult, measure: str = "inpost_fte") -> str:
             if len(h) else "")
     last = b.iloc[-1]
     return (f"Fan chart of {label} for {result.model.la}: the recorded line runs {past}; the "
-            f"projection continues to {last.value:.1f} in {int(last.year)} with a {pct}% range of "
+            f"projection continues to {last.value:.1f} in {int(last.year)} with {"an" if pct in (8, 11, 18, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89) else "a"} {pct}% range of "
             f"{last.lower:.1f} to {last.upper:.1f}, widening with each year ahead.")
 
 
