@@ -1398,8 +1398,9 @@ def alt_text(result: ForecastResult, measure: str = "inpost_fte") -> str:
     past = (f"from {h.iloc[0]:.1f} in {h.index[0]} to {h.iloc[-1]:.1f} in {h.index[-1]}"
             if len(h) else "")
     last = b.iloc[-1]
+    article = "an" if pct in (8, 11, 18) or 80 <= pct <= 89 else "a"
     return (f"Fan chart of {label} for {result.model.la}: the recorded line runs {past}; the "
-            f"projection continues to {last.value:.1f} in {int(last.year)} with {"an" if pct in (8, 11, 18, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89) else "a"} {pct}% range of "
+            f"projection continues to {last.value:.1f} in {int(last.year)} with {article} {pct}% range of "
             f"{last.lower:.1f} to {last.upper:.1f}, widening with each year ahead.")
 
 
