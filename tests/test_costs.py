@@ -27,7 +27,11 @@ def berkshire_2022(data_dir):
 
 
 def test_default_premium_is_warwickshire_figure():
-    assert DEFAULT_PREMIUM == 20_000
+    from swanalysis.costs import PREMIUM_RANGE, PREMIUM_SOURCE
+    assert DEFAULT_PREMIUM == 20_000 == PREMIUM_RANGE[1]
+    assert PREMIUM_RANGE == (14_400, 20_000, 30_000)
+    assert "Warwickshire" in PREMIUM_SOURCE and "Sefton" in PREMIUM_SOURCE
+    assert "not a published estimate" in PREMIUM_SOURCE
 
 
 def test_wokingham_2022_against_published_figures(berkshire_2022):
@@ -43,15 +47,45 @@ def test_wokingham_2022_against_published_figures(berkshire_2022):
     # (27.6 − 113.9 × 17.6%) × £20,000
     assert cost.agency_fte_at_sn_median == pytest.approx(113.9 * 0.176)
     assert cost.saving_at_sn_median == pytest.approx((27.6 - 20.0464) * 20_000)
-    assert cost.cost_per_vacancy_filled == pytest.approx(552_000 / 20.0)
+    # 20.0 of the 27.6 agency FTE cover vacancies: £400,000 of the premium; the other 7.6 FTE
+    # £152,000. Each FTE of vacancy covered costs the premium, £20,000 (the old figure divided
+    # the whole £552,000 by 20.0 and said £27,600 "per vacancy filled")
+    assert cost.premium_on_vacancy_cover == pytest.approx(400_000)
+    assert cost.premium_beyond_vacancies == pytest.approx(7.6 * 20_000)
+    assert cost.cost_per_vacancy_filled == 20_000
+    # the range: £14,400 to £30,000 per FTE-year
+    assert (cost.annual_premium_low, cost.annual_premium_high) == pytest.approx(
+        (27.6 * 14_400, 27.6 * 30_000))
+    text = " ".join(cost_sentences("Wokingham", 2022, cost))
+    assert "£552,000 (range £397,000 to £828,000)" in text
+    assert "£400,000 of the premium a year, £20,000 for each FTE of vacancy covered" in text
+    assert "The other 7.6 agency FTE were not covering a vacancy (£152,000 a year)" in text
 
 
 def test_slough_uses_agency_beyond_vacancies(berkshire_2022):
     s = berkshire_2022.loc["Slough"]
     cost = agency_cover_cost(s.agency_fte, s.inpost_fte, agency_cover_fte=s.agency_cover_fte)
-    # 56.2 agency FTE cover only 35.5 FTE of vacancies: each vacancy filled costs more than the premium
-    assert cost.cost_per_vacancy_filled == pytest.approx(56.2 * 20_000 / 35.5)
-    assert cost.cost_per_vacancy_filled > cost.premium_per_fte
+    # 56.2 agency FTE cover only 35.5 FTE of vacancies: the premium splits, never more than
+    # the premium per vacancy
+    assert cost.premium_on_vacancy_cover == pytest.approx(35.5 * 20_000)
+    assert cost.premium_beyond_vacancies == pytest.approx((56.2 - 35.5) * 20_000)
+    assert cost.premium_on_vacancy_cover + cost.premium_beyond_vacancies == pytest.approx(
+        cost.annual_premium)
+    assert cost.cost_per_vacancy_filled == cost.premium_per_fte
+
+
+def test_actual_spend_replaces_the_estimate():
+    # a council's finance: £1.5 million on 27.6 agency FTE; employing them would cost £52,000 each
+    cost = agency_cover_cost(27.6, 86.3, agency_spend=1_500_000, employed_cost_per_fte=52_000,
+                             sn_median_rate=19.8)
+    assert cost.actual and cost.annual_premium == pytest.approx(1_500_000 - 27.6 * 52_000)
+    assert cost.premium_per_fte == pytest.approx(1_500_000 / 27.6 - 52_000)
+    assert cost.annual_premium_low == cost.annual_premium_high == cost.annual_premium
+    text = cost_sentences("Wokingham", 2022, cost)[0]
+    assert "Its finance figures put agency spend at £1.50 million" in text
+    assert "assumed" not in text
+    with pytest.raises(UserError, match="low <= central <= high"):
+        agency_cover_cost(10, 90, premium_low=30_000)
 
 
 def test_no_saving_when_already_below_median(berkshire_2022):

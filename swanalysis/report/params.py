@@ -155,6 +155,15 @@ def resolve(params: Mapping[str, Any], source: str = "params", today: dt.date | 
     p["target_mix"] = mix
 
     p["agency_premium"] = _number(p.get("agency_premium"), "agency_premium", source, 0)
+    for key in ("agency_premium_low", "agency_premium_high", "agency_spend",
+                "employed_cost_per_fte"):
+        if p.get(key) is not None:
+            p[key] = _number(p[key], key, source, 0)
+    low, high = p.get("agency_premium_low"), p.get("agency_premium_high")
+    if low is not None and high is not None and not low <= p["agency_premium"] <= high:
+        raise UserError(f"{source}: the agency premium range must run agency_premium_low <= "
+                        f"agency_premium <= agency_premium_high, got {low:g} / "
+                        f"{p['agency_premium']:g} / {high:g}")
     if p.get("recruitment_cost_per_hire") is not None:
         p["recruitment_cost_per_hire"] = _number(
             p["recruitment_cost_per_hire"], "recruitment_cost_per_hire", source, 0
