@@ -158,3 +158,23 @@ def test_benchmark_only_params_select_the_benchmark_notebook(monkeypatch):
     with pytest.raises(Stop):
         runner.render_report(P.load_params(REPO / "params" / "demo.yaml"), "out")
     assert seen["notebook"] is None
+
+
+def test_forecast_block_defaults_and_checks():
+    from swanalysis.report import params as P
+
+    p = P.load_params(overrides={"la": "Wokingham"})
+    f = p["forecast"]
+    assert f["horizon"] == 3 and f["interval"] == 80 and f["target"]["measure"] == "agency_rate"
+    assert [s["name"] for s in f["scenarios"]][:2] == ["recruitment_campaign", "agency_conversions"]
+    # a params file replaces the scenario list and keeps the other defaults
+    p = P.load_params(overrides={"la": "Wokingham", "forecast": {"scenarios": [
+        {"name": "posts", "establishment_change": 10}]}})
+    assert [s["name"] for s in p["forecast"]["scenarios"]] == ["posts"] and p["forecast"]["seed"] == 1
+    for bad, msg in (({"horizon": 9}, "1 to 5"), ({"interval": 100}, "under 100"),
+                     ({"scenarios": [{"name": "x", "pay": 1}]}, "unknown key 'pay'"),
+                     ({"scenarios": [{"name": "a"}, {"name": "a"}]}, "used twice"),
+                     ({"target": {"measure": "turnover_rate"}}, "agency_rate or vacancy_rate"),
+                     ({"colour": 1}, "unknown key 'colour'")):
+        with pytest.raises(UserError, match=msg):
+            P.load_params(overrides={"la": "Wokingham", "forecast": bad})

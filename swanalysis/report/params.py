@@ -169,6 +169,7 @@ def resolve(params: Mapping[str, Any], source: str = "params", today: dt.date | 
             p["recruitment_cost_per_hire"], "recruitment_cost_per_hire", source, 0
         )
     p["min_group"] = int(_number(p.get("min_group"), "min_group", source, 1))
+    p["forecast"] = forecast_params(p.get("forecast"), source)
     p["synthetic"] = bool(p.get("synthetic"))
     p["allow_other_lea"] = bool(p.get("allow_other_lea"))
     p["synthetic_seed"] = int(_number(p.get("synthetic_seed"), "synthetic_seed", source, 0))
@@ -255,6 +256,64 @@ def _commentary(value, where: str) -> dict:
         texts = _texts(v, f"commentary.{key}", where)
         if texts:
             out[key] = texts
+    return out
+
+
+FORECAST_KEYS = ("horizon", "simulations", "seed", "interval", "trend", "scenarios", "target")
+FORECAST_TARGET_KEYS = ("measure", "value", "year", "lever")
+
+
+def forecast_params(block, source: str = "params") -> dict:
+    """Check the ``forecast:`` block (horizon 1-5, interval 50-99%, scenarios as in
+    :func:`swanalysis.forecast.scenario_from_dict`, the what-it-takes target)."""
+    from ..forecast import MAX_HORIZON, scenario_from_dict
+
+    where = f"{source}: forecast"
+    base = defaults().get("forecast") or {}
+    block = merge(base, block) if isinstance(block, Mapping) or block is None else block
+    if not isinstance(block, Mapping):
+        raise UserError(f"{where} must be a mapping of {', '.join(FORECAST_KEYS)}")
+    unknown = [k for k in block if k not in FORECAST_KEYS]
+    if unknown:
+        raise UserError(f"{where}: unknown key '{unknown[0]}' (use {', '.join(FORECAST_KEYS)})")
+    out = dict(block)
+    out["horizon"] = int(_number(block.get("horizon"), "forecast.horizon", source, 1))
+    if out["horizon"] > MAX_HORIZON:
+        raise UserError(f"{where}: 'horizon' must be 1 to {MAX_HORIZON} years, got {out['horizon']}")
+    out["simulations"] = int(_number(block.get("simulations"), "forecast.simulations", source, 50))
+    out["seed"] = int(_number(block.get("seed"), "forecast.seed", source, 0))
+    out["interval"] = _number(block.get("interval"), "forecast.interval", source, 50)
+    if out["interval"] >= 100:
+        raise UserError(f"{where}: 'interval' is a percentage under 100, got {block.get('interval')!r}")
+    out["trend"] = _number(block.get("trend", 0), "forecast.trend", source, 0)
+    scenarios = block.get("scenarios") or []
+    if not isinstance(scenarios, list):
+        raise UserError(f"{where}: 'scenarios' must be a list")
+    names = set()
+    for spec in scenarios:
+        name = scenario_from_dict(spec, f"{where} scenario").name
+        if name in names or name == "baseline":
+            raise UserError(f"{where}: scenario name '{name}' is used twice (or is 'baseline')")
+        names.add(name)
+    out["scenarios"] = [dict(s) for s in scenarios]
+    target = block.get("target") or {}
+    if not isinstance(target, Mapping):
+        raise UserError(f"{where}: 'target' must map {', '.join(FORECAST_TARGET_KEYS)}")
+    bad = [k for k in target if k not in FORECAST_TARGET_KEYS]
+    if bad:
+        raise UserError(f"{where}: target has unknown key '{bad[0]}' "
+                        f"(use {', '.join(FORECAST_TARGET_KEYS)})")
+    target = dict(target)
+    if target.get("measure", "agency_rate") not in ("agency_rate", "vacancy_rate"):
+        raise UserError(f"{where}: target measure must be agency_rate or vacancy_rate, "
+                        f"got {target.get('measure')!r}")
+    if target.get("lever", "starters") not in ("starters", "retention"):
+        raise UserError(f"{where}: target lever must be starters or retention, got {target.get('lever')!r}")
+    if target.get("value") is not None:
+        target["value"] = _number(target["value"], "forecast.target.value", source, 0)
+    if target.get("year") is not None:
+        target["year"] = int(_number(target["year"], "forecast.target.year", source, 2000))
+    out["target"] = target
     return out
 
 
