@@ -56,7 +56,6 @@ __all__ = [
     "retention_scenarios",
     "sentences",
     "caveats",
-    "forest_alt_text",
     "term_label",
     "scenario_sentences",
 ]
@@ -1300,23 +1299,3 @@ def term_label(term: str, unit: str) -> str:
     name, _, level = term.partition(": ")
     return f"{name.replace('_', ' ').capitalize()}: {level.replace('_', ' ')} ({unit.replace('_', ' ')})"
 
-
-def forest_alt_text(table: pd.DataFrame) -> str:
-    """Alt text for the forest plot drawn from :func:`hazard_ratio_table` output."""
-    if table.empty:
-        return "No hazard ratios: too few leavers to estimate them."
-    parts = []
-    for term in [t for t in KEY_TERMS if t in set(table["term"])] + sorted(
-        set(table["term"]) - set(KEY_TERMS)
-    ):
-        sub = table[table["term"] == term]
-        vals = "; ".join(
-            f"{MODELS[r.model].short if r.model in MODELS else r.model} {r.hazard_ratio:.2f} "
-            f"(95% CI {r.ci_lower:.2f} to {r.ci_upper:.2f})"
-            for r in sub.itertuples()
-        )
-        parts.append(f"{term_label(term, sub['unit'].iloc[0])}: {vals}")
-    return (
-        "Forest plot of hazard ratios for leaving, two models side by side, on a log scale with a "
-        "line at 1 (no association). " + ". ".join(parts) + "."
-    )

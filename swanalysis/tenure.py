@@ -1105,32 +1105,3 @@ def describe_destinations(at: pd.DataFrame, months: int = 24, *, who: str = "per
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"Within {months} months of starting, {listed}."
 
-
-def alt_text_retention(res: RetentionCurves, months=(12, 24)) -> str:
-    """Alt text for :func:`swanalysis.plots.tenure.plot_retention`: what the figure shows, with numbers."""
-    table = _table_from_curves(res, months)
-    who = "permanent and agency social workers" if res.include_agency else "permanent social workers"
-    label = "the whole workforce" if res.group_var == "all" else f"each {GROUP_VARS.get(res.group_var, res.group_var)}"
-    bits = []
-    for grp in res.groups:
-        t = table.loc[table["group"] == grp]
-        vals = [f"{_pct(v)} at {int(m)} months" for m, v in zip(t["months"], t["retention"]) if pd.notna(v)]
-        if vals:
-            bits.append(f"{group_label(res.group_var, grp) if res.group_var != 'all' else 'all'}: {', '.join(vals)}")
-    text = (
-        f"Step chart of the share of {who} still in post (vertical axis, 0 to 100%) against months since "
-        f"they started (horizontal axis), for {label}, with shaded 95% confidence bands and the number "
-        f"still being followed under the axis. " + "; ".join(bits) + "."
-    )
-    if res.suppressed:
-        text += f" Not shown (fewer than {res.min_group} workers): {len(res.suppressed)} group(s)."
-    return text
-
-
-def alt_text_destinations(cif: pd.DataFrame, months: int = 24) -> str:
-    """Alt text for the cumulative-incidence figure."""
-    at = destination_at(cif, (months,))
-    return (
-        "Line chart of the cumulative share of social workers who had left, by where they went, "
-        f"against months since they started. {describe_destinations(at, months)}"
-    ).strip()

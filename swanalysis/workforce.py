@@ -1,7 +1,8 @@
 """The stock measures councils already quote, computed from their own census returns.
 
 All functions take the tidy ``worker_years`` / ``episodes`` tables (docs/tables.md) and return
-DataFrames; ``describe_*`` turn them into sentences and ``alt_text_*`` describe the figures.
+DataFrames; ``describe_*`` turn them into sentences (each figure's alt text is beside its
+drawing function in :mod:`swanalysis.plots.tenure`).
 
 * :func:`service_stock` -- share of social workers in post at 30 September with under 12 months and
   over 2 years of service ("50% of workers with us over 2 years, 29% under 12 months").
@@ -384,39 +385,6 @@ def describe_asye(cohorts: pd.DataFrame, cohort: int | None = None, *, min_group
     return (
         f"Of {safe_count(r['started'])} newly qualified social workers who started in the year to "
         f"September {int(r['cohort'])}, {remain}."
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# alt text for the workforce figures
-# --------------------------------------------------------------------------------------------
-
-
-def alt_text_service_bars(lbs: pd.DataFrame) -> str:
-    """Alt text for :func:`swanalysis.plots.tenure.plot_leavers_by_service`."""
-    if lbs.empty:
-        return "No leavers recorded."
-    years = sorted(lbs["census_year"].unique())
-    last = lbs.loc[(lbs["census_year"] == years[-1]) & (lbs["service_band"] != "unknown")]
-    parts = [f"{SERVICE_BAND_LABELS[b]} {100 * s:.0f}%" for b, s in zip(last["service_band"], last["share"]) if pd.notna(s)]
-    return (
-        f"Stacked bar chart, one bar per year from {years[0]} to {years[-1]}, splitting the permanent "
-        f"social workers who left that year by how long they had been in post. In {years[-1]}: "
-        + ", ".join(parts) + f"; {100 * last['within_5y_share'].iloc[0]:.0f}% had under 5 years' service."
-    )
-
-
-def alt_text_reasons(reasons: pd.DataFrame, by: str = "destination_group") -> str:
-    """Alt text for :func:`swanalysis.plots.tenure.plot_leaving_reasons`."""
-    if reasons.empty:
-        return "No leavers recorded."
-    years = sorted(reasons["census_year"].unique())
-    last = reasons.loc[reasons["census_year"] == years[-1]].sort_values("share", ascending=False)
-    parts = [f"{v} {100 * s:.0f}%" for v, s in zip(last[by], last["share"])]
-    what = by.replace("_", " ")
-    return (
-        f"Stacked bar chart, one bar per year from {years[0]} to {years[-1]}, splitting leavers by {what}. "
-        f"In {years[-1]}: " + ", ".join(parts) + "."
     )
 
 

@@ -15,6 +15,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from swanalysis import benchmark as B
+from swanalysis.plots import benchmark as BP
 from swanalysis.published.panel import load_panel
 from swanalysis.errors import UserError
 
@@ -310,14 +311,14 @@ def test_describe_generates_the_sentence_from_the_numbers(wokingham):
 
 
 def test_alt_text_states_the_numbers(wokingham):
-    bar = B.alt_text_ranked_bar(wokingham, "agency_rate")
+    bar = BP.alt_text_ranked_bar(wokingham, "agency_rate")
     assert bar.startswith("Bar chart of the agency rate in 2022, highest first: Slough 38.5%; "
                           "Windsor and Maidenhead 36.1%; West Berkshire 33.0%; Reading 27.8%; "
                           "Wokingham 24.2%; Bracknell Forest 17.5%.")
     assert "South East 17.9%" in bar and "England 17.6%" in bar
-    trend = B.alt_text_trend(wokingham, "agency_rate")
+    trend = BP.alt_text_trend(wokingham, "agency_rate")
     assert "Wokingham from 22.0% in 2017 to 24.2% in 2022" in trend
-    fun = B.alt_text_funnel(wokingham, "agency_rate")
+    fun = BP.alt_text_funnel(wokingham, "agency_rate")
     assert "centred on England's 17.6%" in fun and "Wokingham (24.2%" in fun
 
 

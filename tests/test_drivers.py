@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from swanalysis import drivers
+from swanalysis.plots import drivers as DP
 from swanalysis.drivers import (
     HAZARD_RATIO_COLUMNS,
     fit_cox,
@@ -575,6 +576,6 @@ def test_forest_plot_and_alt_text(sim_result):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0].startswith("Caseload") and any(lbl.startswith("Salary") for lbl in labels)
     assert len(ax.get_legend().get_texts()) == 2
-    alt = drivers.forest_alt_text(table)
+    alt = DP.forest_alt_text(table)
     cox_case = table[(table.model == "cox_time_varying") & (table.term == "caseload")].iloc[0]
     assert f"{cox_case.hazard_ratio:.2f}" in alt and "log scale" in alt

@@ -358,3 +358,28 @@ def test_owned_processes_skip_the_iri_grammar_and_still_validate_notebooks():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["rejected", "None"]
+
+
+def test_user_errors_follow_the_user_error_classes():
+    """The notebook's user errors are UserError and its subclasses, found by class, not by a list."""
+    from swanalysis.errors import UserError as Base
+    from swanalysis.report import runner
+
+    assert runner.USER_ERRORS == {"UserError", "NoDataError", "InputFileError"}
+
+    class PlantedInputError(Base):
+        pass
+
+    assert "PlantedInputError" in runner.user_error_names()
+    assert "ValueError" not in runner.user_error_names()
+
+
+def test_page_kit_escapes_text_but_not_marked_html():
+    from swanalysis.report.page import Html, table_html
+
+    df = pd.DataFrame({"Authority": [Html('<a href="x.html">X</a>'), "<b>Y</b>"], "Rate": ["12.5%", "n/a"]})
+    out = table_html(df, "Caption <i>", "t", None)
+    assert '<th scope="row"><a href="x.html">X</a></th>' in out
+    assert "&lt;b&gt;Y&lt;/b&gt;" in out and "Caption &lt;i&gt;" in out
+    assert '<td class="num">12.5%</td>' in out and "<td>n/a</td>" in out
+    assert "Table" not in out  # no number, no label

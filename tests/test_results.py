@@ -11,6 +11,7 @@ import pytest
 
 from swanalysis import drivers as D
 from swanalysis import tenure as T
+from swanalysis.plots import drivers as DP
 from swanalysis.results import Result
 
 
@@ -108,4 +109,4 @@ def test_drivers_result_and_one_entry_per_model(ingested, monkeypatch):
     assert list(dict.fromkeys(table["model"])) == list(models)
     a = table.set_index(["model", "term"])["hazard_ratio"]
     pd.testing.assert_series_equal(a.loc["cox_no_id"], a.loc[D.COX], rtol=1e-6)
-    assert "Cox (no id)" in D.forest_alt_text(table)
+    assert "Cox (no id)" in DP.forest_alt_text(table)

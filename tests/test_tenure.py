@@ -10,6 +10,7 @@ import pytest
 from scipy.stats import norm
 
 from swanalysis import tenure as T
+from swanalysis.plots import tenure as TP
 from swanalysis.errors import UserError
 
 M = T.MONTH_DAYS
@@ -275,7 +276,7 @@ def test_describe_retention_sentence():
     assert text.startswith(f"Of permanent social workers who joined, {100 * r['retention']:.0f}% (95% CI ")
     assert f"half had left by {med['median_months'].iloc[0] / 12:.1f} years" in text
     res = T.retention_curve(ep)
-    alt = T.alt_text_retention(res)
+    alt = TP.alt_text_retention(res)
     assert f"{100 * r['retention']:.0f}% at 12 months" in alt
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from swanalysis import workforce as W
+from swanalysis.plots import tenure as TP
 from swanalysis.errors import UserError
 
 REF = {2023: pd.Timestamp("2023-09-30"), 2024: pd.Timestamp("2024-09-30")}
@@ -135,7 +136,7 @@ def test_leavers_by_service_and_share_within_five_years():
         "Of the <5 permanent social workers who left in the year to 30 September 2021, 50% had been in "
         "post for less than 5 years."
     )
-    assert "under 5 years' service" in W.alt_text_service_bars(lbs)
+    assert "under 5 years' service" in TP.alt_text_service_bars(lbs)
 
 
 def test_leaving_reasons_and_destinations():

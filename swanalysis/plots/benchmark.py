@@ -1,7 +1,8 @@
 """Figures for a benchmark: ranked bars, trend lines, funnel plot. Each returns its Axes.
 
-Computation and the alt text live in :mod:`swanalysis.benchmark` (``ranked_bar_data``,
-``alt_text_ranked_bar``, ``alt_text_trend``, ``alt_text_funnel``); these functions only draw.
+Computation lives in :mod:`swanalysis.benchmark` (``ranked_bar_data``, ``funnels``); these
+functions draw, and each figure's alt text (``alt_text_ranked_bar``, ``alt_text_trend``,
+``alt_text_funnel``) is beside them.
 Colours: Government Analysis Function palette (swanalysis.plots.palette), the authority in dark
 blue, everything else in context grey, reference lines in the role colours.
 """
@@ -13,6 +14,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 
 from .. import benchmark as B
+from ..benchmark import MEASURE_LABELS, BenchmarkResult, fmt, ranked_bar_data
 from . import palette as P
 
 
@@ -142,3 +144,70 @@ def funnel(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
     ax.set_ylim(bottom=0)
     ax.legend(frameon=False, fontsize=9, loc="upper right")
     return ax
+
+
+# alt text: what each figure above shows, with its numbers
+
+
+def alt_text_ranked_bar(result: BenchmarkResult, measure: str) -> str:
+    """What the ranked bar chart shows, with its numbers."""
+    bars = ranked_bar_data(result, measure)
+    label = MEASURE_LABELS[measure][0]
+    shown = bars[bars["value"].notna()]
+    items = "; ".join(f"{r.area_name} {fmt(measure, r.value)}" for r in shown.itertuples())
+    refs = []
+    for at, nm in (("sn_median", "statistical neighbours' median"),
+                   ("region", result.area.region_name), ("england", "England")):
+        v = bars.attrs["refs"].get(at, float("nan"))
+        if np.isfinite(v):
+            refs.append(f"{nm} {fmt(measure, v)}")
+    missing = bars[bars["value"].isna()]
+    miss = (f" Not published: {', '.join(missing['area_name'])}." if len(missing) else "")
+    return (f"Bar chart of the {label} in {result.year}, highest first: {items}. "
+            f"Reference lines: {', '.join(refs)}.{miss}")
+
+
+def alt_text_trend(result: BenchmarkResult, measure: str) -> str:
+    """What the trend chart shows: first and last value of each line."""
+    t = result.table
+    t = t[(t["measure"] == measure) & t["area_type"].isin(["la", "sn_median", "region",
+                                                          "england"])]
+    label = MEASURE_LABELS[measure][0]
+    years = sorted(int(y) for y in t["time_period"].unique())
+    parts = []
+    for at, nm in (("la", result.area.name), ("sn_median", "statistical neighbours' median"),
+                   ("region", result.area.region_name), ("england", "England")):
+        s = t[(t["area_type"] == at) & t["value"].notna()].sort_values("time_period")
+        if s.empty:
+            continue
+        a, b = s.iloc[0], s.iloc[-1]
+        parts.append(f"{nm} from {fmt(measure, a['value'])} in {int(a['time_period'])} to "
+                     f"{fmt(measure, b['value'])} in {int(b['time_period'])}")
+    return f"Line chart of the {label}, {years[0]} to {years[-1]}: " + "; ".join(parts) + "."
+
+
+def alt_text_funnel(result: BenchmarkResult, measure: str) -> str:
+    """What the funnel plot shows: the centre line, how many lie outside, where the LA is."""
+    pts = result.funnels.get(measure)
+    label = MEASURE_LABELS[measure][0]
+    if pts is None or pts.empty:
+        return f"Funnel plot of the {label} in {result.year}: no data."
+    me = pts[pts["old_la_code"] == result.area.old_la_code]
+    f = pts["funnel_flag"]
+    above95 = int(f.isin(["above 95% limit", "above 99.8% limit"]).sum())
+    below95 = int(f.isin(["below 95% limit", "below 99.8% limit"]).sum())
+    out998 = int(f.isin(["above 99.8% limit", "below 99.8% limit"]).sum())
+    counts = (f"{above95} authorities lie above and {below95} below the 95% limits, "
+              f"{out998} outside the 99.8% limits")
+    where = ""
+    if len(me):
+        r = me.iloc[0]
+        flag = r["funnel_flag"]
+        where = (f" {result.area.name} ({fmt(measure, r['value'])} on "
+                 f"{r['denominator_fte']:,.1f} FTE) lies "
+                 f"{'within the limits' if flag == 'within limits' else flag.replace(' 9', ' the 9')}"
+                 f" (95% limits at its size {fmt(measure, r['lo95'])} to "
+                 f"{fmt(measure, r['hi95'])}).")
+    return (f"Funnel plot of the {label} in {result.year} for {len(pts)} authorities against "
+            f"their FTE denominator, centred on England's {fmt(measure, pts.attrs['target'])}: "
+            f"{counts}.{where}")

@@ -1,7 +1,7 @@
 """Forest plot of hazard ratios for leaving (both models side by side).
 
 Takes the DataFrame from :func:`swanalysis.drivers.hazard_ratio_table`; alt text comes from
-:func:`swanalysis.drivers.forest_alt_text`.
+:func:`forest_alt_text` (below).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..drivers import KEY_TERMS, MODELS
+from .. import drivers as D
+from ..drivers import KEY_TERMS, MODELS, term_label
 from ..drivers import term_label as _term_label
 from . import palette
 
@@ -76,3 +77,24 @@ def forest_plot(table: pd.DataFrame, ax=None, *, terms: str | list[str] = "all")
               borderaxespad=0.2)
     ax.set_title("What is associated with leaving", loc="left", pad=22)
     return ax
+
+
+def forest_alt_text(table: pd.DataFrame) -> str:
+    """Alt text for the forest plot drawn from :func:`hazard_ratio_table` output."""
+    if table.empty:
+        return "No hazard ratios: too few leavers to estimate them."
+    parts = []
+    for term in [t for t in KEY_TERMS if t in set(table["term"])] + sorted(
+        set(table["term"]) - set(KEY_TERMS)
+    ):
+        sub = table[table["term"] == term]
+        vals = "; ".join(
+            f"{D.MODELS[r.model].short if r.model in D.MODELS else r.model} {r.hazard_ratio:.2f} "
+            f"(95% CI {r.ci_lower:.2f} to {r.ci_upper:.2f})"
+            for r in sub.itertuples()
+        )
+        parts.append(f"{term_label(term, sub['unit'].iloc[0])}: {vals}")
+    return (
+        "Forest plot of hazard ratios for leaving, two models side by side, on a log scale with a "
+        "line at 1 (no association). " + ". ".join(parts) + "."
+    )

@@ -1,9 +1,9 @@
 """Figures for tenure and the stock measures: retention curves, service and destination bars.
 
 Computing lives in :mod:`swanalysis.tenure` and :mod:`swanalysis.workforce`; these functions take
-their results and return matplotlib Axes. Alt text: :func:`swanalysis.tenure.alt_text_retention`,
-:func:`swanalysis.tenure.alt_text_destinations`, :func:`swanalysis.workforce.alt_text_service_bars`,
-:func:`swanalysis.workforce.alt_text_reasons`.
+their results and return matplotlib Axes. Each figure's alt text is at the end of this module,
+beside the drawing functions: :func:`alt_text_retention`, :func:`alt_text_destinations`,
+:func:`alt_text_service_bars`, :func:`alt_text_reasons`.
 
 Small numbers: groups under the threshold never reach these functions (suppressed upstream and
 named in a note under the figure); numbers at risk under 5 are printed as "<5".
@@ -17,6 +17,16 @@ import pandas as pd
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
 from ..disclosure import MIN_GROUP, safe_count, suppression_note
+from ..tenure import (
+    GROUP_VARS,
+    RetentionCurves,
+    _pct,
+    _table_from_curves,
+    describe_destinations,
+    destination_at,
+    group_label,
+)
+from ..workforce import SERVICE_BAND_LABELS
 from . import palette
 
 #: Figures are drawn at the size they print on A4 (at most 7 in wide), so these are printed
@@ -404,3 +414,63 @@ def plot_leaving_reasons(reasons: pd.DataFrame, by: str = "destination_group", a
     _note_small_years(ax, small, min_group)
     return ax
 
+
+# alt text: what each figure above shows, with its numbers
+
+
+def alt_text_retention(res: RetentionCurves, months=(12, 24)) -> str:
+    """Alt text for :func:`swanalysis.plots.tenure.plot_retention`: what the figure shows, with numbers."""
+    table = _table_from_curves(res, months)
+    who = "permanent and agency social workers" if res.include_agency else "permanent social workers"
+    label = "the whole workforce" if res.group_var == "all" else f"each {GROUP_VARS.get(res.group_var, res.group_var)}"
+    bits = []
+    for grp in res.groups:
+        t = table.loc[table["group"] == grp]
+        vals = [f"{_pct(v)} at {int(m)} months" for m, v in zip(t["months"], t["retention"]) if pd.notna(v)]
+        if vals:
+            bits.append(f"{group_label(res.group_var, grp) if res.group_var != 'all' else 'all'}: {', '.join(vals)}")
+    text = (
+        f"Step chart of the share of {who} still in post (vertical axis, 0 to 100%) against months since "
+        f"they started (horizontal axis), for {label}, with shaded 95% confidence bands and the number "
+        f"still being followed under the axis. " + "; ".join(bits) + "."
+    )
+    if res.suppressed:
+        text += f" Not shown (fewer than {res.min_group} workers): {len(res.suppressed)} group(s)."
+    return text
+
+
+def alt_text_destinations(cif: pd.DataFrame, months: int = 24) -> str:
+    """Alt text for the cumulative-incidence figure."""
+    at = destination_at(cif, (months,))
+    return (
+        "Line chart of the cumulative share of social workers who had left, by where they went, "
+        f"against months since they started. {describe_destinations(at, months)}"
+    ).strip()
+
+
+def alt_text_service_bars(lbs: pd.DataFrame) -> str:
+    """Alt text for :func:`swanalysis.plots.tenure.plot_leavers_by_service`."""
+    if lbs.empty:
+        return "No leavers recorded."
+    years = sorted(lbs["census_year"].unique())
+    last = lbs.loc[(lbs["census_year"] == years[-1]) & (lbs["service_band"] != "unknown")]
+    parts = [f"{SERVICE_BAND_LABELS[b]} {100 * s:.0f}%" for b, s in zip(last["service_band"], last["share"]) if pd.notna(s)]
+    return (
+        f"Stacked bar chart, one bar per year from {years[0]} to {years[-1]}, splitting the permanent "
+        f"social workers who left that year by how long they had been in post. In {years[-1]}: "
+        + ", ".join(parts) + f"; {100 * last['within_5y_share'].iloc[0]:.0f}% had under 5 years' service."
+    )
+
+
+def alt_text_reasons(reasons: pd.DataFrame, by: str = "destination_group") -> str:
+    """Alt text for :func:`swanalysis.plots.tenure.plot_leaving_reasons`."""
+    if reasons.empty:
+        return "No leavers recorded."
+    years = sorted(reasons["census_year"].unique())
+    last = reasons.loc[reasons["census_year"] == years[-1]].sort_values("share", ascending=False)
+    parts = [f"{v} {100 * s:.0f}%" for v, s in zip(last[by], last["share"])]
+    what = by.replace("_", " ")
+    return (
+        f"Stacked bar chart, one bar per year from {years[0]} to {years[-1]}, splitting leavers by {what}. "
+        f"In {years[-1]}: " + ", ".join(parts) + "."
+    )

@@ -29,10 +29,11 @@ the end, and written to ``out_dir/YYYY/batch.log``.
 
 from __future__ import annotations
 
-import html
+import importlib
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -43,8 +44,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..config import data_dir as resolve_data_dir
 from ..config import slugify
 from ..errors import UserError
+from ..published.panel import latest, load_panel
+from .page import Html, esc, html_page, table_html
+from .runner import remove_stale_builds, report_dir_for, skip_unused_imports
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +124,6 @@ class BatchResult:
 # ---------------------------------------------------------------------------------------------
 
 def _year_rows(year: int, data_dir=None):
-    from ..published.panel import latest, load_panel
-
     panel = latest(load_panel(data_dir))
     rows = panel[(panel["area_level"] == "la") & (panel["time_period"] == int(year))]
     if rows.empty:
@@ -187,10 +193,6 @@ def select(all_las: list[Authority], wanted: list[str]) -> list:
 # Report folders
 # ---------------------------------------------------------------------------------------------
 
-def report_dir(out_dir, year: int, name: str) -> Path:
-    return Path(out_dir) / str(int(year)) / slugify(name)
-
-
 def is_complete(folder) -> bool:
     """A report folder is complete when it holds a non-empty report.html and tables/."""
     folder = Path(folder)
@@ -256,8 +258,6 @@ def _close_worker_runner():
 
 def _runner_class(path: str):
     """``"package.module:Class"`` -> the class (default swanalysis.report.runner:ReportRunner)."""
-    import importlib
-
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name or "ReportRunner")
 
@@ -265,14 +265,11 @@ def _runner_class(path: str):
 def _init_worker(runner_path: str, notebook, warm: bool, timeout: float):
     """ProcessPoolExecutor initializer: open this worker's runner (and its kernel) once."""
     global _WORKER_RUNNER
-    import signal
-
     # Ctrl-C is the parent's to handle: it cancels what has not started and lets each worker
     # finish (or fail) its current report and close its kernel, instead of every worker
     # printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from .runner import skip_unused_imports
 
     skip_unused_imports()
     runner = _runner_class(runner_path)(notebook=notebook, warm=warm, timeout=timeout)
@@ -363,7 +360,6 @@ def run_batch(year: int, out_dir, *, data_dir=None, las: list[str] | None = None
     :class:`swanalysis.report.ReportRunner`); tests may substitute a stand-in.
     Returns a :class:`BatchResult`; never raises for a single authority's failure.
     """
-    from ..config import data_dir as resolve_data_dir
 
     started = time.perf_counter()
     year = int(year)
@@ -377,7 +373,6 @@ def run_batch(year: int, out_dir, *, data_dir=None, las: list[str] | None = None
     out_dir = Path(out_dir).resolve()
     year_dir = out_dir / str(year)
     year_dir.mkdir(parents=True, exist_ok=True)
-    from .runner import remove_stale_builds
 
     for stale in remove_stale_builds(year_dir):
         log.info("removed %s, left by an interrupted run", stale.name)
@@ -399,7 +394,7 @@ def run_batch(year: int, out_dir, *, data_dir=None, las: list[str] | None = None
     todo = []
     for item in items:
         name = item.name if isinstance(item, Authority) else item
-        folder = report_dir(out_dir, year, name)
+        folder = report_dir_for(out_dir, year, name)
         if not force and isinstance(item, Authority) and is_complete(folder):
             result.results.append(JobResult(name=name, slug=folder.name, status="skipped",
                                             report_dir=str(folder)))
@@ -439,7 +434,6 @@ def run_batch(year: int, out_dir, *, data_dir=None, las: list[str] | None = None
 
 
 def _progress(total, initial, enabled, desc):
-    from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, disable=not enabled, desc=desc, unit="report",
                 file=sys.stderr, dynamic_ncols=True)
@@ -556,9 +550,9 @@ def _atomic_write(path: Path, text: str):
         raise
 
 
-def _fmt(value, unit: str) -> str:
+def _fmt(value, unit: str):
     if value != value or value is None:  # NaN
-        return '<span class="na">not published</span>'
+        return Html('<span class="na">not published</span>')
     return f"{value:.1f}{unit}"
 
 
@@ -572,6 +566,7 @@ caption { text-align: left; font-weight: bold; font-size: 1.1rem; padding-bottom
 th, td { border-bottom: 1px solid #b1b4b6; padding: 0.35rem 0.5rem; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid #0b0c0c; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.table-wrap { overflow-x: auto; }
 .na, .failed { color: #505a5f; font-style: italic; }
 .summary { color: #0b0c0c; }
 @media print { body { max-width: none; } a { color: #0b0c0c; } }
@@ -583,71 +578,51 @@ def write_index(year: int, out_dir, all_las: list[Authority], results: list,
     """``out_dir/YYYY/index.html``: every authority with its headline figures and a link.
 
     Authorities with a complete report folder are linked (including ones from earlier runs);
-    the others in this run say that their report failed.
+    the others in this run say that their report failed. The page is built with the report's
+    page kit (:mod:`swanalysis.report.page`): the same accessible table markup as the reports.
     """
     out_dir = Path(out_dir)
     year_dir = out_dir / str(int(year))
     table = headline_table(year, data_dir)
     by_name = {r.name: r for r in results}
     failed = {r.name: r.reason for r in results if r.status == "failed"}
+    headings = {m: f"{label}{' (%)' if unit else ' (cases per FTE)'}" for m, label, unit in HEADLINE}
     rows = []
     n_linked = 0
     for rec in table.itertuples(index=False):
         r = by_name.get(rec.authority)
         folder = Path(r.report_dir) if r is not None and r.report_dir else \
-            report_dir(out_dir, year, rec.authority)
+            report_dir_for(out_dir, year, rec.authority)
         complete = is_complete(folder)
         if r is None and not complete:
             continue  # neither in this run nor written by an earlier one
-        cells = []
         if complete:
             href = os.path.relpath(folder / "report.html", year_dir).replace(os.sep, "/")
-            cells.append(f'<th scope="row"><a href="{html.escape(href)}">'
-                         f'{html.escape(rec.authority)}</a></th>')
+            first = Html(f'<a href="{esc(href)}">{esc(rec.authority)}</a>')
             n_linked += 1
         else:
             note = "report failed" if rec.authority in failed else "no report yet"
-            cells.append(f'<th scope="row">{html.escape(rec.authority)} '
-                         f'<span class="failed">({note})</span></th>')
-        cells.append(f"<td>{html.escape(str(rec.region or ''))}</td>")
-        for m, _, unit in HEADLINE:
-            cells.append(f'<td class="num">{_fmt(getattr(rec, m), unit)}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    head = "".join(
-        ['<th scope="col">Authority</th>', '<th scope="col">Region</th>'] +
-        [f'<th scope="col" class="num">{label}{" (%)" if unit else " (cases per FTE)"}</th>'
-         for _, label, unit in HEADLINE])
+            first = Html(f'{esc(rec.authority)} <span class="failed">({note})</span>')
+        row = {"Authority": first, "Region": str(rec.region or "")}
+        row.update({headings[m]: _fmt(getattr(rec, m), unit) for m, _, unit in HEADLINE})
+        rows.append(row)
+    shown = pd.DataFrame(rows, columns=["Authority", "Region", *headings.values()])
     n_fail = len(failed)
     period = f"1 October {int(year) - 1} to 30 September {int(year)}"
     summary = (f"{n_linked} of the {len(table)} authorities' reports are available"
                + (f"; {n_fail} failed in the last run (see batch.log)" if n_fail else "") + ".")
-    page = f"""<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Children's social worker benchmark reports, {int(year)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<main>
-<h1>Children's social worker benchmark reports, {int(year)}</h1>
-<p class="summary">Year ending 30 September {int(year)} ({period}). Source: Department for
-Education, <em>Children's social work workforce</em> statistics (Open Government Licence v3.0).
-Rates are of full-time equivalent (FTE) social workers. {summary}</p>
-<table>
-<caption>Headline figures for every local authority, {int(year)}, with a link to its report</caption>
-<thead><tr>{head}</tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody>
-</table>
-<p>Joint returns (for example Kingston upon Thames and Richmond upon Thames) are published as one
-row and have one report. Produced {datetime.now(timezone.utc):%d %B %Y}.</p>
-</main>
-</body>
-</html>
-"""
+    body = (
+        f'<p class="summary">Year ending 30 September {int(year)} ({period}). Source: Department for\n'
+        "Education, <em>Children's social work workforce</em> statistics (Open Government Licence v3.0).\n"
+        f"Rates are of full-time equivalent (FTE) social workers. {summary}</p>\n"
+        + table_html(shown, f"Headline figures for every local authority, {int(year)}, with a link "
+                     "to its report", "headline", None,
+                     numeric=lambda column, value: column in headings.values())
+        + "\n<p>Joint returns (for example Kingston upon Thames and Richmond upon Thames) are "
+        "published as one\nrow and have one report. "
+        f"Produced {datetime.now(timezone.utc):%d %B %Y}.</p>"
+    )
+    page = html_page(f"Children's social worker benchmark reports, {int(year)}", body, _CSS)
     path = year_dir / "index.html"
     _atomic_write(path, page)
     return path

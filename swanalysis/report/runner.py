@@ -59,8 +59,20 @@ _gc.freeze()
 del _gc, _mpl, _plt
 """
 
-# Errors raised in the notebook that are the user's to fix: shown as one line, exit code 2.
-USER_ERRORS = {"UserError", "NoDataError", "InputFileError", "ValidationError"}
+
+
+def user_error_names(cls: type = UserError) -> frozenset[str]:
+    """Names of ``cls`` and every subclass of it defined so far: errors raised in the notebook
+    under one of these names are the user's to fix (shown as one line, exit code 2)."""
+    names = {cls.__name__}
+    for sub in cls.__subclasses__():
+        names |= user_error_names(sub)
+    return frozenset(names)
+
+
+# The notebook kernel raises the same classes (it imports swanalysis.errors), so the names in the
+# CellExecutionError match these.
+USER_ERRORS = user_error_names()
 
 
 @dataclass(frozen=True)
@@ -340,7 +352,7 @@ class ReportRunner:
             ename = getattr(exc, "ename", "") or ""
             evalue = (getattr(exc, "evalue", "") or "").strip().splitlines()
             message = evalue[0] if evalue else ename
-            if ename in USER_ERRORS:
+            if ename in user_error_names():
                 raise UserError(message) from None
             raise ReportError(f"report notebook failed: {ename}: {message}") from None
         _normalise(nb)
@@ -348,7 +360,7 @@ class ReportRunner:
 
     def run(self, params: Mapping[str, Any], out_dir) -> ReportOutput:
         """Write one authority's report under ``out_dir/YYYY/<slug>/``, atomically."""
-        from . import sections
+        from . import context  # the analysis stack: only when a report is made
 
         p = params_mod.resolve(params)
         p.pop("output_dir", None)
@@ -361,7 +373,7 @@ class ReportRunner:
             from .pdf import require_chromium
 
             require_chromium()  # before the notebook runs, not after
-        authority, year = sections.identify(p)
+        authority, year = context.identify(p)
         p["year"] = year
         if p.get("csww") and not p.get("allow_other_lea"):
             check_returns_belong(p)

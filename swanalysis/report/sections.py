@@ -1,9 +1,11 @@
-"""The report's sections: each notebook cell calls one function here.
+"""The report's eight sections: each notebook cell calls one function here.
 
-A section computes with the analysis modules (benchmark, tenure, drivers, costs, ...), then DISPLAYS
-the result as HTML — headings with anchors, generated prose, figures as embedded SVG ``<img>`` with
-alt text, tables with ``<caption>`` — and records each table for the CSV/Excel export. Nothing is
-computed in the notebook itself.
+A section computes with the analysis modules (benchmark, tenure, drivers, costs, ...) through the
+report's context (:mod:`swanalysis.report.context`: results computed once per report), then
+DISPLAYS the result with the page kit (:mod:`swanalysis.report.page`) — headings with anchors,
+generated prose, figures as embedded SVG ``<img>`` with alt text, tables with ``<caption>`` — and
+records each table for the CSV/Excel export (:mod:`swanalysis.report.tables`). Nothing is computed
+in the notebook itself.
 
     rep = sections.start(params)      # resolve the authority, title block metadata
     sections.key_messages(rep)
@@ -11,29 +13,50 @@ computed in the notebook itself.
     ...
     sections.finish(rep)              # tables/<name>.csv and tables.xlsx in params["output_dir"]
 
-Everything a report computes lives on its :class:`Report` object, so nothing leaks from one
-authority to the next. What the module keeps across reports depends only on the published data
-files (the panel and what swanalysis.published.memo derives from it).
+``start``, ``finish``, ``identify`` and ``params_from`` live in the context module and are
+re-exported here, so a notebook needs only ``from swanalysis.report import sections``.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
-import re
-import datetime
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from . import params as params_mod
+from .. import benchmark as B
+from .. import drivers as D
+from .. import national as N
+from .. import tenure as T
+from .. import workforce as W
+from ..costs import agency_cost_table, cost_sentences, money
+from ..disclosure import mask_small_counts, suppression_note
 from ..errors import UserError
+from ..plots import benchmark as BP
+from ..plots import drivers as DP
+from ..plots import tenure as TP
+from ..published.panel import wide
+from .context import (  # noqa: F401  (start, finish, identify, params_from: the notebook API)
+    Report,
+    agency_cost,
+    bench,
+    drivers_result,
+    finish,
+    identify,
+    national_fit,
+    params_from,
+    published,
+    retention,
+    start,
+    workers,
+    _permanent_workers,
+)
+from .page import esc
 
-META_MIMETYPE = "application/vnd.swanalysis.meta+json"
+__all__ = [
+    "start", "key_messages", "how_we_compare", "who_we_have", "how_long_they_stay",
+    "why_they_leave", "agency_costs", "nqsw_cohorts", "methods", "finish", "identify",
+    "params_from", "Report",
+]
 
 MEASURE_LABELS = {
     "turnover_rate": "Turnover rate (%)",
@@ -49,311 +72,6 @@ MEASURE_LABELS = {
     "agency_cover_fte": "Vacancies covered by agency (FTE)",
 }
 
-SOURCES = (
-    "Department for Education, Children's social work workforce statistics "
-    "(Open Government Licence v3.0)"
-)
-
-
-def panel(data_dir=None):
-    """The published panel for a data folder: the process-wide object the library shares
-    (``data.shared_panel``), so what is derived from it alone is computed once per kernel
-    (``swanalysis.published.memo``). Callers must not modify it.
-    """
-    from ..published.panel import shared_panel
-
-    return shared_panel(data_dir)
-
-
-# ---------------------------------------------------------------------------------------------
-# The report object
-
-
-@dataclass
-class Report:
-    """One authority's report in the making: parameters, cached results, recorded tables."""
-
-    params: dict
-    authority: str = ""
-    year: int = 0
-    area: Any = None
-    panel: Any = None
-    tables: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
-    figures: int = 0
-    table_count: int = 0
-    _cache: dict = field(default_factory=dict)
-
-    @property
-    def has_worker_data(self) -> bool:
-        return params_mod.has_worker_data(self.params)
-
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.params.get("synthetic"))
-
-    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """Compute once per report (sections share results: key messages reuse benchmarks)."""
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
-
-    # -- display helpers -----------------------------------------------------------------------
-    def show(self, html_text: str) -> None:
-        from IPython.display import HTML, display
-
-        display(HTML(html_text))
-
-    def heading(self, level: int, text: str, anchor: str | None = None) -> None:
-        self.show(heading_html(level, text, anchor))
-
-    def paragraphs(self, texts, css: str | None = None) -> None:
-        texts = [t for t in (texts or []) if t]
-        if not texts:
-            return
-        body = "".join(f"<p>{esc(t)}</p>" for t in texts)
-        self.show(f'<div class="{css}">{body}</div>' if css else body)
-
-    def bullets(self, texts, css: str | None = None) -> None:
-        items = "".join(f"<li>{esc(t)}</li>" for t in texts if t)
-        if items:
-            self.show(f'<ul class="{css or ""}">{items}</ul>')
-
-    def note(self, text: str) -> None:
-        self.show(f'<div class="note"><p>{esc(text)}</p></div>')
-
-    def figure(self, fig, alt: str, caption: str) -> None:
-        """Show a matplotlib figure as an embedded SVG with alt text and a numbered caption.
-
-        SVG, with its text kept as text, stays sharp at any zoom and on paper, and is smaller
-        and quicker to make than a PNG (no glyph rasterising, no PNG encoding). The browser
-        draws the text in the first of Arial, Liberation Sans, DejaVu Sans it has, with
-        sans-serif as the last resort (palette.use); Arial and Liberation Sans share metrics.
-        """
-        import matplotlib as mpl
-        import matplotlib.pyplot as plt
-        from matplotlib.backends.backend_svg import FigureCanvasSVG
-
-        if not alt or not alt.strip():
-            raise ValueError("every figure needs alt text")
-        self.figures += 1
-        buf = io.BytesIO()
-        # fixed ids and no date: the same figure gives the same bytes in any kernel
-        with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "swanalysis"}):
-            fig.set_facecolor("white")
-            if fig.texts:
-                # a figure-level note (fig.text, e.g. a footnote about small years) lies outside
-                # every axes, so outside constrained layout: save with the tight bounding box
-                fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-            else:
-                # Draw ONCE: savefig draws twice when the figure has a layout engine (a first
-                # pass to lay out, then the real one), and drawing is most of a warm report's
-                # time. Printing straight from the SVG canvas runs constrained layout (tick
-                # labels, titles and outside legends kept inside the canvas) within its one draw.
-                if fig.get_layout_engine() is None:
-                    fig.set_layout_engine("constrained")
-                FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
-        plt.close(fig)
-        data = base64.b64encode(buf.getvalue()).decode("ascii")
-        self.show(
-            f'<figure id="figure-{self.figures}"><img src="data:image/svg+xml;base64,{data}" '
-            f'alt="{esc(alt)}"><figcaption><span class="fig-label">Figure {self.figures}.</span> '
-            f"{esc(caption)}</figcaption></figure>"
-        )
-
-    def record(self, name: str, data: pd.DataFrame) -> None:
-        """Record a table for export only (CSV and workbook), without showing it."""
-        if name in self.tables:
-            raise ValueError(f"table {name!r} recorded twice")
-        self.tables[name] = data.reset_index(drop=True)
-
-    def table(
-        self,
-        name: str,
-        data: pd.DataFrame,
-        caption: str,
-        display: pd.DataFrame | None = None,
-        highlight: Callable[[pd.Series], bool] | None = None,
-        export: bool = True,
-    ) -> None:
-        """Show a captioned table and record ``data`` for ``tables/<name>.csv`` and the workbook."""
-        if export:
-            self.record(name, data)
-        self.table_count += 1
-        self.show(table_html(display if display is not None else data, caption,
-                             f"table-{self.table_count}", self.table_count, highlight))
-
-
-def esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def anchor_for(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def heading_html(level: int, text: str, anchor: str | None = None) -> str:
-    anchor = anchor or anchor_for(text)
-    return f'<h{level} id="{esc(anchor)}">{esc(text)}</h{level}>'
-
-
-def _cell(value: Any) -> tuple[str, bool]:
-    """Text of a table cell and whether it is numeric (right-aligned)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–", True
-    if isinstance(value, bool):
-        return ("yes" if value else "no"), False
-    if isinstance(value, int):
-        return f"{value:,}", True
-    if isinstance(value, float):
-        return f"{value:,.1f}", True
-    try:
-        if pd.isna(value):
-            return "–", True
-    except (TypeError, ValueError):
-        pass
-    text = str(value)
-    return text, bool(_NUMERIC_RE.match(text))
-
-
-_NUMERIC_RE = re.compile(r"^[+\-−]?£?[\d,]+(\.\d+)?%?$")
-
-
-def table_html(df: pd.DataFrame, caption: str, anchor: str, number: int,
-               highlight: Callable[[pd.Series], bool] | None = None) -> str:
-    """An accessible table: caption, column headers with scope, first column as row headers."""
-    cols = list(df.columns)
-    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in cols)
-    rows = []
-    for _, r in df.iterrows():
-        cells = []
-        for j, c in enumerate(cols):
-            text, numeric = _cell(r[c])
-            cls = ' class="num"' if numeric and j > 0 else ""
-            if j == 0:
-                cells.append(f'<th scope="row"{cls}>{esc(text)}</th>')
-            else:
-                cells.append(f"<td{cls}>{esc(text)}</td>")
-        mark = ' class="highlight"' if highlight is not None and highlight(r) else ""
-        rows.append(f"<tr{mark}>{''.join(cells)}</tr>")
-    return (
-        f'<div class="table-wrap" role="region" aria-labelledby="{anchor}-caption" tabindex="0">'
-        f'<table id="{anchor}"><caption id="{anchor}-caption"><span class="tab-label">Table {number}.'
-        f"</span> {esc(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Setting up
-
-
-def identify(params: Mapping[str, Any]) -> tuple[str, int]:
-    """The authority's published name and the report year (newest with figures when not given).
-
-    Raises a one-line UserError for an unknown authority or a year without data.
-    """
-    area, year, _ = _resolve(params)
-    return area.name, year
-
-
-def _resolve(params: Mapping[str, Any]):
-    from ..published.areas import resolve_area
-
-    pan = panel(params.get("data_dir"))
-    year = params.get("year")
-    area = resolve_area(params["la"], panel=pan, year=year)
-    if year is None:
-        if not area.years:
-            raise UserError(f"{area.name}: no published figures in the data folder")
-        year = max(area.years)
-    year = int(year)
-    available = sorted(int(y) for y in pan["time_period"].unique())
-    if year not in available:
-        raise UserError(
-            f"no published figures for {year}: the data folder has {available[0]}–{available[-1]}"
-        )
-    if params.get("year") is None:
-        area = resolve_area(params["la"], panel=pan, year=year)
-    if area.years and not area.has_year(year):
-        why = [n for n in area.notes if n.startswith("There are no published figures")]
-        raise UserError(why[-1] if why else
-                        f"no published figures for {area.name} in {year} (figures cover "
-                        f"{min(area.years)}–{max(area.years)})")
-    return area, year, pan
-
-
-def _plot_style() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..plots import palette
-
-    plt.close("all")
-    matplotlib.rcdefaults()
-    palette.use()
-    matplotlib.rcParams.update({
-        "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
-        "svg.hashsalt": "swanalysis", "figure.figsize": (8, 4.5),
-    })
-
-
-def start(params: Mapping[str, Any]) -> Report:
-    """First cell: check parameters, resolve the authority, show the title-block metadata."""
-    from IPython.display import display
-
-    _plot_style()
-    p = params_mod.resolve(params)
-    if not p.get("la"):
-        raise UserError("no authority given: set 'la' (a name or code)")
-    area, year, panel = _resolve(p)
-    authority = area.name
-    rep = Report(params=p, authority=authority, year=year, area=area, panel=panel)
-    rep.notes.extend(getattr(area, "notes", []) or [])
-
-    releases = sorted(int(r) for r in panel.attrs.get("releases", sorted(panel["release"].unique())))
-    newest = releases[-1] if releases else year
-    first = int(panel["time_period"].min())
-    release = p.get("release_label") or (
-        f"Children's social work workforce, {newest} release (reporting years {first} to {newest})"
-    )
-    title = p.get("title") or f"Social worker recruitment and retention: {authority}, {year}"
-    period = f"1 October {year - 1} to 30 September {year}"
-    sources = SOURCES
-    if p.get("csww"):
-        sources += f"; {authority}'s own CSWW census returns ({len(p['csww'])} files)"
-    if p.get("hr"):
-        sources += "; the council's payroll extract"
-    if rep.synthetic:
-        sources += "; a synthetic council generated to resemble the authority (illustration only)"
-    facts = [
-        ("Authority", authority),
-        ("Period", f"Year to 30 September {year} ({period})"),
-        ("Data sources", sources),
-        ("Release", release),
-        ("Date produced", p["date_produced"]),
-    ]
-    meta = {
-        "title": title,
-        "authority": authority,
-        "year": year,
-        "facts": facts,
-        "synthetic": rep.synthetic,
-        "kicker": "Children's social care workforce: report to scrutiny committee",
-        "footer": (
-            f"Produced on {p['date_produced']} with swanalysis from {sources}. "
-            "Figures are full-time equivalent (FTE) at 30 September unless stated."
-        ),
-    }
-    display({META_MIMETYPE: meta, "text/plain": title}, raw=True)
-    return rep
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared results (computed once per report, on the Report object)
-
 KEY_MEASURES = ["agency_rate", "turnover_rate", "vacancy_rate", "caseload", "absence_rate"]
 FIGURE_MEASURES = ("agency_rate", "turnover_rate")  # ranked bar + funnel as well as the trend
 
@@ -364,62 +82,9 @@ NO_WORKER_DATA = (
 )
 
 
-def _add_notes(rep: Report, notes) -> None:
-    for n in notes or []:
-        if n and n not in rep.notes:
-            rep.notes.append(n)
-
-
-def bench(rep: Report):
-    """The benchmark result for the report's authority and year (swanalysis.benchmark)."""
-    from ..benchmark import benchmark
-
-    def compute():
-        p = rep.params
-        res = benchmark(rep.area, rep.year, comparators=p.get("comparators"), panel=rep.panel,
-                        data_dir=p.get("data_dir"), sn_model=p.get("sn_model") or "2025")
-        _add_notes(rep, res.notes)
-        return res
-
-    return rep.cached("benchmark", compute)
-
-
-def published(rep: Report) -> pd.DataFrame:
-    """The authority's newest published figures: one row per year, one column per measure."""
-    from ..published.panel import latest
-
-    def compute():
-        rows = latest(rep.area.rows(rep.panel))
-        out = rows.pivot_table(index="time_period", columns="measure", values="value", aggfunc="first")
-        return out.sort_index()
-
-    return rep.cached("published", compute)
-
-
 def _first_sentence(text: str) -> str:
     cut = text.find(". ")
     return text if cut < 0 else text[: cut + 1]
-
-
-def _plots(name: str):
-    """A plotting module if it is installed (swanalysis.plots.<name>), else None."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"swanalysis.plots.{name}")
-    except ImportError:
-        return None
-
-
-def _draw(rep: Report, draw: Callable, alt: str, caption: str) -> None:
-    """Call a plotting function (it makes its own figure and returns an Axes) and show it."""
-    import matplotlib.pyplot as plt
-
-    out = draw()
-    fig = out if hasattr(out, "savefig") else getattr(out, "figure", None)
-    if fig is None:
-        fig = plt.gcf()
-    rep.figure(fig, alt, caption)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,7 +93,6 @@ def _draw(rep: Report, draw: Callable, alt: str, caption: str) -> None:
 
 def key_messages(rep: Report) -> None:
     """Key messages: one generated sentence per finding, each with its number and comparison."""
-    from .. import benchmark as B
 
     rep.heading(2, "Key messages", "key-messages")
     msgs = []
@@ -437,7 +101,6 @@ def key_messages(rep: Report) -> None:
         msgs.append(_first_sentence(B.describe(res, m)))
     cost = agency_cost(rep)
     if cost is not None and math.isfinite(cost.annual_premium):
-        from ..costs import money
 
         text = (f"Agency cover ({cost.agency_fte:.1f} FTE) costs about {money(cost.annual_premium)} "
                 f"a year more than employed staff at {money(cost.premium_per_fte)} per FTE-year")
@@ -458,11 +121,9 @@ def _worker_key_messages(rep: Report) -> list[str]:
     try:
         ret = retention(rep)
         if ret is not None:
-            from ..tenure import describe_retention
-
-            out.append(describe_retention(ret["table"], 12, medians=ret["median"]))
-    except UserError:
-        pass
+            out.append(T.describe_retention(ret["table"], 12, medians=ret["median"]))
+    except UserError as exc:
+        rep.add_notes([f"Retention is not in the key messages: it could not be estimated ({exc})."])
     drv = drivers_result(rep)
     if drv is not None and drv.ok:
         sents = drv.sentences()
@@ -476,7 +137,6 @@ def _worker_key_messages(rep: Report) -> list[str]:
 
 
 def _summary_display(res) -> pd.DataFrame:
-    from ..benchmark import fmt
 
     s = res.summary
     rows = []
@@ -484,10 +144,10 @@ def _summary_display(res) -> pd.DataFrame:
         rank = (f"{int(r['rank'])} of {int(r['n_ranked'])}" if pd.notna(r["rank"]) else "–")
         rows.append({
             "Measure": str(r["label"]).capitalize(),
-            res.area.name: fmt(r["measure"], r["value"], unit=False),
-            "Statistical neighbours (median)": fmt(r["measure"], r["sn_median"], unit=False),
-            res.area.region_name or "Region": fmt(r["measure"], r["region"], unit=False),
-            "England": fmt(r["measure"], r["england"], unit=False),
+            res.area.name: B.fmt(r["measure"], r["value"], unit=False),
+            "Statistical neighbours (median)": B.fmt(r["measure"], r["sn_median"], unit=False),
+            res.area.region_name or "Region": B.fmt(r["measure"], r["region"], unit=False),
+            "England": B.fmt(r["measure"], r["england"], unit=False),
             "Rank (1 = highest)": rank,
             "Change on last year": (f"{r['change']:+.1f}" if pd.notna(r["change"]) else "–"),
             "Against England": r["significance"] if isinstance(r["significance"], str) else "–",
@@ -497,7 +157,6 @@ def _summary_display(res) -> pd.DataFrame:
 
 def how_we_compare(rep: Report) -> None:
     """How we compare: the authority against its statistical neighbours, region and England."""
-    from .. import benchmark as B
 
     rep.heading(2, "How we compare", "how-we-compare")
     res = bench(rep)
@@ -517,25 +176,21 @@ def how_we_compare(rep: Report) -> None:
               f"{res.area.region_name} and England. 'Against England' is a 95% significance test "
               "for rates; rank 1 is the highest value among all authorities.",
               display=_summary_display(res))
-    plots = _plots("benchmark")
     for m in KEY_MEASURES:
         label = B.MEASURE_LABELS[m][0]
         rep.heading(3, label.capitalize(), f"compare-{m.replace('_', '-')}")
         rep.paragraphs([B.describe(res, m)])
-        if plots is None:
-            continue
-        if m in FIGURE_MEASURES and hasattr(plots, "ranked_bar"):
-            _draw(rep, lambda: plots.ranked_bar(res, m), B.alt_text_ranked_bar(res, m),
-                  f"{label.capitalize()} in {rep.year}: {rep.authority} and its comparators, "
-                  "highest first, with the statistical neighbours' median, region and England marked.")
-        if hasattr(plots, "trend"):
-            _draw(rep, lambda: plots.trend(res, m), B.alt_text_trend(res, m),
-                  f"{label.capitalize()} over time: {rep.authority}, statistical neighbours' median, "
-                  f"{res.area.region_name} and England.")
-        if m in FIGURE_MEASURES and m in res.funnels and hasattr(plots, "funnel"):
-            _draw(rep, lambda: plots.funnel(res, m), B.alt_text_funnel(res, m),
-                  f"Funnel plot of the {label} in {rep.year}: every authority against its size, with "
-                  f"95% and 99.8% limits around England; {rep.authority} highlighted.")
+        if m in FIGURE_MEASURES:
+            rep.draw(lambda: BP.ranked_bar(res, m), BP.alt_text_ranked_bar(res, m),
+                     f"{label.capitalize()} in {rep.year}: {rep.authority} and its comparators, "
+                     "highest first, with the statistical neighbours' median, region and England marked.")
+        rep.draw(lambda: BP.trend(res, m), BP.alt_text_trend(res, m),
+                 f"{label.capitalize()} over time: {rep.authority}, statistical neighbours' median, "
+                 f"{res.area.region_name} and England.")
+        if m in FIGURE_MEASURES and m in res.funnels:
+            rep.draw(lambda: BP.funnel(res, m), BP.alt_text_funnel(res, m),
+                     f"Funnel plot of the {label} in {rep.year}: every authority against its size, with "
+                     f"95% and 99.8% limits around England; {rep.authority} highlighted.")
     _neighbour_table(rep, res)
     national_context(rep)
 
@@ -572,22 +227,12 @@ def possessive(name: str) -> str:
     return name + ("'" if name.endswith("s") else "'s")
 
 
-def _national_fit(pan, year: int):
-    """The all-authority regression to ``year``: the same for every authority, so fitted once per
-    panel and year in a process (like the panel itself, it depends only on the data files)."""
-    from .. import national as N
-    from ..published.memo import memoised
-
-    return memoised(pan, "national_fit", int(year), lambda: N.fit_national(pan, end_year=int(year)))
-
-
 def national_context(rep: Report) -> None:
     """What the national data says: the all-authority panel regression (swanalysis.national)."""
-    from .. import national as N
 
     rep.heading(3, "What the national data says", "national-data")
     try:
-        res = rep.cached("national", lambda: _national_fit(rep.panel, rep.year))
+        res = national_fit(rep)
     except UserError as exc:
         rep.note(f"The national comparison could not be estimated: {exc}")
         return
@@ -655,9 +300,8 @@ def experience_mix(rep: Report) -> None:
     if not rep.has_worker_data:
         rep.note(f"The workforce plan's target mix is {want}. " + NO_WORKER_DATA)
         return
-    from ..workforce import experience_mix_table
 
-    mix = experience_mix_table(workers(rep).worker_years, target)
+    mix = W.experience_mix_table(workers(rep).worker_years, target)
     if mix.empty or mix["headcount"].sum() == 0:
         rep.note("No permanent social workers in post at the latest census.")
         return
@@ -687,7 +331,6 @@ def experience_mix(rep: Report) -> None:
 
 def _own_returns(rep: Report) -> None:
     """Length of service now, and the DfE measures recomputed from the council's own returns."""
-    from .. import workforce as W
 
     w = workers(rep)
     rep.heading(3, "Length of service", "length-of-service")
@@ -714,46 +357,12 @@ def _own_returns(rep: Report) -> None:
         rates = W.council_rates(w.worker_years, getattr(w, "returns", None))
         rep.paragraphs([W.describe_rates(rates)])
         rep.record("own_rates", rates)
-    except (UserError, KeyError):
-        pass
+    except (UserError, KeyError) as exc:
+        rep.note(f"The DfE measures could not be recomputed from the council's own returns ({exc}).")
 
 
 # ---------------------------------------------------------------------------------------------
 # Worker-level data
-
-
-def workers(rep: Report):
-    """The council's worker-level tables (ingested returns, or a synthetic council), or None."""
-    if not rep.has_worker_data:
-        return None
-
-    def compute():
-        from ..workerdata.ingest import ingest
-
-        p = rep.params
-        if not rep.synthetic:
-            return ingest(p["csww"], hr=p.get("hr"), hr_map=p.get("hr_map"))
-        import tempfile
-
-        from .. import synth
-
-        # the years before the report year with published figures to calibrate to (a council
-        # created by a boundary change has fewer)
-        years = [y for y in range(rep.year - p["synthetic_years"] + 1, rep.year + 1)
-                 if not rep.area.years or rep.area.has_year(y)]
-        council = synth.generate(rep.authority, years, seed=p["synthetic_seed"],
-                                 data_dir=p.get("data_dir"), scale=p["synthetic_scale"])
-        with tempfile.TemporaryDirectory(prefix="swanalysis-synthetic-") as tmp:
-            folder = Path(p.get("synthetic_dir") or tmp)
-            council.write(folder)
-            # synthetic SWENos belong to nobody: a fixed key keeps the report reproducible
-            return ingest(council.returns, hr=council.payroll_path, hr_map=council.hr_map_path,
-                          key="swanalysis-synthetic-council")
-
-    return rep.cached("workers", compute)
-
-
-
 
 
 def _worker_heading(rep: Report, title: str, anchor: str) -> bool:
@@ -765,12 +374,6 @@ def _worker_heading(rep: Report, title: str, anchor: str) -> bool:
     return _enough_workers(rep)
 
 
-def _permanent_workers(rep: Report) -> int:
-    """Distinct permanent (non-agency) workers in the council's worker-level data."""
-    ep = workers(rep).episodes
-    return int(ep[~ep["agency"].astype(bool)]["worker_id"].nunique()) if len(ep) else 0
-
-
 def _enough_workers(rep: Report) -> bool:
     """False (with a note) when the council has too few permanent workers to publish anything."""
     if _permanent_workers(rep) < rep.params["min_group"]:
@@ -780,31 +383,7 @@ def _enough_workers(rep: Report) -> bool:
     return True
 
 
-def retention(rep: Report):
-    """Retention results from swanalysis.tenure (cached), or None without worker data."""
-    w = workers(rep)
-    if w is None:
-        return None
-
-    def compute():
-        from .. import tenure as T
-
-        ep = w.episodes
-        mg = rep.params["min_group"]
-        table = T.retention_table(ep, min_group=mg)
-        return {
-            "table": table,
-            "median": T.median_tenure(ep, min_group=mg),
-            "curves": T.retention_curve(ep, min_group=mg),
-            "by_route": T.retention_curve(ep, by="entry_route", min_group=mg),
-            "late": T.late_entry_effect(ep),
-        }
-
-    return rep.cached("retention", compute)
-
-
 def _masked(df: pd.DataFrame, cols) -> pd.DataFrame:
-    from ..disclosure import mask_small_counts
 
     cols = [c for c in cols if c in df.columns]
     out, _ = mask_small_counts(df, cols)
@@ -815,8 +394,6 @@ def how_long_they_stay(rep: Report) -> None:
     """How long they stay: Kaplan-Meier retention with late entry and censoring."""
     if not _worker_heading(rep, "How long they stay", "how-long-they-stay"):
         return
-    from .. import tenure as T
-    from ..disclosure import suppression_note
 
     ret = retention(rep)
     table = ret["table"]
@@ -824,15 +401,13 @@ def how_long_they_stay(rep: Report) -> None:
              T.describe_retention(table, 24)]
     texts.append(T.describe_late_entry(ret["late"], 12))
     rep.paragraphs(texts)
-    plots = _plots("tenure")
-    if plots is not None:
-        _draw(rep, lambda: plots.plot_retention(ret["curves"]), T.alt_text_retention(ret["curves"]),
-              "Share of permanent social workers still in post by months since starting, with 95% "
-              "confidence band (Kaplan-Meier, allowing for workers already in post when the data "
-              "begin); numbers still followed are shown under the axis.")
-        if ret["by_route"].groups:
-            _draw(rep, lambda: plots.plot_retention(ret["by_route"]), T.alt_text_retention(ret["by_route"]),
-                  "Share of permanent social workers still in post by months since starting, by entry route.")
+    rep.draw(lambda: TP.plot_retention(ret["curves"]), TP.alt_text_retention(ret["curves"]),
+             "Share of permanent social workers still in post by months since starting, with 95% "
+             "confidence band (Kaplan-Meier, allowing for workers already in post when the data "
+             "begin); numbers still followed are shown under the axis.")
+    if ret["by_route"].groups:
+        rep.draw(lambda: TP.plot_retention(ret["by_route"]), TP.alt_text_retention(ret["by_route"]),
+                 "Share of permanent social workers still in post by months since starting, by entry route.")
     published_table = _masked(table, ["at_risk", "events"])
     rep.table("retention", published_table, "Share of permanent social workers still in post 12, 24 "
               "and 60 months after starting, overall, by entry route and by role, with 95% confidence "
@@ -855,13 +430,12 @@ DISPLAY_GROUPS = ("all", "entry_route", "role", "start_cohort")
 
 
 def _group_name(group_var: str, group) -> str:
-    from ..tenure import ENTRY_ROUTE_LABELS, GROUP_VARS
 
     if group_var == "all":
         return "All"
     if group_var == "entry_route":
-        group = ENTRY_ROUTE_LABELS.get(group, group)
-    return f"{GROUP_VARS.get(group_var, group_var).capitalize()}: {group}"
+        group = T.ENTRY_ROUTE_LABELS.get(group, group)
+    return f"{T.GROUP_VARS.get(group_var, group_var).capitalize()}: {group}"
 
 
 def _retention_display(t: pd.DataFrame, groups=DISPLAY_GROUPS[:3]) -> pd.DataFrame:
@@ -893,25 +467,10 @@ def _median_display(m: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def drivers_result(rep: Report):
-    w = workers(rep)
-    if w is None:
-        return None
-
-    def compute():
-        from ..drivers import fit_drivers
-
-        return fit_drivers(w.worker_years)
-
-    return rep.cached("drivers", compute)
-
-
 def why_they_leave(rep: Report) -> None:
     """Why they leave: caseload and pay (hazard ratios), destinations and reasons."""
     if not _worker_heading(rep, "Why they leave", "why-they-leave"):
         return
-    from .. import drivers as D
-    from .. import tenure as T
 
     w = workers(rep)
     res = drivers_result(rep)
@@ -922,11 +481,9 @@ def why_they_leave(rep: Report) -> None:
         rep.record("hazard_ratios", table)
     else:
         rep.paragraphs(res.sentences())
-        plots = _plots("drivers")
-        if plots is not None and hasattr(plots, "forest_plot"):
-            _draw(rep, lambda: plots.forest_plot(table), D.forest_alt_text(table),
-                  "Hazard ratios for leaving (95% confidence intervals, log scale) from two models: "
-                  "above 1 means more likely to leave.")
+        rep.draw(lambda: DP.forest_plot(table), DP.forest_alt_text(table),
+                 "Hazard ratios for leaving (95% confidence intervals, log scale) from two models: "
+                 "above 1 means more likely to leave.")
         shown = pd.DataFrame({
             "Factor": table["term"].str.replace("_", " ").str.capitalize(),
             "Per": table["unit"],
@@ -961,11 +518,9 @@ def why_they_leave(rep: Report) -> None:
                  "went cannot be estimated.")
         return
     rep.paragraphs([T.describe_destinations(at, 24)])
-    plots = _plots("tenure")
-    if plots is not None:
-        _draw(rep, lambda: plots.plot_cumulative_incidence(cif), T.alt_text_destinations(cif),
-              "Cumulative share of permanent social workers who had left, by destination, by months "
-              "since starting (Aalen-Johansen, 95% bands).")
+    rep.draw(lambda: TP.plot_cumulative_incidence(cif), TP.alt_text_destinations(cif),
+             "Cumulative share of permanent social workers who had left, by destination, by months "
+             "since starting (Aalen-Johansen, 95% bands).")
     rep.table("destinations", at, "Share of permanent social workers who had left for each destination "
               "by 12, 24 and 60 months after starting (Aalen-Johansen, 95% CI).",
               display=_destinations_display(at))
@@ -974,10 +529,9 @@ def why_they_leave(rep: Report) -> None:
 
 
 def _destinations_display(at: pd.DataFrame) -> pd.DataFrame:
-    from ..tenure import DESTINATION_LABELS
 
     lab = "destination_group" if "destination_group" in at.columns else at.columns[0]
-    out = pd.DataFrame({"Destination": at[lab].map(lambda g: DESTINATION_LABELS.get(g, g)).str.capitalize()})
+    out = pd.DataFrame({"Destination": at[lab].map(lambda g: T.DESTINATION_LABELS.get(g, g)).str.capitalize()})
     if "months" in at.columns:
         out["Months after starting"] = at["months"].map(lambda v: f"{v:.0f}")
     if "cif" in at.columns:
@@ -988,18 +542,15 @@ def _destinations_display(at: pd.DataFrame) -> pd.DataFrame:
 
 
 def _leavers_by_service(rep: Report, episodes: pd.DataFrame) -> None:
-    from .. import workforce as W
 
     lbs = W.leavers_by_service(episodes)
     if lbs.empty:
         return
     rep.heading(3, "How long leavers had stayed", "leavers-by-service")
     rep.paragraphs([W.describe_leavers(lbs)])
-    plots = _plots("tenure")
     mg = rep.params["min_group"]
-    if plots is not None:
-        _draw(rep, lambda: plots.plot_leavers_by_service(lbs, min_group=mg), W.alt_text_service_bars(lbs),
-              "Permanent social workers who left each year by length of service when they left.")
+    rep.draw(lambda: TP.plot_leavers_by_service(lbs, min_group=mg), TP.alt_text_service_bars(lbs),
+             "Permanent social workers who left each year by length of service when they left.")
     masked = _masked(lbs, ["leavers", "within_5y"])
     wide = masked.pivot_table(index="census_year", columns="service_band", values="leavers",
                               aggfunc="first", observed=True)
@@ -1018,7 +569,6 @@ def _leavers_by_service(rep: Report, episodes: pd.DataFrame) -> None:
 
 
 def _reasons(rep: Report, episodes: pd.DataFrame) -> None:
-    from .. import workforce as W
 
     reasons = W.leaving_reasons(episodes, by="reason_leave")
     if reasons.empty:
@@ -1034,11 +584,9 @@ def _reasons(rep: Report, episodes: pd.DataFrame) -> None:
         f"Across {first} to {last}, the most common recorded reason among {n:,} permanent leavers was "
         f"'{top['reason_leave']}' ({top['share']:.0f}%)." if top["leavers"] >= 5 else
         "Numbers of leavers by reason are too small to report individually."])
-    plots = _plots("tenure")
-    if plots is not None and hasattr(plots, "plot_leaving_reasons"):
-        _draw(rep, lambda: plots.plot_leaving_reasons(reasons, by="reason_leave"),
-              W.alt_text_reasons(reasons, by="reason_leave"),
-              "Permanent social workers who left each year, by recorded reason for leaving.")
+    rep.draw(lambda: TP.plot_leaving_reasons(reasons, by="reason_leave"),
+             TP.alt_text_reasons(reasons, by="reason_leave"),
+             "Permanent social workers who left each year, by recorded reason for leaving.")
     masked = _masked(total, ["leavers"])
     masked["share"] = [float("nan") if isinstance(v, str) else round(sh, 1)
                        for v, sh in zip(masked["leavers"], total["share"])]
@@ -1052,8 +600,6 @@ def nqsw_cohorts(rep: Report) -> None:
     """Newly qualified social workers (ASYE): how many of each year's intake stay."""
     if not _worker_heading(rep, "Newly qualified social workers", "newly-qualified"):
         return
-    from .. import tenure as T
-    from .. import workforce as W
 
     ep = workers(rep).episodes
     mg = rep.params["min_group"]
@@ -1096,34 +642,8 @@ def nqsw_cohorts(rep: Report) -> None:
 # Agency costs
 
 
-def agency_cost(rep: Report):
-    """The authority's agency cover cost for the report year (swanalysis.costs), or None."""
-
-    def compute():
-        from ..costs import agency_cover_cost
-
-        pub = published(rep)
-        if rep.year not in pub.index:
-            return None
-        r = pub.loc[rep.year]
-        if pd.isna(r.get("agency_fte")) or pd.isna(r.get("inpost_fte")):
-            return None
-        sn = bench(rep).summary.set_index("measure")
-        sn_rate = sn.loc["agency_rate", "sn_median"] if "agency_rate" in sn.index else None
-        return agency_cover_cost(
-            r["agency_fte"], r["inpost_fte"], premium_per_fte=rep.params["agency_premium"],
-            sn_median_rate=sn_rate, vacancy_fte=r.get("vacancy_fte"),
-            agency_cover_fte=r.get("agency_cover_fte"),
-            recruitment_cost_per_hire=rep.params.get("recruitment_cost_per_hire"),
-        )
-
-    return rep.cached("agency_cost", compute)
-
-
 def agency_costs(rep: Report) -> None:
     """What agency cover costs: premium, saving at the SN median rate, cost per vacancy filled."""
-    from ..costs import agency_cost_table, cost_sentences, money
-    from ..published.panel import wide
 
     rep.heading(2, "What agency cover costs", "agency-costs")
     cost = agency_cost(rep)
@@ -1223,54 +743,4 @@ def methods(rep: Report) -> None:
         rep.note("Synthetic data — illustration only. The worker-level sections use a synthetic "
                  f"council generated by swanalysis to match {possessive(rep.authority)} published "
                  "in-post FTE, turnover and agency rate. No real worker's record was used.")
-
-# ---------------------------------------------------------------------------------------------
-# Finishing: tables to CSV and Excel
-
-
-def _sheet_name(name: str, used: set) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "table"
-    out, i = base, 2
-    while out.lower() in used:
-        suffix = f"_{i}"
-        out = base[: 31 - len(suffix)] + suffix
-        i += 1
-    used.add(out.lower())
-    return out
-
-
-def write_tables(tables: Mapping[str, pd.DataFrame], output_dir, date_produced: str) -> Path:
-    """``tables/<name>.csv`` for each table and ``tables.xlsx`` with a sheet per table.
-
-    The workbook is byte-for-byte reproducible: XlsxWriter stamps its zip entries with a fixed
-    date, and the document's created date is ``date_produced``.
-    """
-    out = Path(output_dir)
-    tdir = out / "tables"
-    tdir.mkdir(parents=True, exist_ok=True)
-    for name, df in tables.items():
-        df.to_csv(tdir / f"{name}.csv", index=False, lineterminator="\n")
-    used: set = set()
-    created = datetime.datetime.strptime(date_produced, "%Y-%m-%d")
-    with pd.ExcelWriter(out / "tables.xlsx", engine="xlsxwriter") as writer:
-        writer.book.set_properties({"created": created})
-        if not tables:
-            pd.DataFrame({"note": ["no tables"]}).to_excel(writer, sheet_name="notes", index=False)
-        for name, df in tables.items():
-            df.to_excel(writer, sheet_name=_sheet_name(name, used), index=False)
-    return tdir
-
-
-def finish(rep: Report) -> None:
-    """Last cell: write every recorded table to ``output_dir`` (when given)."""
-    out = rep.params.get("output_dir")
-    if out:
-        write_tables(rep.tables, out, rep.params["date_produced"])
-
-
-def params_from(namespace: Mapping[str, Any]) -> dict:
-    """The report parameters among a notebook's globals (the Papermill ``parameters`` cell)."""
-    known = set(params_mod.defaults()) | params_mod.RUNTIME_KEYS
-    return {k: namespace[k] for k in sorted(known) if k in namespace}
-
 

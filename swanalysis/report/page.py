@@ -1,0 +1,213 @@
+"""The page kit: collect a report's blocks as accessible HTML.
+
+A :class:`Page` shows headings with anchors, paragraphs, bullet lists, notes, figures (embedded
+SVG with alt text and a numbered caption) and captioned tables, and records each table for the
+CSV/Excel export (:mod:`swanalysis.report.tables`). The functions below it (:func:`esc`,
+:func:`heading_html`, :func:`table_html`, :func:`html_page`) build the same HTML as strings, so
+pages written outside a notebook (the batch index) look and read the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import HTML, display
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+
+class Html(str):
+    """Text that is already HTML (a link, a marked-up note): table cells show it unescaped."""
+
+
+@dataclass(kw_only=True)
+class Page:
+    """Display helpers shared by every report: each call shows one block of HTML."""
+
+    tables: dict = field(default_factory=dict)
+    figures: int = 0
+    table_count: int = 0
+
+    def show(self, html_text: str) -> None:
+        display(HTML(html_text))
+
+    def heading(self, level: int, text: str, anchor: str | None = None) -> None:
+        self.show(heading_html(level, text, anchor))
+
+    def paragraphs(self, texts, css: str | None = None) -> None:
+        texts = [t for t in (texts or []) if t]
+        if not texts:
+            return
+        body = "".join(f"<p>{esc(t)}</p>" for t in texts)
+        self.show(f'<div class="{css}">{body}</div>' if css else body)
+
+    def bullets(self, texts, css: str | None = None) -> None:
+        items = "".join(f"<li>{esc(t)}</li>" for t in texts if t)
+        if items:
+            self.show(f'<ul class="{css or ""}">{items}</ul>')
+
+    def note(self, text: str) -> None:
+        self.show(f'<div class="note"><p>{esc(text)}</p></div>')
+
+    def figure(self, fig, alt: str, caption: str) -> None:
+        """Show a matplotlib figure as an embedded SVG with alt text and a numbered caption.
+
+        SVG, with its text kept as text, stays sharp at any zoom and on paper, and is smaller
+        and quicker to make than a PNG (no glyph rasterising, no PNG encoding). The browser
+        draws the text in the first of Arial, Liberation Sans, DejaVu Sans it has, with
+        sans-serif as the last resort (palette.use); Arial and Liberation Sans share metrics.
+        """
+        if not alt or not alt.strip():
+            raise ValueError("every figure needs alt text")
+        self.figures += 1
+        buf = io.BytesIO()
+        # fixed ids and no date: the same figure gives the same bytes in any kernel
+        with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "swanalysis"}):
+            fig.set_facecolor("white")
+            if fig.texts:
+                # a figure-level note (fig.text, e.g. a footnote about small years) lies outside
+                # every axes, so outside constrained layout: save with the tight bounding box
+                fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+            else:
+                # Draw ONCE: savefig draws twice when the figure has a layout engine (a first
+                # pass to lay out, then the real one), and drawing is most of a warm report's
+                # time. Printing straight from the SVG canvas runs constrained layout (tick
+                # labels, titles and outside legends kept inside the canvas) within its one draw.
+                if fig.get_layout_engine() is None:
+                    fig.set_layout_engine("constrained")
+                FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
+        plt.close(fig)
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        self.show(
+            f'<figure id="figure-{self.figures}"><img src="data:image/svg+xml;base64,{data}" '
+            f'alt="{esc(alt)}"><figcaption><span class="fig-label">Figure {self.figures}.</span> '
+            f"{esc(caption)}</figcaption></figure>"
+        )
+
+    def draw(self, draw: Callable, alt: str, caption: str) -> None:
+        """Call a plotting function (it makes its own figure and returns an Axes) and show it."""
+        out = draw()
+        fig = out if hasattr(out, "savefig") else getattr(out, "figure", None)
+        if fig is None:
+            fig = plt.gcf()
+        self.figure(fig, alt, caption)
+
+    def record(self, name: str, data: pd.DataFrame) -> None:
+        """Record a table for export only (CSV and workbook), without showing it."""
+        if name in self.tables:
+            raise ValueError(f"table {name!r} recorded twice")
+        self.tables[name] = data.reset_index(drop=True)
+
+    def table(
+        self,
+        name: str,
+        data: pd.DataFrame,
+        caption: str,
+        display: pd.DataFrame | None = None,
+        highlight: Callable[[pd.Series], bool] | None = None,
+        export: bool = True,
+    ) -> None:
+        """Show a captioned table and record ``data`` for ``tables/<name>.csv`` and the workbook."""
+        if export:
+            self.record(name, data)
+        self.table_count += 1
+        self.show(table_html(display if display is not None else data, caption,
+                             f"table-{self.table_count}", self.table_count, highlight))
+
+
+def esc(text: Any) -> str:
+    """``text`` escaped for HTML; :class:`Html` passes through unchanged."""
+    if isinstance(text, Html):
+        return str(text)
+    return html.escape(str(text), quote=True)
+
+
+def anchor_for(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def heading_html(level: int, text: str, anchor: str | None = None) -> str:
+    anchor = anchor or anchor_for(text)
+    return f'<h{level} id="{esc(anchor)}">{esc(text)}</h{level}>'
+
+
+_NUMERIC_RE = re.compile(r"^[+\-−]?£?[\d,]+(\.\d+)?%?$")
+
+
+def _cell(value: Any) -> tuple[str, bool]:
+    """Text of a table cell and whether it is numeric (right-aligned)."""
+    if isinstance(value, Html):
+        return value, False
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–", True
+    if isinstance(value, bool):
+        return ("yes" if value else "no"), False
+    if isinstance(value, int):
+        return f"{value:,}", True
+    if isinstance(value, float):
+        return f"{value:,.1f}", True
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return "–", True
+    text = str(value)
+    return text, bool(_NUMERIC_RE.match(text))
+
+
+def table_html(df: pd.DataFrame, caption: str, anchor: str, number: int | None,
+               highlight: Callable[[pd.Series], bool] | None = None,
+               numeric: Callable[[str, Any], bool] | None = None) -> str:
+    """An accessible table: caption, column headers with scope, first column as row headers.
+
+    ``number`` labels the caption "Table N." (None: no label). ``numeric(column, value)``
+    overrides which cells are right-aligned (default: numbers and number-like text).
+    """
+    cols = list(df.columns)
+    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in cols)
+    rows = []
+    for _, r in df.iterrows():
+        cells = []
+        for j, c in enumerate(cols):
+            text, is_num = _cell(r[c])
+            if numeric is not None:
+                is_num = numeric(c, r[c])
+            cls = ' class="num"' if is_num and j > 0 else ""
+            if j == 0:
+                cells.append(f'<th scope="row"{cls}>{esc(text)}</th>')
+            else:
+                cells.append(f"<td{cls}>{esc(text)}</td>")
+        mark = ' class="highlight"' if highlight is not None and highlight(r) else ""
+        rows.append(f"<tr{mark}>{''.join(cells)}</tr>")
+    label = f'<span class="tab-label">Table {number}.</span> ' if number is not None else ""
+    return (
+        f'<div class="table-wrap" role="region" aria-labelledby="{anchor}-caption" tabindex="0">'
+        f'<table id="{anchor}"><caption id="{anchor}-caption">{label}'
+        f"{esc(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def html_page(title: str, body: str, css: str = "") -> str:
+    """A whole, standalone HTML document (English, UTF-8, responsive) around ``body``."""
+    style = f"<style>{css}</style>\n" if css else ""
+    return f"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title>
+{style}</head>
+<body>
+<main>
+{heading_html(1, title)}
+{body}
+</main>
+</body>
+</html>
+"""
