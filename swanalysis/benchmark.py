@@ -46,6 +46,7 @@ from .published.areas import (SN_MODEL_NAMES, Area, other_sn_model, resolve_area
                               sn_model_for_year, statistical_neighbours)
 from .published.memo import memoised
 from .errors import UserError
+from .results import Result, plural
 
 BENCHMARK_MEASURES = [
     "turnover_rate", "agency_rate", "vacancy_rate", "caseload", "absence_rate",
@@ -181,9 +182,47 @@ def funnel_points(panel: pd.DataFrame, measure: str, year: int, release: int | N
                   method: str = "additive") -> pd.DataFrame:
     """Every authority's rate, denominator and position against England's funnel limits.
 
-    Columns: old_la_code, area_name, value (%), denominator_fte, p, z (unadjusted), z_adj,
-    lo95, hi95, lo998, hi998 (limits at its denominator, %), funnel_flag. ``attrs`` hold target
-    (England %, the centre line), phi, tau2, method.
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        The published panel (:func:`swanalysis.published.panel.load_panel`).
+    measure : str
+        A rate with a denominator: turnover_rate, agency_rate, vacancy_rate or absence_rate.
+    year : int
+        The year.
+    release : int, optional
+        Use figures as that release published them (default: the newest).
+    method : {"additive", "multiplicative"}, default "additive"
+        How the limits allow for overdispersion: a random-effects variance (tau2) or a scale
+        factor (phi) estimated from the winsorised z-scores (Spiegelhalter 2005).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns old_la_code, area_name, value (%), denominator_fte, p, z (unadjusted), z_adj,
+        lo95, hi95, lo998, hi998 (limits at its denominator, %), funnel_flag. ``attrs`` hold
+        target (England %, the centre line), phi, tau2, method (read by :func:`funnel_limits`).
+
+    Raises
+    ------
+    UserError
+        For a measure with no denominator, or a year with no England figure.
+
+    Examples
+    --------
+    >>> from swanalysis.published.panel import load_panel
+    >>> from swanalysis.benchmark import funnel_points
+    >>> pts = funnel_points(load_panel(), "turnover_rate", 2022)
+    >>> round(pts.attrs["target"], 1), len(pts)
+    (17.2, 148)
+    >>> pts["funnel_flag"].value_counts().sort_index()
+    funnel_flag
+    above 95% limit        7
+    above 99.8% limit      5
+    below 95% limit        3
+    below 99.8% limit      3
+    within limits        130
+    Name: count, dtype: int64
     """
     if measure not in DENOMINATORS:
         raise UserError(f"funnel plots are for rates ({', '.join(DENOMINATORS)}), not {measure}")
@@ -242,9 +281,43 @@ def funnel_limits(points: pd.DataFrame | None = None, *, target: float | None = 
                   num: int = 200) -> pd.DataFrame:
     """Funnel-plot control limits on a grid of denominators (for drawing).
 
-    Give the output of :func:`funnel_points` (its attrs supply target, phi, tau2, method), or
-    ``target`` (%, the centre line) with ``phi``/``tau2``/``method`` directly. Columns:
-    denominator_fte, target, lo95, hi95, lo998, hi998 (all rates in %).
+    Parameters
+    ----------
+    points : pandas.DataFrame, optional
+        The output of :func:`funnel_points`: its attrs supply target, phi, tau2 and method, and its
+        denominators the range of the grid.
+    target : float, optional
+        The centre line (%), when ``points`` is not given (or to override it).
+    phi : float, default 1.0
+        Multiplicative overdispersion (used with ``method="multiplicative"``).
+    tau2 : float, default 0.0
+        Additive (random-effects) overdispersion (used with ``method="additive"``).
+    method : {"additive", "multiplicative"}, optional
+        Default: that of ``points``, else additive.
+    n_min, n_max : float, optional
+        The range of denominators (FTE); default from ``points``, else 1 to 1,000.
+    num : int, default 200
+        Grid points (spaced evenly on a log scale).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns denominator_fte, target, lo95, hi95, lo998, hi998 (all rates in %).
+
+    Raises
+    ------
+    UserError
+        When neither ``points`` nor ``target`` is given.
+
+    Examples
+    --------
+    >>> from swanalysis.benchmark import funnel_limits
+    >>> lim = funnel_limits(target=17.0, n_min=50, n_max=500, num=3)
+    >>> lim.round(1)
+       denominator_fte  target  lo95  hi95  lo998  hi998
+    0             50.0    17.0   6.6  27.4    0.6   33.4
+    1            158.1    17.0  11.1  22.9    7.8   26.2
+    2            500.0    17.0  13.7  20.3   11.8   22.2
     """
     if points is not None:
         a = points.attrs
@@ -372,8 +445,43 @@ def stand_in_notes(area: Area, by_year: dict[int, pd.DataFrame], label=str) -> l
 
 # --------------------------------------------------------------------------- benchmark
 
-@dataclass
-class BenchmarkResult:
+@dataclass(repr=False)
+class BenchmarkResult(Result):
+    """An authority benchmarked for a year against its statistical neighbours, region and England.
+
+    Attributes
+    ----------
+    area : Area
+        The authority (see :func:`swanalysis.published.areas.resolve_area`).
+    year : int
+        The year benchmarked.
+    table : pandas.DataFrame
+        The tidy table of ``tables/benchmark.csv``: one row per area x year x measure (the
+        authority, its neighbours' median, region, England, comparators) with value, rank,
+        n_ranked, quartile, change and the comparison with England. An attribute (the report
+        reads ``res.table``), not a method.
+    summary : pandas.DataFrame
+        One row per measure for ``year``: label, value, sn_median, n_neighbours, region,
+        england, rank, n_ranked, quartile, change, first_year, first_value, the comparison with
+        England and the other neighbour model's median.
+    neighbours : pandas.DataFrame
+        The statistical neighbours (see :func:`swanalysis.published.areas.statistical_neighbours`).
+    comparators : list of Area
+        Authorities shown alongside.
+    funnels : dict
+        Measure -> :func:`funnel_points` table for ``year``.
+    notes : list of str
+        Plain-English notes for the report (joint returns, stand-in neighbours, missing years).
+    neighbour_values : pandas.DataFrame
+        Each neighbour's own figures.
+    sn_model : str
+        The statistical-neighbour model used ("2021" or "2025").
+    release : int or None
+        The release whose figures were used (None: the newest for every year).
+    measures : list of str
+        The measures benchmarked.
+    """
+
     area: Area
     year: int
     table: pd.DataFrame
@@ -389,10 +497,28 @@ class BenchmarkResult:
 
     @property
     def name(self) -> str:
+        """The authority's name."""
         return self.area.name
+
+    def _title(self) -> str:
+        return f"{self.area.name} {self.year}"
+
+    def _counts(self) -> list[str]:
+        ranked = pd.to_numeric(self.summary.get("n_ranked", pd.Series(dtype=float)), errors="coerce").max()
+        return [plural(len(self.measures), "measure"), plural(len(self.neighbours), "neighbour"),
+                f"{0 if pd.isna(ranked) else int(ranked):,} ranked"]
+
+    def sentences(self) -> list[str]:
+        """One :func:`describe` paragraph per measure."""
+        return [describe(self, m) for m in self.measures]
 
     def value(self, measure: str, area_type: str = "la", year: int | None = None,
               area_name: str | None = None) -> float:
+        """One figure of the table (NaN when it is not published).
+
+        ``area_type`` is la, sn_median, region, england or comparator (with ``area_name``);
+        ``year`` defaults to the year benchmarked.
+        """
         t = self.table
         sel = (t["measure"] == measure) & (t["area_type"] == area_type) & \
               (t["time_period"] == (self.year if year is None else int(year)))
@@ -446,14 +572,57 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
               data_dir=None, sn_model: str | None = None, release: int | None = None,
               measures: list[str] | None = None, funnel_method: str = "additive",
               first_year: int | None = None) -> BenchmarkResult:
-    """Benchmark an authority for ``year`` against its statistical neighbours, region, England.
+    """Benchmark an authority for ``year`` against its statistical neighbours, region and England.
 
-    ``la``: a name, DfE number, ONS code or :class:`Area`. ``comparators``: names/codes (list or
-    comma-separated string) shown alongside. ``release``: use figures as that release published
-    them (default: the newest figures for every year). The table covers ``first_year`` (default:
-    the first published year, 2017) to ``year``. ``sn_model``: "2021" or "2025" to choose the
-    statistical-neighbour set; None (or "auto") uses the set in force for ``year``
-    (:func:`swanalysis.published.areas.sn_model_for_year`).
+    Parameters
+    ----------
+    la : str or Area
+        A name, DfE number, ONS code or :class:`~swanalysis.published.areas.Area`.
+    year : int
+        The year (30 September census) to benchmark.
+    comparators : list of str or str, optional
+        Names or codes (a list or a comma-separated string) shown alongside.
+    panel : pandas.DataFrame, optional
+        The published panel (default: the shared panel of ``data_dir``).
+    data_dir : path-like, optional
+        Where the published files are (see :func:`swanalysis.published.panel.load_panel`).
+    sn_model : {"2021", "2025", "auto"}, optional
+        The statistical-neighbour set; None or "auto" uses the set in force for ``year``
+        (:func:`swanalysis.published.areas.sn_model_for_year`).
+    release : int, optional
+        Use figures as that release published them (default: the newest figures for every year).
+    measures : list of str, optional
+        The measures to benchmark (default ``BENCHMARK_MEASURES``).
+    funnel_method : {"additive", "multiplicative"}, default "additive"
+        How the funnel limits allow for overdispersion (Spiegelhalter 2005).
+    first_year : int, optional
+        First year of the table (default: the first published year, 2017).
+
+    Returns
+    -------
+    BenchmarkResult
+        ``table`` (one row per area x year x measure: area_name, area_type, old_la_code,
+        area_code, time_period, measure, value, rank, n_ranked, quartile, change and the comparison
+        with England), ``summary`` (one row per measure for ``year``), ``neighbours``, ``funnels``,
+        ``notes``; ``.sentences()`` describes each measure.
+
+    Raises
+    ------
+    UserError
+        One line for an unknown or ambiguous authority, an unknown measure, an area that is not a
+        local authority, or a year with no published figures for it.
+
+    Examples
+    --------
+    >>> from swanalysis.benchmark import benchmark
+    >>> res = benchmark("Wokingham", 2022)
+    >>> res
+    <BenchmarkResult Wokingham 2022: 8 measures, 10 neighbours, 150 ranked>
+    >>> res.summary.set_index("measure").loc[["turnover_rate", "agency_rate"], ["value", "sn_median", "england"]]
+                   value  sn_median  england
+    measure                                 
+    turnover_rate   17.6       23.5     17.2
+    agency_rate     24.2       19.8     17.6
     """
     from .published.panel import shared_panel
     if panel is None:
@@ -711,6 +880,7 @@ def fmt(measure: str, value, unit: bool = True) -> str:
 
 
 def possessive(name: str) -> str:
+    """``Wokingham`` -> ``Wokingham's``; ``Knowsley`` -> ``Knowsley's``; ``Lewes`` -> ``Lewes'``."""
     return name + ("'" if name.endswith("s") else "'s")
 
 

@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from .errors import UserError
+from .results import Result
 
 DEFAULT_PREMIUM = 20_000.0
 """Central premium per agency FTE-year in £ (Warwickshire County Council, 2022)."""
@@ -60,9 +61,42 @@ PREMIUM_SOURCE = (
 COST_INPUTS = ("agency_fte", "inpost_fte", "vacancy_fte", "agency_cover_fte")
 
 
-@dataclass(frozen=True)
-class AgencyCost:
-    """Agency cover cost for one authority and year (money in £ per year)."""
+@dataclass(frozen=True, repr=False)
+class AgencyCost(Result):
+    """Agency cover cost for one authority and year (money in £ per year).
+
+    Attributes
+    ----------
+    agency_fte, inpost_fte : float
+        Agency and employed (in post) social worker FTE at 30 September.
+    premium_per_fte : float
+        Extra cost of an agency FTE-year over an employed one (central estimate, or the actual
+        premium per agency FTE when ``actual``).
+    agency_rate : float
+        % of all FTE (employed + agency) filled by agency workers.
+    annual_premium : float
+        What agency cover costs a year more than employing the same staff.
+    sn_median_rate : float
+        The statistical neighbours' median agency rate (%); NaN when not given.
+    agency_fte_at_sn_median, saving_at_sn_median : float
+        Agency FTE at that median rate and the premium saved a year by reaching it.
+    vacancy_fte, agency_cover_fte : float
+        Vacant FTE and the part of it covered by agency workers.
+    cost_per_vacancy_filled : float
+        Premium per FTE of vacancy covered; NaN when none is covered.
+    recruitment_cost_per_hire, payback_years : float
+        Cost of one permanent hire and the years of premium it pays back; NaN when not given.
+    premium_low, premium_high, annual_premium_low, annual_premium_high : float
+        The low and high ends of the premium range and of the annual premium.
+    saving_at_sn_median_low, saving_at_sn_median_high : float
+        The saving at the neighbours' median at the low and high premium.
+    premium_on_vacancy_cover, premium_beyond_vacancies : float
+        The annual premium split between agency FTE covering vacancies and the rest.
+    agency_spend : float
+        Actual agency spend from the council's finance; NaN when not given.
+    actual : bool
+        True when the premium is the council's actual one, not an estimate.
+    """
 
     agency_fte: float
     inpost_fte: float
@@ -89,7 +123,20 @@ class AgencyCost:
     actual: bool = False  # True: the premium is the council's actual one, not an estimate
 
     def as_dict(self) -> dict:
+        """The fields as a dict (one row of :func:`agency_cost_table`)."""
         return asdict(self)
+
+    def _counts(self) -> list[str]:
+        return [f"{self.agency_fte:,.1f} agency FTE", f"{self.agency_rate:.1f}% agency rate",
+                f"{money(self.annual_premium)} a year"]
+
+    def table(self) -> pd.DataFrame:
+        """The fields as a one-column table (index: field, column: value)."""
+        return pd.Series(self.as_dict(), name="value", dtype=object).rename_axis("field").to_frame()
+
+    def sentences(self, la: str = "the authority", year: int | None = None) -> list[str]:
+        """The cost in words (:func:`cost_sentences`), for ``la`` at 30 September ``year``."""
+        return cost_sentences(la, year, self)
 
 
 def _num(value, name: str) -> float:
@@ -118,11 +165,55 @@ def agency_cover_cost(
     """Agency premium (a low/central/high range), saving at the statistical-neighbour median rate
     and the premium split between agency FTE covering vacancies and the rest.
 
-    ``sn_median_rate`` is a percentage (17.6 for 17.6%). ``premium_low``/``premium_high`` default
-    to the same proportion of ``premium_per_fte`` as :data:`PREMIUM_RANGE` has of its central
-    figure. ``agency_spend`` with ``employed_cost_per_fte`` (the council's finance) gives the
-    actual premium, used instead of the estimate. Missing inputs give NaN for the measures that
-    need them, never a made-up number.
+    Missing inputs give NaN for the measures that need them, never a made-up number.
+
+    Parameters
+    ----------
+    agency_fte : float
+        Agency social worker FTE at 30 September.
+    inpost_fte : float
+        Employed social worker FTE in post at 30 September.
+    premium_per_fte : float, default 20000
+        Central extra cost of an agency FTE-year over an employed one, £ (Warwickshire, 2022).
+    sn_median_rate : float, optional
+        The statistical neighbours' median agency rate, a percentage (17.6 for 17.6%).
+    vacancy_fte : float, optional
+        Vacant FTE.
+    agency_cover_fte : float, optional
+        Vacant FTE covered by agency workers.
+    recruitment_cost_per_hire : float, optional
+        Cost of recruiting one permanent social worker, £.
+    premium_low, premium_high : float, optional
+        The ends of the premium range; default the same proportion of ``premium_per_fte`` as
+        :data:`PREMIUM_RANGE` has of its central figure.
+    agency_spend : float, optional
+        The council's actual agency spend, £ a year (with ``employed_cost_per_fte``).
+    employed_cost_per_fte : float, optional
+        What an employed FTE costs a year, £: with ``agency_spend`` gives the actual premium, used
+        instead of the estimate.
+
+    Returns
+    -------
+    AgencyCost
+        agency_rate, annual_premium (and its range), agency_fte_at_sn_median,
+        saving_at_sn_median, premium_on_vacancy_cover, premium_beyond_vacancies, payback_years and
+        the inputs; ``.sentences(la, year)`` in words.
+
+    Raises
+    ------
+    UserError
+        For an input that is not a number or is negative.
+
+    Examples
+    --------
+    >>> from swanalysis.costs import agency_cover_cost
+    >>> cost = agency_cover_cost(30, 170, sn_median_rate=10, agency_cover_fte=12)
+    >>> cost
+    <AgencyCost 30.0 agency FTE, 15.0% agency rate, £600,000 a year>
+    >>> round(cost.saving_at_sn_median), round(cost.cost_per_vacancy_filled)
+    (200000, 20000)
+    >>> cost.sentences("Wokingham", 2022)[1]
+    "If Wokingham's agency rate fell to its statistical neighbours' median (10.0%), it would use about 20.0 agency FTE instead of 30.0, saving about £200,000 (range £144,000 to £300,000) a year."
     """
     agency = _num(agency_fte, "agency_fte")
     inpost = _num(inpost_fte, "inpost_fte")
@@ -237,18 +328,20 @@ def money_range(low: float, central: float, high: float) -> str:
     return f"{money(central)} (range {money(low)} to {money(high)})"
 
 
-def cost_sentences(la: str, year: int, cost: AgencyCost) -> list[str]:
-    """Plain-English statements of the agency cost for the report."""
+def cost_sentences(la: str, year: int | None, cost: AgencyCost) -> list[str]:
+    """Plain-English statements of the agency cost for the report (``year`` None: no year named)."""
+    La = la[:1].upper() + la[1:]
+    when = f" {year}" if year is not None else ""
     if cost.actual:
         first = (
-            f"{la} had {cost.agency_fte:.1f} agency social workers (FTE) at 30 September {year}, "
+            f"{La} had {cost.agency_fte:.1f} agency social workers (FTE) at 30 September{when}, "
             f"{cost.agency_rate:.1f}% of its social work FTE. Its finance figures put agency spend "
             f"at {money(cost.agency_spend)}, about {money(cost.annual_premium)} more than employing "
             f"the same staff ({money(cost.premium_per_fte)} per agency FTE-year)."
         )
     else:
         first = (
-            f"{la} had {cost.agency_fte:.1f} agency social workers (FTE) at 30 September {year}, "
+            f"{La} had {cost.agency_fte:.1f} agency social workers (FTE) at 30 September{when}, "
             f"{cost.agency_rate:.1f}% of its social work FTE. At a premium of "
             f"{money(cost.premium_per_fte)} per FTE-year over an employed social worker "
             f"(assumed; range {money(cost.premium_low)} to {money(cost.premium_high)}), agency "
@@ -267,7 +360,7 @@ def cost_sentences(la: str, year: int, cost: AgencyCost) -> list[str]:
             )
         else:
             out.append(
-                f"{la}'s agency rate is at or below its statistical neighbours' median "
+                f"{La}'s agency rate is at or below its statistical neighbours' median "
                 f"({cost.sn_median_rate:.1f}%), so no saving is estimated from reaching it."
             )
     if cost.agency_cover_fte > 0 and not math.isnan(cost.premium_on_vacancy_cover):

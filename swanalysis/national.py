@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import UserError
+from .results import Result, plural
 
 __all__ = ["NationalResult", "national_frame", "fit_national", "national_table", "sentences", "caveats"]
 
@@ -98,10 +99,31 @@ def national_frame(panel: pd.DataFrame, *, start_year: int = 2017, end_year: int
     return wide
 
 
-@dataclass
-class NationalResult:
-    """Coefficients (``coefficients``: term -> coef, se, ci_lower, ci_upper, p_value), the
-    estimation frame and counts."""
+@dataclass(repr=False)
+class NationalResult(Result):
+    """The national panel regression: coefficients, the estimation frame and counts.
+
+    Attributes
+    ----------
+    coefficients : pandas.DataFrame
+        term (caseload, agency_rate, vacancy_rate) -> unit, coef, se, ci_lower, ci_upper, p_value.
+    data : pandas.DataFrame
+        The estimation frame (one row per authority-year).
+    n_obs, n_authorities : int
+        Authority-years and authorities in the fit.
+    first_year, last_year : int
+        The outcome years covered.
+    within_r2 : float
+        Share of the within-authority variation the model explains.
+    exclusions : dict
+        Reason -> number of authority-years left out.
+    fit : statsmodels results
+        The fitted model.
+    lag : int
+        Years between the regressors and the outcome (1: the year before).
+    sensitivity : NationalResult or None
+        The same model with the other timing (a sensitivity check).
+    """
 
     coefficients: pd.DataFrame
     data: pd.DataFrame
@@ -115,29 +137,73 @@ class NationalResult:
     lag: int = 1
     sensitivity: "NationalResult | None" = None
 
-    def __repr__(self) -> str:
-        return (f"NationalResult(lag={self.lag}, n_authorities={self.n_authorities}, n_obs={self.n_obs}, "
-                f"years={self.first_year}-{self.last_year}, "
-                f"caseload_coef={self.coefficients.at['caseload', 'coef']:.3f})")
+    def _title(self) -> str:
+        return f"{self.first_year}-{self.last_year}, lag {self.lag}"
+
+    def _counts(self) -> list[str]:
+        return [plural(self.n_authorities, "authority", "authorities"), plural(self.n_obs, "authority-year"),
+                plural(len(self.coefficients), "term")]
 
     def table(self) -> pd.DataFrame:
+        """The coefficient table (:func:`national_table`)."""
         return national_table(self)
 
     def sentences(self) -> list[str]:
+        """The findings in words (:func:`sentences`)."""
         return sentences(self)
 
     def caveats(self) -> list[str]:
+        """The caveats in words (:func:`caveats`)."""
         return caveats(self)
 
 
 def fit_national(panel: pd.DataFrame, *, start_year: int = 2017, end_year: int | None = None,
                  lag: int = 1, sensitivity: bool = True) -> NationalResult:
-    """Two-way fixed-effects regression of FTE turnover rate (%) on caseload, agency rate (%) and
-    vacancy rate (%) ``lag`` years earlier (1, the headline: at 30 September of the year before;
-    0: the same year), weighted by in-post FTE, SEs clustered by authority (DfE number).
-    With ``lag=1`` and ``sensitivity`` the same-year model is fitted too (``.sensitivity``).
+    """Two-way fixed-effects regression of turnover on caseload, agency and vacancy rates.
 
-    ``panel`` is the tidy published panel (``swanalysis.published.panel.load_panel()``)."""
+    FTE turnover rate (%) on caseload, agency rate (%) and vacancy rate (%) ``lag`` years earlier,
+    with authority and year fixed effects, weighted by in-post FTE, standard errors clustered by
+    authority (DfE number).
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        The tidy published panel (:func:`swanalysis.published.panel.load_panel`).
+    start_year : int, default 2017
+        First year of figures used.
+    end_year : int, optional
+        Last year of figures used (default: the latest).
+    lag : int, default 1
+        1 (the headline): regressors at 30 September of the year before the turnover year;
+        0: the same year.
+    sensitivity : bool, default True
+        With ``lag=1``, also fit the same-year model (``.sensitivity``).
+
+    Returns
+    -------
+    NationalResult
+        ``coefficients`` (term -> unit, coef, se, ci_lower, ci_upper, p_value), the estimation
+        ``data``, counts, ``exclusions``; ``.table()`` and ``.sentences()``.
+
+    Raises
+    ------
+    UserError
+        When fewer than 10 authorities and 2 years have every figure published.
+
+    Examples
+    --------
+    >>> from swanalysis.published.panel import load_panel
+    >>> from swanalysis.national import fit_national
+    >>> res = fit_national(load_panel(), start_year=2021, sensitivity=False)
+    >>> res
+    <NationalResult 2022-2025, lag 1: 150 authorities, 585 authority-years, 3 terms>
+    >>> res.coefficients[["coef", "ci_lower", "ci_upper"]].round(2)
+                  coef  ci_lower  ci_upper
+    term                                  
+    caseload      0.10     -0.21      0.41
+    agency_rate  -0.00     -0.14      0.13
+    vacancy_rate -0.21     -0.35     -0.07
+    """
     import statsmodels.formula.api as smf
 
     data = national_frame(panel, start_year=start_year, end_year=end_year, lag=lag)
@@ -260,6 +326,7 @@ def sentences(result: NationalResult) -> list[str]:
 
 
 def caveats(result: NationalResult) -> list[str]:
+    """What the national regression cannot say (association, timing, published-figure limits)."""
     out = [
         "This compares authorities and years, not individual workers (an ecological comparison): "
         "it cannot show that a worker with more cases is more likely to leave.",

@@ -8,7 +8,9 @@ A result class (usually a ``@dataclass(repr=False)``, so that the dataclass does
 * ``_counts()``: a few counts in words, e.g. ``["5 measures", "10 neighbours", "148 ranked"]``;
 
 and gives its main table (``table()``, a DataFrame) and its findings in words (``sentences()``,
-a list of strings). Notes and suppressed groups are fields of the result (``notes``,
+a list of strings). Where a result already had a ``table`` attribute holding that DataFrame
+(:class:`swanalysis.benchmark.BenchmarkResult`, whose ``res.table`` the report reads), the
+attribute stays and serves the same purpose. Notes and suppressed groups are fields of the result (``notes``,
 ``suppressed``), never hidden in ``DataFrame.attrs``: the HTML summary lists them.
 
 This module imports nothing heavy: ``import swanalysis`` stays fast.
@@ -50,7 +52,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 class Result:
     """Mixin giving a result object its one-line ``repr`` and its JupyterLab summary.
 
-    Subclasses override :meth:`_title`, :meth:`_counts`, :meth:`table` and :meth:`sentences`.
+    Subclasses override :meth:`_title`, :meth:`_counts` and :meth:`sentences`, and give a
+    ``table()`` method (or a ``table`` DataFrame attribute).
     The HTML summary shows the title, the counts, the sentences, the notes and suppressed groups
     (fields ``notes`` and ``suppressed`` when the result has them) and the first rows of
     ``table()``.
@@ -73,9 +76,8 @@ class Result:
     def _counts(self) -> list[str]:
         return []
 
-    def table(self):
-        """The result's main table (a DataFrame); ``None`` when it has none."""
-        return None
+    # ``table()`` is each subclass's own: the mixin defines none, so that a dataclass may keep a
+    # ``table`` field (a default here would become that field's default)
 
     def sentences(self) -> list[str]:
         """The result's findings in plain English, one string per sentence."""
@@ -104,7 +106,8 @@ class Result:
             if items:
                 lis = "".join(f"<li>{esc(str(s))}</li>" for s in items)
                 parts.append(f"<p>{heading}</p><ul>{lis}</ul>")
-        table = self._safe(self.table)
+        table = getattr(self, "table", None)
+        table = self._safe(table) if callable(table) else table
         if table is not None and hasattr(table, "to_html") and len(table):
             more = f" (first {HTML_ROWS} of {len(table):,} rows)" if len(table) > HTML_ROWS else ""
             parts.append(f"<p>table(){more}</p>" + table.head(HTML_ROWS).to_html(border=0))
