@@ -6,7 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
-SWANALYSIS_DATA_DIR ?= $(abspath ../shared/data/csww)
+# The tests read ../shared (older releases too); without it, the built-in snapshot is used.
+SWANALYSIS_DATA_DIR ?= $(wildcard $(abspath ../shared/data/csww))
 export SWANALYSIS_DATA_DIR
 export MPLBACKEND := Agg
 # Small matrices everywhere: BLAS thread pools only add contention on a 2-core machine.
@@ -14,7 +15,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: venv test report browser-deps benchmarks clean
+.PHONY: venv test report notebooks browser-deps benchmarks clean
 
 # pip -qq: errors only (a failed install still prints its error and stops make). setuptools>=77
 # reads the SPDX licence string and lets tests/test_wheel.py build the wheel offline.
@@ -32,6 +33,11 @@ test: $(STAMP) browser-deps
 
 report: $(STAMP)
 	$(BIN)/swanalysis report --params params/demo.yaml --out outputs
+
+# The walkthroughs (notebooks/walkthrough_*.ipynb) executed and published as HTML, with an index:
+# outputs/notebooks/index.html. make test executes them too (tests/test_notebooks.py).
+notebooks: $(STAMP)
+	$(PY) -m swanalysis.report.walkthroughs --out outputs/notebooks
 
 # Headless Chromium (Debian package) and axe-core (npm, pinned in tests/browser/package.json) for
 # tests/test_browser.py. Idempotent: does nothing when both are already installed.

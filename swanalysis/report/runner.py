@@ -134,12 +134,21 @@ def _html_exporter():
             exp = HTMLExporter(
                 template_name=TEMPLATE_NAME,
                 extra_template_basedirs=[str(TEMPLATE_DIR)],
+                filters={"without_anchor_links": without_anchor_links},
             )
             exp.exclude_input = True
             exp.exclude_input_prompt = True
             exp.exclude_output_prompt = True
             _exporter = exp
         return _exporter
+
+
+_ANCHOR_LINK_RE = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
+
+
+def without_anchor_links(html_text: str) -> str:
+    """nbconvert's markdown adds a "¶" link to every heading; a report's commentary has none."""
+    return _ANCHOR_LINK_RE.sub("", html_text)
 
 
 def _unescape(text: str) -> str:
