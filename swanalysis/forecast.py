@@ -50,6 +50,7 @@ from scipy import optimize, special
 
 from .costs import DEFAULT_PREMIUM, money
 from .errors import UserError
+from .results import Result, plural
 
 #: Measures in ``ForecastResult.table()`` (in this order).
 MEASURES = [
@@ -151,6 +152,7 @@ class Scenario:
 
     @property
     def needs_drivers(self) -> bool:
+        """True when the scenario changes caseload or pay (it needs the drivers model)."""
         return bool(self.caseload_change or self.pay_change)
 
 
@@ -598,6 +600,7 @@ class ForecastModel:
 
     def project(self, scenarios: Iterable[Scenario] = (), horizon: int = 3, interval: float = 0.8
                 ) -> "ForecastResult":
+        """Project this model under ``scenarios`` (see :func:`project`)."""
         return project(self, scenarios, horizon=horizon, interval=interval)
 
 
@@ -1087,11 +1090,24 @@ def _simulate(model: ForecastModel, s: Scenario, horizon: int) -> dict[str, np.n
 # ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class ForecastResult:
+@dataclass(repr=False)
+class ForecastResult(Result):
     """Projected draws for each scenario, summarised by :meth:`table` and :meth:`sentences`.
 
-    ``draws[scenario][measure]`` is an array (simulations x years); ``years`` the census years.
+    Attributes
+    ----------
+    model : ForecastModel
+        The fitted projection model (authority, origin year, mode, simulations).
+    scenarios : list of Scenario
+        The baseline and any scenarios projected.
+    years : list of int
+        The census years projected.
+    draws : dict
+        ``draws[scenario][measure]``: an array (simulations x years).
+    interval : float
+        Coverage of the intervals (0.8: the 10th to 90th percentiles).
+    notes : list of str
+        What the projection leaves out or assumes, in words.
     """
 
     model: ForecastModel
@@ -1101,14 +1117,12 @@ class ForecastResult:
     interval: float = 0.8
     notes: list = field(default_factory=list)
 
-    def __repr__(self) -> str:
-        b = self.table().query("scenario == @BASELINE and measure == 'inpost_fte'")
-        last = b.iloc[-1] if len(b) else None
-        tail = (f", inpost_fte {self.years[-1]}={last.value:.1f} [{last.lower:.1f}, {last.upper:.1f}]"
-                if last is not None else "")
-        return (f"ForecastResult(la={self.model.la!r}, origin={self.model.origin}, "
-                f"mode={self.model.mode!r}, years={self.years[0]}-{self.years[-1]}, "
-                f"scenarios={[s.name for s in self.scenarios]}{tail})")
+    def _title(self) -> str:
+        return f"{self.model.la} {self.model.origin}-{self.years[-1]}"
+
+    def _counts(self) -> list[str]:
+        return [plural(len(self.scenarios), "scenario"), plural(len(self.years), "year"),
+                plural(self.model.simulations, "simulation")]
 
     def table(self) -> pd.DataFrame:
         """``tables/forecast.csv``: ``scenario, year, measure, value, lower, upper``.
@@ -1168,6 +1182,7 @@ class ForecastResult:
         return body.replace(">\n  <thead>", f">\n  <caption>{cap}</caption>\n  <thead>", 1)
 
     def sentences(self) -> list[str]:
+        """The projection in words (:func:`sentences`)."""
         return sentences(self)
 
 

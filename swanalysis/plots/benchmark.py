@@ -37,8 +37,36 @@ def _ylabel(measure: str) -> str:
 
 
 def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
-    """Horizontal bars, highest first: the authority (dark blue) among its comparators or
-    statistical neighbours (grey), with lines for the SN median, region and England."""
+    """Horizontal bars, highest first: the authority among its comparators or statistical neighbours.
+
+    The authority is dark blue, the others grey, with lines for the neighbours' median, region
+    and England.
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+        From :func:`swanalysis.benchmark.benchmark`.
+    measure : str, default "agency_rate"
+        One of ``result.measures``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new A4-width figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The drawing; its alt text comes from :func:`alt_text_ranked_bar`.
+
+    Examples
+    --------
+    >>> from swanalysis.benchmark import benchmark
+    >>> from swanalysis.plots.benchmark import ranked_bar, trend, funnel, alt_text_ranked_bar
+    >>> res = benchmark("Wokingham", 2022)
+    >>> ax = ranked_bar(res, "turnover_rate")
+    >>> len(ax.patches)
+    11
+    >>> alt_text_ranked_bar(res, "turnover_rate")[:60]
+    'Bar chart of the turnover rate in 2022, highest first: Brack'
+    """
     bars = B.ranked_bar_data(result, measure)
     ax = _ax(ax, (7.0, min(4.6, 0.3 * len(bars) + 1.5)))
     y = np.arange(len(bars))
@@ -77,7 +105,31 @@ def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None)
 
 
 def trend(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
-    """Lines from the first published year: authority, SN median, region and England."""
+    """Lines from the first published year: authority, neighbours' median, region and England.
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+        From :func:`swanalysis.benchmark.benchmark`.
+    measure : str, default "agency_rate"
+        One of ``result.measures``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new A4-width figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The drawing; its alt text comes from :func:`alt_text_trend`.
+
+    Examples
+    --------
+    >>> from swanalysis.benchmark import benchmark
+    >>> from swanalysis.plots.benchmark import ranked_bar, trend, funnel, alt_text_ranked_bar
+    >>> res = benchmark("Wokingham", 2022)
+    >>> ax = trend(res, "turnover_rate")
+    >>> [line.get_label() for line in ax.get_lines()][:4]
+    ['Wokingham', "Statistical neighbours' median", 'South East', 'England']
+    """
     ax = _ax(ax)
     t = result.table
     t = t[t["measure"] == measure]
@@ -103,8 +155,34 @@ def trend(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
 
 
 def funnel(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
-    """Every authority's rate against its FTE denominator, with 95% and 99.8% limits around
-    England (overdispersion-adjusted); the authority highlighted and labelled."""
+    """Every authority's rate against its FTE denominator, with 95% and 99.8% limits around England.
+
+    The limits are overdispersion-adjusted (see :func:`swanalysis.benchmark.funnel_points`); the
+    authority is highlighted and labelled.
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+        From :func:`swanalysis.benchmark.benchmark`.
+    measure : str, default "agency_rate"
+        A rate of ``result.funnels`` (turnover, agency, vacancy or absence).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new A4-width figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The drawing; its alt text comes from :func:`alt_text_funnel`.
+
+    Examples
+    --------
+    >>> from swanalysis.benchmark import benchmark
+    >>> from swanalysis.plots.benchmark import ranked_bar, trend, funnel, alt_text_ranked_bar
+    >>> res = benchmark("Wokingham", 2022)
+    >>> ax = funnel(res, "turnover_rate")
+    >>> ax.get_xlabel() != ""
+    True
+    """
     ax = _ax(ax)
     pts = result.funnels.get(measure)
     if pts is None or pts.empty:

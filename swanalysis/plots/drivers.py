@@ -31,8 +31,38 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
 
 
 def forest_plot(table: pd.DataFrame, ax=None, *, terms: str | list[str] = "all"):
-    """Hazard ratios with 95% intervals, one row per term, the two models offset side by side,
-    log scale with a reference line at 1. ``terms="key"`` shows caseload and salary only."""
+    """Hazard ratios with 95% intervals, one row per term, the models offset side by side.
+
+    A log scale with a reference line at 1 (no association); one marker and colour per model of
+    :data:`swanalysis.drivers.MODELS`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`swanalysis.drivers.hazard_ratio_table` (``DriversResult.table()``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new A4-width figure).
+    terms : "all", "key" or list of str, default "all"
+        Which terms: all, caseload and salary only ("key"), or those listed.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The drawing; its alt text comes from :func:`forest_alt_text`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from swanalysis.plots.drivers import forest_plot, forest_alt_text
+    >>> table = pd.DataFrame({"model": ["cox_time_varying", "discrete_time_logit"], "term": "caseload",
+    ...                       "unit": "per case", "hazard_ratio": [1.05, 1.06], "ci_lower": [1.01, 1.01],
+    ...                       "ci_upper": [1.09, 1.11], "p_value": [0.01, 0.02], "n_workers": 300, "n_events": 60})
+    >>> ax = forest_plot(table)
+    >>> ax.get_xscale()
+    'log'
+    >>> forest_alt_text(table)[-70:]
+    ' 1.05 (95% CI 1.01 to 1.09); discrete-time 1.06 (95% CI 1.01 to 1.11).'
+    """
     palette.use()
     if terms == "key":
         table = table[table["term"].isin(KEY_TERMS)]

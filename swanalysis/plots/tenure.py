@@ -101,11 +101,49 @@ def plot_retention(
     naive=None,
     title: str | None = None,
 ):
-    """Retention curves (step) with 95% bands and a numbers-at-risk table under the axis.
+    """Retention curves (steps) with 95% bands and a numbers-at-risk table under the axis.
 
-    ``res`` is a :class:`swanalysis.tenure.RetentionCurves`. ``naive`` (another RetentionCurves for
-    the whole workforce with ``late_entry=False``) adds the naive curve as a dashed grey line, to
-    show what ignoring late entry would claim. Groups suppressed upstream are named under the axis.
+    Groups suppressed upstream are named under the axis. With more than two groups and no ``ax``,
+    each group gets its own panel (small multiples) so that bands do not overlap.
+
+    Parameters
+    ----------
+    res : RetentionCurves
+        From :func:`swanalysis.tenure.retention_curve`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new A4-width figure).
+    max_months : float, default 60
+        Right end of the tenure axis.
+    at_risk_months : sequence of float, default (0, 12, 24, 36, 48, 60)
+        Tenures of the numbers-at-risk table.
+    naive : RetentionCurves, optional
+        The whole workforce with ``late_entry=False``: drawn as a dashed grey line, to show what
+        ignoring late entry would claim.
+    title : str, optional
+        A title over the drawing.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The drawing (the first panel with small multiples); its alt text comes from
+        :func:`alt_text_retention`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from swanalysis import tenure
+    >>> from swanalysis.plots.tenure import plot_retention, plot_cumulative_incidence, alt_text_retention
+    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
+    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
+    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
+    ...                    "destination_group": ["another_la", "agency", None, None, "another_la", None, None, "agency"]})
+    >>> res = tenure.retention_curve(ep, min_group=None)
+    >>> naive = tenure.retention_curve(ep, late_entry=False, min_group=None)
+    >>> ax = plot_retention(res, naive=naive)
+    >>> ax.get_ylabel()
+    'Still in post'
+    >>> alt_text_retention(res)[-40:]
+    'all: 69% at 12 months, 42% at 24 months.'
     """
     palette.use()
     drawable = [g for g in res.groups if (res.curves.loc[res.curves["group"] == g, "months"] > 0).any()]
@@ -248,7 +286,39 @@ def _at_risk_table(ax, res, groups, colours, ticks):
 
 
 def plot_cumulative_incidence(cif: pd.DataFrame, ax=None, *, max_months: float = 60):
-    """Cumulative share who had left, by destination, with 95% bands (from tenure.cumulative_incidence)."""
+    """Cumulative share who had left, by destination, with 95% bands.
+
+    With more than two destinations and no ``ax``, each gets its own panel (small multiples).
+
+    Parameters
+    ----------
+    cif : pandas.DataFrame
+        From :func:`swanalysis.tenure.cumulative_incidence`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new A4-width figure).
+    max_months : float, default 60
+        Right end of the tenure axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The drawing (the first panel with small multiples); its alt text comes from
+        :func:`alt_text_destinations`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from swanalysis import tenure
+    >>> from swanalysis.plots.tenure import plot_retention, plot_cumulative_incidence, alt_text_retention
+    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
+    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
+    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
+    ...                    "destination_group": ["another_la", "agency", None, None, "another_la", None, None, "agency"]})
+    >>> cif = tenure.cumulative_incidence(ep)
+    >>> ax = plot_cumulative_incidence(cif)
+    >>> sorted(set(cif["destination_group"]))
+    ['agency', 'another_la']
+    """
     from ..tenure import DESTINATION_LABELS
 
     palette.use()

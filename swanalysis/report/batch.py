@@ -79,6 +79,7 @@ class Authority:
 
     @property
     def slug(self) -> str:
+        """The name as a file-name-safe slug (the report folder's name)."""
         return slugify(self.name)
 
 
@@ -104,18 +105,22 @@ class BatchResult:
 
     @property
     def failures(self) -> list:
+        """The authorities whose report failed."""
         return [r for r in self.results if r.status == "failed"]
 
     @property
     def written(self) -> list:
+        """The authorities whose report was written."""
         return [r for r in self.results if r.status == "ok"]
 
     @property
     def skipped(self) -> list:
+        """The authorities skipped because their report was already complete."""
         return [r for r in self.results if r.status == "skipped"]
 
     @property
     def exit_code(self) -> int:
+        """1 when any report failed, else 0."""
         return 1 if self.failures else 0
 
 

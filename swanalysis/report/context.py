@@ -71,10 +71,12 @@ class Report(Page):
 
     @property
     def has_worker_data(self) -> bool:
+        """True when the parameters name the council's own returns (worker-level sections run)."""
         return params_mod.has_worker_data(self.params)
 
     @property
     def synthetic(self) -> bool:
+        """True when the worker data are synthetic (the report is watermarked)."""
         return bool(self.params.get("synthetic"))
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:

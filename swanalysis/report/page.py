@@ -37,12 +37,15 @@ class Page:
     table_count: int = 0
 
     def show(self, html_text: str) -> None:
+        """Display a piece of HTML in the notebook's output."""
         display(HTML(html_text))
 
     def heading(self, level: int, text: str, anchor: str | None = None) -> None:
+        """Display a heading of ``level`` with an id for the contents list."""
         self.show(heading_html(level, text, anchor))
 
     def paragraphs(self, texts, css: str | None = None) -> None:
+        """Display each non-empty text as an escaped paragraph (in a div of class ``css`` if given)."""
         texts = [t for t in (texts or []) if t]
         if not texts:
             return
@@ -50,11 +53,13 @@ class Page:
         self.show(f'<div class="{css}">{body}</div>' if css else body)
 
     def bullets(self, texts, css: str | None = None) -> None:
+        """Display the non-empty texts as an escaped bulleted list."""
         items = "".join(f"<li>{esc(t)}</li>" for t in texts if t)
         if items:
             self.show(f'<ul class="{css or ""}">{items}</ul>')
 
     def note(self, text: str) -> None:
+        """Display a note (a boxed paragraph)."""
         self.show(f'<div class="note"><p>{esc(text)}</p></div>')
 
     def figure(self, fig, alt: str, caption: str) -> None:
@@ -131,10 +136,12 @@ def esc(text: Any) -> str:
 
 
 def anchor_for(text: str) -> str:
+    """The id a heading's text gets: lower case, runs of other characters as one hyphen."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def heading_html(level: int, text: str, anchor: str | None = None) -> str:
+    """``<hN id=...>text</hN>``, escaped."""
     anchor = anchor or anchor_for(text)
     return f'<h{level} id="{esc(anchor)}">{esc(text)}</h{level}>'
 

@@ -27,6 +27,7 @@ from .. import benchmark as B
 from .. import drivers as D
 from .. import national as N
 from .. import tenure as T
+from ..benchmark import possessive
 from .. import workforce as W
 from ..costs import agency_cost_table, cost_sentences, money
 from ..disclosure import mask_small_counts, suppression_note
@@ -221,10 +222,6 @@ def _neighbour_table(rep: Report, res) -> None:
     rep.table("neighbours", export,
               f"{possessive(rep.authority)} statistical neighbours in {rep.year}, closest first "
               f"(– = not published).", display=shown)
-
-
-def possessive(name: str) -> str:
-    return name + ("'" if name.endswith("s") else "'s")
 
 
 def national_context(rep: Report) -> None:
