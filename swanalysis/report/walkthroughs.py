@@ -126,6 +126,7 @@ def publish(out_dir: str | os.PathLike, notebooks: list[Path] | None = None, *,
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m swanalysis.report.walkthroughs``: execute the walkthrough notebooks, publish them as HTML; return 0."""
     parser = argparse.ArgumentParser(prog="python -m swanalysis.report.walkthroughs",
                                      description="Execute the walkthrough notebooks and publish them as HTML.")
     parser.add_argument("--out", default="outputs/notebooks", help="folder for the HTML pages")
