@@ -788,6 +788,8 @@ def _fit_worker(model: ForecastModel, episodes: pd.DataFrame, worker_years: pd.D
     model.stock = pd.DataFrame({"tenure": tenure.clip(lower=0).fillna(tenure.median()).to_numpy(),
                                 "fte": fte.to_numpy(),
                                 "ratio": route.map(ratios).fillna(1.0).to_numpy()})
+    # a fixed order (not the pseudonyms'): the same council gives the same draws whatever the key
+    model.stock = model.stock.sort_values(["tenure", "fte", "ratio"], kind="stable").reset_index(drop=True)
     # the returns' own stock at the last census
     model.start["inpost_fte"] = float(model.stock["fte"].sum())
     model.start["inpost_headcount"] = float(cur["worker_id"].nunique())
@@ -797,7 +799,7 @@ def _fit_worker(model: ForecastModel, episodes: pd.DataFrame, worker_years: pd.D
     ep = _permanent(episodes)
     seen = ep[pd.to_numeric(ep["entry_days"], errors="coerce").fillna(0) <= 0]
     mix = seen["entry_route"].fillna("other").astype(str).value_counts(normalize=True) if "entry_route" in seen else pd.Series({"other": 1.0})
-    model.starter_routes = {r: (float(p), float(ratios.get(r, 1.0))) for r, p in mix.items()}
+    model.starter_routes = {r: (float(mix[r]), float(ratios.get(r, 1.0))) for r in sorted(mix.index)}
     st = wy[wy["census_year"].astype(int).eq(pd.to_datetime(wy["start_date"]).dt.year
                                               + (pd.to_datetime(wy["start_date"]).dt.month >= 10))]
     if "agency" in st:
@@ -1390,8 +1392,11 @@ def sentences(result: ForecastResult) -> list[str]:
         if f is None:
             continue
         diff = f.value - b.value
-        words = (f"{describe_scenario(s)}: about {abs(diff):.0f} FTE "
-                 f"{'more' if diff >= 0 else 'fewer'} in post than the baseline by {y}")
+        if abs(diff) < 0.5:
+            words = f"{describe_scenario(s)}: about as many in post as the baseline by {y}"
+        else:
+            words = (f"{describe_scenario(s)}: about {abs(diff):.0f} FTE "
+                     f"{'more' if diff >= 0 else 'fewer'} in post than the baseline by {y}")
         if d is not None and ag is not None:
             words += f", agency share {d.value:.1f}% instead of {ag.value:.1f}%"
         out.append(words + ".")

@@ -383,3 +383,44 @@ def test_page_kit_escapes_text_but_not_marked_html():
     assert "&lt;b&gt;Y&lt;/b&gt;" in out and "Caption &lt;i&gt;" in out
     assert '<td class="num">12.5%</td>' in out and "<td>n/a</td>" in out
     assert "Table" not in out  # no number, no label
+FORECAST_MEASURES = {"inpost_fte", "inpost_headcount", "leavers_fte", "starters_fte", "agency_rate",
+                     "vacancy_rate", "agency_premium_cost"}
+
+
+def test_published_only_report_looks_ahead_from_its_year(report, html):
+    t = pd.read_csv(report.tables_dir / "forecast.csv")
+    assert list(t.columns) == ["scenario", "year", "measure", "value", "lower", "upper"]
+    assert t["scenario"].iloc[0] == "baseline"
+    assert set(t["year"]) == {2023, 2024, 2025}  # report year 2022, three years ahead
+    assert FORECAST_MEASURES <= set(t["measure"])
+    assert "pay_plus_2000" not in set(t["scenario"])  # no worker data: pay effect unknown
+    assert 'id="looking-ahead"' in html and "Fan chart of agency share" in html
+    assert "What would it take?" in html
+    base = t[(t.scenario == "baseline") & (t.measure == "inpost_fte")]
+    # starts from Wokingham's published 86.3 FTE in 2022: the first year is within reach of it
+    assert 60 < base["value"].iloc[0] < 115
+
+
+def test_synthetic_report_forecast_starts_from_the_returns_and_matches_the_library(
+        synthetic_report, synthetic_council, data_dir):
+    from swanalysis import forecast as F
+    from swanalysis.drivers import fit_drivers
+    from swanalysis.published.panel import shared_panel
+    from swanalysis.report.params import load_params
+    from swanalysis.workerdata.ingest import ingest
+    from swanalysis.workforce import council_rates
+
+    got = pd.read_csv(synthetic_report.tables_dir / "forecast.csv")
+    assert set(got["year"]) == {2025, 2026, 2027}  # the returns' last census is 2024
+    assert {"caseload_minus_2", "pay_plus_2000"} <= set(got["scenario"])
+    res = ingest(synthetic_council.returns, hr=synthetic_council.payroll_path,
+                 hr_map=synthetic_council.hr_map_path, key="another-key")
+    cfg = load_params(overrides={"la": "Stockport"})["forecast"]
+    model = F.fit("Stockport", history=council_rates(res.worker_years, res.returns),
+                  episodes=res.episodes, worker_years=res.worker_years,
+                  drivers=fit_drivers(res.worker_years), panel=shared_panel(data_dir), origin=2024,
+                  simulations=cfg["simulations"], seed=cfg["seed"])
+    assert model.start["inpost_fte"] == pytest.approx(
+        council_rates(res.worker_years).set_index("census_year").at[2024, "inpost_fte"])
+    ours = F.project(model, [F.scenario_from_dict(s) for s in cfg["scenarios"]], horizon=3).table()
+    pd.testing.assert_frame_equal(got, ours, check_exact=False, rtol=1e-9)

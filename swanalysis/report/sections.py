@@ -52,10 +52,11 @@ from .context import (  # noqa: F401  (start, finish, identify, params_from: the
     _permanent_workers,
 )
 from .page import esc
+from .section_forecast import looking_ahead  # noqa: F401  (the "Looking ahead" section)
 
 __all__ = [
     "start", "key_messages", "how_we_compare", "who_we_have", "how_long_they_stay",
-    "why_they_leave", "agency_costs", "nqsw_cohorts", "methods", "finish", "identify",
+    "why_they_leave", "agency_costs", "looking_ahead", "nqsw_cohorts", "methods", "finish", "identify",
     "params_from", "Report",
 ]
 
