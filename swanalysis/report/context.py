@@ -25,6 +25,7 @@ from .. import national as N
 from .. import synth
 from .. import tenure as T
 from ..benchmark import benchmark
+from ..config import is_snapshot
 from ..costs import agency_cover_cost
 from ..drivers import fit_drivers
 from ..errors import UserError
@@ -156,6 +157,8 @@ def start(params: Mapping[str, Any]) -> Report:
     first = int(pan["time_period"].min())
     release = p.get("release_label") or (
         f"Children's social work workforce, {newest} release (reporting years {first} to {newest})"
+        + ("; the built-in snapshot shipped with swanalysis" if is_snapshot(pan.attrs.get("data_dir"))
+           else "")
     )
     title = p.get("title") or f"Social worker recruitment and retention: {authority}, {year}"
     period = f"1 October {year - 1} to 30 September {year}"

@@ -29,6 +29,7 @@ from .. import national as N
 from .. import tenure as T
 from ..benchmark import possessive
 from .. import workforce as W
+from ..config import data_source
 from ..costs import agency_cost_table, cost_sentences, money
 from ..disclosure import mask_small_counts, suppression_note
 from ..errors import UserError
@@ -734,6 +735,7 @@ def methods(rep: Report) -> None:
     rep.show(f'<dl class="methods">{body}</dl>')
     tables = ", ".join(f"{n}.csv" for n in rep.tables)
     rep.paragraphs([
+        f"The published statistics were read from {data_source(rep.panel.attrs.get('data_dir'))}.",
         f"Every table in this report is also provided as a CSV file ({tables}) and as one Excel "
         "workbook (tables.xlsx) with a sheet per table.",
     ])
