@@ -45,38 +45,27 @@ from scipy import stats
 from .published.areas import (SN_MODEL_NAMES, Area, other_sn_model, resolve_area,
                               sn_model_for_year, statistical_neighbours)
 from .published.memo import memoised
+from . import measures
 from .errors import UserError
 from .results import Result, plural
 
-BENCHMARK_MEASURES = [
-    "turnover_rate", "agency_rate", "vacancy_rate", "caseload", "absence_rate",
-    "inpost_fte", "starters_fte", "leavers_fte",
-]
-RATE_MEASURES = ["turnover_rate", "agency_rate", "vacancy_rate", "absence_rate"]
+# Derived from the measure registry (swanalysis.measures): add a measure there, not here.
+_BENCHMARKED = measures.with_role("benchmark")
+BENCHMARK_MEASURES = [m.name for m in _BENCHMARKED]
+RATE_MEASURES = [m.name for m in _BENCHMARKED if m.kind == "rate"]
 
 #: measure -> (label, unit suffix, decimals)
-MEASURE_LABELS = {
-    "turnover_rate": ("turnover rate", "%", 1),
-    "agency_rate": ("agency rate", "%", 1),
-    "vacancy_rate": ("vacancy rate", "%", 1),
-    "caseload": ("average caseload", " cases per case-holding FTE", 1),
-    "absence_rate": ("sickness absence rate", "%", 1),
-    "inpost_fte": ("social workers in post", " FTE", 1),
-    "starters_fte": ("starters", " FTE", 1),
-    "leavers_fte": ("leavers", " FTE", 1),
-}
+MEASURE_LABELS = {m.name: (m.label, m.unit, m.decimals) for m in _BENCHMARKED}
 
 #: count measures are described as "Wokingham had 86.3 FTE social workers in post"
-COUNT_WORDS = {"inpost_fte": "social workers in post", "starters_fte": "starters",
-               "leavers_fte": "leavers"}
+COUNT_WORDS = {m.name: m.label for m in _BENCHMARKED if m.kind == "count"}
 
 #: rate measure -> (numerator measure or None, denominator measures summed)
-DENOMINATORS = {
-    "turnover_rate": ("leavers_fte", ["inpost_fte"]),
-    "agency_rate": ("agency_fte", ["inpost_fte", "agency_fte"]),
-    "vacancy_rate": ("vacancy_fte", ["inpost_fte", "vacancy_fte"]),
-    "absence_rate": (None, ["inpost_fte"]),
-}
+DENOMINATORS = {m.name: (m.numerator, list(m.denominator)) for m in _BENCHMARKED if m.kind == "rate"}
+
+#: what a benchmark reads from the panel: its measures and their rates' parts
+_FIGURE_MEASURES = set(BENCHMARK_MEASURES) | {
+    part for num, den in DENOMINATORS.values() for part in [num, *den] if part}
 
 #: below this many FTE in a rate's denominator, the text warns that the rate is volatile
 SMALL_FTE = 20
@@ -107,7 +96,7 @@ def _figures(panel: pd.DataFrame, release: int | None) -> pd.DataFrame:
 def _figures_uncached(panel: pd.DataFrame, release: int | None) -> pd.DataFrame:
     from .published.panel import release_panel
     df = release_panel(panel, release)
-    df = df[df["measure"].isin(set(BENCHMARK_MEASURES) | {"agency_fte", "vacancy_fte"})]
+    df = df[df["measure"].isin(_FIGURE_MEASURES)]
     df = df[~df["is_subregion"]]
     df = df.assign(key=np.where(df["area_level"] == "la", df["old_la_code"],
                                 df["area_level"] + ":" + df["area_code"]))

@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from .. import measures
 from ..config import cache_dir
 from ..errors import UserError
 
@@ -28,11 +29,7 @@ DEFAULT_API = "https://api.education.gov.uk/statistics"
 DEFAULT_DATASET = "bd4d8c04-716a-4447-af3d-677aa3223917"
 
 #: measures the benchmark needs: a download without them is refused rather than saved
-NEEDED_MEASURES = ["inpost_fte", "starters_fte", "leavers_fte", "turnover_rate", "agency_rate",
-                   "vacancy_rate", "caseload", "absence_rate"]
-
-REQUIRED = ["time_period", "geographic_level", "country_code", "country_name", "region_code",
-            "region_name", "old_la_code", "new_la_code", "la_name"]
+NEEDED_MEASURES = [m.name for m in measures.REGISTRY.values() if "benchmark" in m.roles]
 
 
 def csv_url(api_url: str = DEFAULT_API, dataset_id: str = DEFAULT_DATASET) -> str:
@@ -81,7 +78,7 @@ def check_and_normalise(text: str, url: str) -> tuple[str, int, int, int]:
     if header and header[0].lstrip().startswith("<"):
         raise UserError(f"{url}: the response is HTML, not CSV (is --api-url right?)")
     cols = normalise_columns(header)
-    missing = [c for c in REQUIRED if c not in cols]
+    missing = [c for c in measures.REQUIRED_COLUMNS if c not in cols]
     if missing:
         raise UserError(
             f"{url}: not the CSWW indicators layout, column {missing[0]!r} missing "
@@ -105,8 +102,8 @@ def check_and_normalise(text: str, url: str) -> tuple[str, int, int, int]:
         n += 1
     if not n:
         raise UserError(f"{url}: the CSV has a header but no records")
-    from .panel import COLUMN_TO_MEASURE
-    found = {COLUMN_TO_MEASURE.get(c) for c in cols}
+    column_to_measure = measures.column_to_measure()
+    found = {column_to_measure.get(c) for c in cols}
     lacking = [m for m in NEEDED_MEASURES if m not in found]
     if lacking:
         raise UserError(

@@ -24,74 +24,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import measures
 from ..config import COMPRESSED_SUFFIXES, data_dir as _resolve_data_dir
 from ..errors import InputFileError
 
-INDICATORS_GLOB = "csww_indicators_2017_to_*.csv"
-HEADLINE_GLOB = "csww_headline_measures_2017_to_*.csv"
 _RELEASE_RE = re.compile(r"_to_(\d{4})\.csv(?:\.gz|\.xz)?$")
 
-#: Canonical measure names (docs/tables.md), in display order.
-MEASURES = [
-    "inpost_fte", "inpost_headcount", "starters_fte", "starters_headcount",
-    "leavers_fte", "leavers_headcount", "turnover_rate", "turnover_rate_headcount",
-    "agency_fte", "agency_headcount", "agency_rate", "agency_rate_headcount",
-    "agency_cover_fte", "agency_cover_rate", "vacancy_fte", "vacancy_rate",
-    "vacancy_agency_cover_rate", "case_holders_fte", "cases", "caseload",
-    "working_days_lost_fte", "absence_rate",
-]
+#: Canonical measure names (docs/tables.md), in display order: the registry's.
+MEASURES = measures.names()
 
-#: Column in a published file -> canonical measure. Both layouts, plus the spellings the
-#: EES API uses (it lower-cases headers and may drop the ``_%`` suffix).
-COLUMN_TO_MEASURE = {
-    # csww_indicators_2017_to_YYYY.csv (2023 release onwards)
-    "inpost_fte": "inpost_fte",
-    "inpost_headcount": "inpost_headcount",
-    "starters_fte": "starters_fte",
-    "starters_headcount": "starters_headcount",
-    "leavers_fte": "leavers_fte",
-    "leavers_headcount": "leavers_headcount",
-    "turnover_rate_fte": "turnover_rate",
-    "turnover_rate_headcount": "turnover_rate_headcount",
-    "agency_fte": "agency_fte",
-    "agency_headcount": "agency_headcount",
-    "agency_rate_fte": "agency_rate",
-    "agency_rate_headcount": "agency_rate_headcount",
-    "agency_cover_fte": "agency_cover_fte",
-    "agency_cover_rate_fte": "agency_cover_rate",
-    "vacancy_fte": "vacancy_fte",
-    "vacancy_rate_fte": "vacancy_rate",
-    "vacancy_agency_cover_rate_fte": "vacancy_agency_cover_rate",
-    "case_holders_fte": "case_holders_fte",
-    "cases": "cases",
-    "caseload_fte": "caseload",
-    "working_days_lost_fte": "working_days_lost_fte",
-    "absence_rate_fte": "absence_rate",
-    # csww_headline_measures_2017_to_2022.csv (2022 release)
-    "social_worker_fte": "inpost_fte",
-    "social_worker_headcount": "inpost_headcount",
-    "leaver_fte": "leavers_fte",
-    "leaver_headcount": "leavers_headcount",
-    "turnover_rate_fte_%": "turnover_rate",
-    "turnover_rate_headcount_%": "turnover_rate_headcount",
-    "absence_rate_fte_%": "absence_rate",
-    "agency_worker_rate_fte_%": "agency_rate",
-    "agency_worker_rate_headcount_%": "agency_rate_headcount",
-    "agency_cover_rate_fte_%": "agency_cover_rate",
-    "vacancy_rate_fte_%": "vacancy_rate",
-    "vacancy_agency_cover_rate_fte_%": "vacancy_agency_cover_rate",
-}
-for _col, _m in list(COLUMN_TO_MEASURE.items()):
-    if _col.endswith("_%"):
-        COLUMN_TO_MEASURE.setdefault(_col[:-2], _m)
+#: Column in a published file -> canonical measure: both layouts, plus the spellings the EES API
+#: uses (it lower-cases headers and may drop the ``_%`` suffix). Derived from the registry.
+COLUMN_TO_MEASURE = measures.column_to_measure()
 
 #: Columns that describe the row rather than hold a measure.
-ID_COLUMNS = {
-    "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
-    "region_code", "region_name", "old_la_code", "new_la_code", "la_name",
-}
-REQUIRED_COLUMNS = ["time_period", "geographic_level", "country_code", "country_name",
-                    "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
+ID_COLUMNS = set(measures.ID_COLUMNS)
+REQUIRED_COLUMNS = list(measures.REQUIRED_COLUMNS)
 
 #: Symbols the DfE uses for missing values (GSS guidance).
 SYMBOLS = {
@@ -117,17 +65,16 @@ PANEL_COLUMNS = [
 def release_files(folder: Path) -> list[tuple[int, Path]]:
     """(release year, path) for every release file in the folder, oldest first."""
     out = []
-    for pattern in (INDICATORS_GLOB, HEADLINE_GLOB):
+    for layout in measures.LAYOUTS.values():
         for suffix in COMPRESSED_SUFFIXES:
-            for path in folder.glob(pattern + suffix):
+            for path in folder.glob(layout.pattern + suffix):
                 m = _RELEASE_RE.search(path.name)
                 if m:
-                    out.append((int(m.group(1)), path))
-    # Two layouts of the same release: the indicators file supersedes the headline one; of two
-    # copies of one file, the plain CSV supersedes a compressed one.
-    out.sort(key=lambda rp: (rp[0], rp[1].name.startswith("csww_indicators"),
-                             rp[1].suffix == ".csv"))
-    return out
+                    out.append((int(m.group(1)), layout.precedence, path))
+    # Two layouts of the same release: the higher precedence (the indicators file) supersedes
+    # the other; of two copies of one file, the plain CSV supersedes a compressed one.
+    out.sort(key=lambda rlp: (rlp[0], rlp[1], rlp[2].suffix == ".csv"))
+    return [(release, path) for release, _, path in out]
 
 
 def open_text(path: str | os.PathLike):
@@ -144,16 +91,7 @@ def open_text(path: str | os.PathLike):
 
 
 #: Human-readable headers (as the EES API's CSV may give them) -> the published column names.
-HEADER_ALIASES = {
-    "time_period": "time_period", "time": "time_period", "year": "time_period",
-    "time_identifier": "time_identifier",
-    "geographic_level": "geographic_level", "level": "geographic_level",
-    "country_code": "country_code", "country": "country_name", "country_name": "country_name",
-    "region_code": "region_code", "region": "region_name", "region_name": "region_name",
-    "old_la_code": "old_la_code", "la_number": "old_la_code", "old_la_number": "old_la_code",
-    "new_la_code": "new_la_code", "la_code": "new_la_code", "local_authority_code": "new_la_code",
-    "la_name": "la_name", "local_authority": "la_name", "local_authority_name": "la_name",
-}
+HEADER_ALIASES = measures.header_aliases()
 
 
 def normalise_columns(columns) -> list[str]:
@@ -278,9 +216,9 @@ def _disk_cache_file(folder: str, signature: tuple) -> Path | None:
     if os.environ.get("SWANALYSIS_PANEL_CACHE", "1") == "0":
         return None
     from ..config import cache_dir
-    try:
-        me = Path(__file__).stat()
-        code = (me.st_mtime_ns, me.st_size)
+    try:  # this module and the registry it reads columns by
+        code = tuple((st.st_mtime_ns, st.st_size)
+                     for st in (Path(__file__).stat(), Path(measures.__file__).stat()))
     except OSError:
         code = ()
     digest = hashlib.sha256(repr((folder, signature, code, pd.__version__)).encode()).hexdigest()

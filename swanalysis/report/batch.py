@@ -47,6 +47,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .. import measures
 from ..config import data_dir as resolve_data_dir
 from ..config import slugify
 from ..errors import UserError
@@ -59,13 +60,8 @@ log = logging.getLogger(__name__)
 #: The report runner used by default (``module:Class``).
 DEFAULT_RUNNER = "swanalysis.report.runner:ReportRunner"
 
-#: Measures shown in the index's headline table: (measure, column heading, unit).
-HEADLINE = [
-    ("agency_rate", "Agency rate", "%"),
-    ("turnover_rate", "Turnover rate", "%"),
-    ("vacancy_rate", "Vacancy rate", "%"),
-    ("caseload", "Caseload", ""),
-]
+#: Measures shown in the index's headline table (the registry's "headline" role).
+HEADLINE = measures.with_role("headline")
 
 
 @dataclass(frozen=True)
@@ -154,18 +150,18 @@ def authorities(year: int, data_dir=None) -> list[Authority]:
 def headline_table(year: int, data_dir=None):
     """Authority, region and the headline measures for ``year``: one row per authority."""
     rows = _year_rows(year, data_dir)
-    measures = [m for m, _, _ in HEADLINE]
+    names = [m.name for m in HEADLINE]
     ids = rows.drop_duplicates("area_code")[["area_code", "area_name", "region_name"]]
-    values = (rows[rows["measure"].isin(measures)]
+    values = (rows[rows["measure"].isin(names)]
               .pivot_table(index="area_code", columns="measure", values="value", aggfunc="first"))
     wide = ids.merge(values, left_on="area_code", right_index=True, how="left")
-    for m in measures:
+    for m in names:
         if m not in wide.columns:
             wide[m] = float("nan")
     wide.columns.name = None
     wide = wide.rename(columns={"area_name": "authority", "region_name": "region"})
-    return wide[["area_code", "authority", "region", *measures]].sort_values("authority",
-                                                                           ignore_index=True)
+    return wide[["area_code", "authority", "region", *names]].sort_values("authority",
+                                                                        ignore_index=True)
 
 
 def select(all_las: list[Authority], wanted: list[str]) -> list:
@@ -591,7 +587,7 @@ def write_index(year: int, out_dir, all_las: list[Authority], results: list,
     table = headline_table(year, data_dir)
     by_name = {r.name: r for r in results}
     failed = {r.name: r.reason for r in results if r.status == "failed"}
-    headings = {m: f"{label}{' (%)' if unit else ' (cases per FTE)'}" for m, label, unit in HEADLINE}
+    headings = {m.name: f"{m.short_label} ({m.unit_short})" for m in HEADLINE}
     rows = []
     n_linked = 0
     for rec in table.itertuples(index=False):
@@ -609,7 +605,8 @@ def write_index(year: int, out_dir, all_las: list[Authority], results: list,
             note = "report failed" if rec.authority in failed else "no report yet"
             first = Html(f'{esc(rec.authority)} <span class="failed">({note})</span>')
         row = {"Authority": first, "Region": str(rec.region or "")}
-        row.update({headings[m]: _fmt(getattr(rec, m), unit) for m, _, unit in HEADLINE})
+        row.update({headings[m.name]: _fmt(getattr(rec, m.name), "%" if m.unit == "%" else "")
+                    for m in HEADLINE})
         rows.append(row)
     shown = pd.DataFrame(rows, columns=["Authority", "Region", *headings.values()])
     n_fail = len(failed)

@@ -27,6 +27,7 @@ from .. import benchmark as B
 from .. import drivers as D
 from .. import national as N
 from .. import tenure as T
+from .. import measures
 from ..benchmark import possessive
 from .. import workforce as W
 from ..config import data_source
@@ -61,22 +62,11 @@ __all__ = [
     "params_from", "Report",
 ]
 
-MEASURE_LABELS = {
-    "turnover_rate": "Turnover rate (%)",
-    "agency_rate": "Agency rate (%)",
-    "vacancy_rate": "Vacancy rate (%)",
-    "caseload": "Average caseload",
-    "absence_rate": "Sickness absence rate (%)",
-    "inpost_fte": "Social workers in post (FTE)",
-    "starters_fte": "Starters (FTE)",
-    "leavers_fte": "Leavers (FTE)",
-    "agency_fte": "Agency workers (FTE)",
-    "vacancy_fte": "Vacancies (FTE)",
-    "agency_cover_fte": "Vacancies covered by agency (FTE)",
-}
+#: measure -> table heading with its unit (the registry's axis labels)
+MEASURE_LABELS = {m.name: m.axis_label for m in measures.REGISTRY.values()}
 
-KEY_MEASURES = ["agency_rate", "turnover_rate", "vacancy_rate", "caseload", "absence_rate"]
-FIGURE_MEASURES = ("agency_rate", "turnover_rate")  # ranked bar + funnel as well as the trend
+KEY_MEASURES = measures.names("key_message")
+FIGURE_MEASURES = tuple(measures.names("figure"))  # ranked bar + funnel as well as the trend
 
 NO_WORKER_DATA = (
     "This section needs the council's own worker-level data (its CSWW census returns, optionally "
