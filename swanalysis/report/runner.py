@@ -431,10 +431,10 @@ def check_returns_belong(params: Mapping[str, Any]) -> list[str]:
     """Exit 2 (InputFileError, one line naming the file and its LEA) when a CSWW return given
     for the report is another council's; ``allow_other_lea`` (--allow-other-lea) skips this."""
     from ..workerdata.returns import check_authority
-    from . import sections
+    from . import context
 
-    area, _, _ = sections._resolve(params)
-    pan = sections.panel(params.get("data_dir"))
+    area, _, _ = context._resolve(params)
+    pan = context.panel(params.get("data_dir"))
     return check_authority(params["csww"], allowed_leas(area, pan), area.name)
 
 
