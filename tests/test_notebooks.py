@@ -93,3 +93,5 @@ def test_walkthroughs_execute_and_publish(tmp_path):
     check = drivers[drivers.index("planted inside the 95% CI"):]
     check = check[:check.index("</table>")]
     assert check.count("True") == 4 and "False" not in check
+    # the forecast walkthrough's what-it-takes answer lands on its 10% target (the round trip)
+    assert "Round trip: projecting with the answer gives 10.00% in 2028" in pages["walkthrough_forecast"]
