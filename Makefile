@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: venv test report notebooks browser-deps benchmarks clean
+.PHONY: venv test report notebooks browser-deps benchmarks backtest clean
 
 # pip -qq: errors only (a failed install still prints its error and stops make). setuptools>=77
 # reads the SPDX licence string and lets tests/test_wheel.py build the wheel offline.
@@ -58,6 +58,11 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/batch.py
 	$(PY) benchmarks/report_parts.py
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/forecast_backtest.py
+
+# The forecast back-test on the published statistics (docs/forecast.md prints its table).
+backtest: $(STAMP)
+	$(PY) benchmarks/forecast_backtest.py
 
 clean:
 	rm -rf $(VENV) outputs/[0-9]* .pytest_cache

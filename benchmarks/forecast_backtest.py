@@ -7,7 +7,7 @@ run: persistence (the origin year's value) and a linear trend (least squares thr
 up to the origin, at least three). Also the share of realised values inside the 80% interval.
 
     .venv/bin/python benchmarks/forecast_backtest.py [--origins 2019-2023] [--simulations 400]
-                                                     [--trend 1] [--la Wokingham ...]
+                                                     [--trend 0] [--la Wokingham ...]
 
 Takes a few minutes on the whole country (2 cores).
 """
@@ -102,7 +102,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--origins", default="2019-2023")
     ap.add_argument("--simulations", type=int, default=400)
-    ap.add_argument("--trend", type=float, default=1.0)
+    ap.add_argument("--trend", type=float, default=0.0,
+                    help="weight of recent establishment growth (the library default is 0)")
     ap.add_argument("--la", nargs="*")
     ap.add_argument("--csv", help="also write every forecast row here")
     ap.add_argument("--from-csv", help=argparse.SUPPRESS)

@@ -156,7 +156,7 @@ def _detail(rep, res, wit) -> None:
         "How good is it? Tested on every authority's published figures (forecasting 2020 to 2025 "
         "from the years before), the projection beat simply carrying the last value forward for "
         "leavers and starters, but not for in-post FTE, agency or vacancy rates, where it was "
-        "about as good; the 80% ranges held the outcome 71% to 86% of the time (docs/forecast.md).",
+        "about as good; the 80% ranges held the outcome 72% to 86% of the time (docs/forecast.md).",
     ])
     if wit is not None and math.isfinite(wit.answer):
         rep.paragraphs([
