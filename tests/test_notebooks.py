@@ -85,6 +85,7 @@ def test_walkthroughs_execute_and_publish(tmp_path):
         pages[p.source.stem] = p.html.read_text(encoding="utf-8")
         assert "Traceback" not in pages[p.source.stem]
         assert "data:image/png;base64" in pages[p.source.stem]     # its figures were drawn
+        assert not re.search(r"<script[^>]*\bsrc=", pages[p.source.stem])  # opens offline
     assert "English local authorities" in pages["walkthrough_national"]
     assert "would put retention at 12 months at" in pages["walkthrough_tenure"]
     # the drivers walkthrough sets the estimates beside the planted hazard ratios (1.04 per case,

@@ -2,8 +2,8 @@
 
 ``make notebooks`` runs ``python -m swanalysis.report.walkthroughs --out outputs/notebooks``: each
 walkthrough is executed in a fresh Jupyter kernel (nbclient; any error stops with the cell that
-failed), rendered with its code visible (nbconvert's ``lab`` template: these pages teach, so the
-code is part of the lesson) and listed in ``index.html``. ``tests/test_walkthroughs.py`` calls
+failed), rendered with its code visible (nbconvert's ``lab`` page without its internet scripts,
+``templates/walkthrough``: these pages teach, so the code is part of the lesson) and listed in ``index.html``. ``tests/test_walkthroughs.py`` calls
 :func:`publish` so the notebooks never rot. The walkthroughs live in the repository, not in the
 installed package.
 """
@@ -22,6 +22,7 @@ from ..errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 PATTERN = "walkthrough_*.ipynb"
 TIMEOUT = 300  # seconds per cell
 
@@ -112,7 +113,7 @@ def publish(out_dir: str | os.PathLike, notebooks: list[Path] | None = None, *,
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="walkthrough", extra_template_basedirs=[str(TEMPLATE_DIR)])
     done = []
     for path in notebooks or walkthroughs():
         nb = execute(path, timeout=timeout)
