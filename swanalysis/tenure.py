@@ -470,9 +470,9 @@ def retention_at(
         One row per group and horizon: group_var, group, months, retention, ci_lower, ci_upper,
         at_risk (spells under observation at that tenure), events (leavers observed up to it),
         n_spells. Retention is NaN where it cannot be estimated (beyond the longest follow-up, or
-        where nobody was under observation at an earlier tenure). ``.attrs['suppressed']`` lists
-        suppressed groups and ``.attrs['excluded']`` the spells left out (use
-        :func:`retention_curve` for them as fields).
+        where nobody was under observation at an earlier tenure). The suppressed groups and the
+        spells left out are fields of :func:`retention_curve`'s result (``.suppressed``,
+        ``.excluded``), whose ``.table(months)`` is this table.
 
     Raises
     ------
@@ -526,10 +526,7 @@ def _table_from_curves(res: RetentionCurves, months) -> pd.DataFrame:
                     "n_spells": len(g),
                 }
             )
-    out = pd.DataFrame(rows, columns=RETENTION_COLUMNS + ["n_spells"])
-    out.attrs["suppressed"] = list(res.suppressed)
-    out.attrs["excluded"] = dict(res.excluded)
-    return out
+    return pd.DataFrame(rows, columns=RETENTION_COLUMNS + ["n_spells"])
 
 
 def median_tenure(
@@ -615,9 +612,7 @@ def median_tenure(
             {"group_var": res.group_var, "group": grp, "median_months": median, "ci_lower": float(lo),
              "ci_upper": float(hi), "n_spells": len(g), "events": int(g["event"].sum())}
         )
-    out = pd.DataFrame(rows)
-    out.attrs["suppressed"] = list(res.suppressed)
-    return out
+    return pd.DataFrame(rows)
 
 
 def retention_table(
@@ -629,7 +624,7 @@ def retention_table(
     late_entry: bool = True,
     alpha: float = 0.05,
     min_group: int | None = MIN_GROUP,
-) -> pd.DataFrame:
+) -> RetentionTable:
     """The ``tables/retention.csv`` table: whole workforce (group_var 'all') then each grouping.
 
     The counts are not masked here: pass the table through
@@ -659,9 +654,10 @@ def retention_table(
 
     Returns
     -------
-    pandas.DataFrame
-        Columns exactly group_var, group, months, retention, ci_lower, ci_upper, at_risk, events.
-        ``.attrs['skipped']`` lists skipped groupings and ``.attrs['suppressed']`` small groups.
+    RetentionTable
+        ``.table()``: columns exactly group_var, group, months, retention, ci_lower, ci_upper,
+        at_risk, events; ``.skipped`` lists skipped groupings, ``.suppressed`` small groups and
+        ``.excluded`` the spells left out (reason -> count).
 
     Raises
     ------
@@ -677,30 +673,70 @@ def retention_table(
     ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
     ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
     ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
-    >>> t = tenure.retention_table(ep, months=[12], min_group=None)
+    >>> res = tenure.retention_table(ep, months=[12], min_group=None)
+    >>> res
+    <RetentionTable 3 groupings, 4 groups, 0 suppressed, 4 skipped>
+    >>> t = res.table()
     >>> t[["group_var", "group", "retention", "at_risk", "events"]].round(3)
       group_var      group  retention  at_risk  events
     0       all        all      0.694        5       2
     1      role          A      0.667        3       1
     2      role          B      0.667        2       1
     3    agency  permanent      0.694        5       2
-    >>> t.attrs["skipped"]
+    >>> res.skipped
     ['entry_route', 'team', 'start_cohort', 'age_band']
     """
     kw = dict(include_agency=include_agency, late_entry=late_entry, alpha=alpha, min_group=min_group)
-    parts = [retention_at(episodes, months, None, **kw)]
-    suppressed, skipped = [], []
+    whole = retention_curve(episodes, None, **kw)
+    parts, suppressed, skipped = [_table_from_curves(whole, months)], [], []
     for by in groups:
         if by not in episodes.columns or episodes[by].isna().all():
             skipped.append(by)
             continue
-        t = retention_at(episodes, months, by, **kw)
-        suppressed += t.attrs.get("suppressed", [])
-        parts.append(t)
-    out = pd.concat(parts, ignore_index=True)[RETENTION_COLUMNS]
-    out.attrs["suppressed"] = suppressed
-    out.attrs["skipped"] = skipped
-    return out
+        res = retention_curve(episodes, by, **kw)
+        suppressed += res.suppressed
+        parts.append(_table_from_curves(res, months))
+    data = pd.concat(parts, ignore_index=True)[RETENTION_COLUMNS]
+    return RetentionTable(data, list(suppressed), skipped, dict(whole.excluded), min_group)
+
+
+@dataclass(repr=False)
+class RetentionTable(Result):
+    """The retention table of :func:`retention_table`, with what it leaves out.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        ``tables/retention.csv``: group_var, group, months, retention, ci_lower, ci_upper,
+        at_risk, events (whole workforce first, then each grouping); also ``.table()``.
+    suppressed : list of str
+        Groups held back because they have fewer than ``min_group`` workers.
+    skipped : list of str
+        Groupings whose column is absent or entirely empty.
+    excluded : dict
+        Reason -> number of spells left out (e.g. no start date).
+    min_group : int or None
+        The suppression threshold used.
+    """
+
+    data: pd.DataFrame
+    suppressed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    excluded: dict = field(default_factory=dict)
+    min_group: int | None = MIN_GROUP
+
+    def _counts(self) -> list[str]:
+        return [plural(self.data["group_var"].nunique(), "grouping"),
+                plural(len(self.data.drop_duplicates(["group_var", "group"])), "group"),
+                f"{len(self.suppressed)} suppressed", f"{len(self.skipped)} skipped"]
+
+    def table(self) -> pd.DataFrame:
+        """The table (``data``)."""
+        return self.data
+
+    def sentences(self, months: int = 12) -> list[str]:
+        """Retention of the whole workforce at ``months`` (:func:`describe_retention`)."""
+        return [describe_retention(self.data, months)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1001,7 +1037,7 @@ def _years(months: float) -> str:
 
 
 def describe_retention(
-    table: pd.DataFrame,
+    table: pd.DataFrame | RetentionTable,
     months: int = 12,
     *,
     group_var: str = "all",
@@ -1015,6 +1051,8 @@ def describe_retention(
     12 months later; half had left by 3.1 years." Pass ``medians`` (from :func:`median_tenure`)
     for the second clause.
     """
+    if isinstance(table, RetentionTable):
+        table = table.data
     row = table.loc[(table["group_var"] == group_var) & (table["group"].astype(str) == str(group))
                     & (table["months"].astype(float) == float(months))]
     if row.empty or pd.isna(row["retention"].iloc[0]):

@@ -171,7 +171,7 @@ def council_tables(name: str, seed: int, years=(2021, 2022, 2023, 2024, 2025)):
     cohorts = W.asye_cohorts(ep)
     if len(cohorts):
         out["asye_cohorts"] = cohorts
-    out["retention"] = T.retention_table(perm, months=(12, 24, 36), groups=("entry_route",))
+    out["retention"] = T.retention_table(perm, months=(12, 24, 36), groups=("entry_route",)).table()
     out["own_rates"] = W.council_rates(w.worker_years, getattr(w, "returns", None))
     return out
 

@@ -264,7 +264,7 @@ def test_synthetic_report_tables_match_the_library_on_the_same_council(synthetic
 
     res = ingest(synthetic_council.returns, hr=synthetic_council.payroll_path,
                  hr_map=synthetic_council.hr_map_path, key="another-key")
-    ours = retention_table(res.episodes)
+    ours = retention_table(res.episodes).table()
     got = pd.read_csv(synthetic_report.tables_dir / "retention.csv")
     for months in (12, 24):
         a = got[(got.group_var == "all") & (got.months == months)].iloc[0]

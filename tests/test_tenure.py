@@ -243,15 +243,17 @@ def test_groups_suppression_and_table_layout():
     ep["agency"] = rng.random(len(ep)) < 0.15
     ep["start_cohort"] = 2020
     ep["age_band"] = "30-39"
-    table = T.retention_table(ep)
+    res = T.retention_table(ep)
+    table = res.table()
     assert list(table.columns) == T.RETENTION_COLUMNS
     assert set(table["group_var"]) == {"all", "entry_route", "role", "start_cohort", "age_band", "agency"}
     assert table.loc[table["group_var"] == "all", "group"].eq("all").all()
-    assert table.attrs["skipped"] == ["team"]
+    assert res.skipped == ["team"]
     small = (ep.loc[~ep["agency"], "entry_route"] == "from_agency").sum()
     assert 0 < small < 10
     assert "from_agency" not in set(table.loc[table["group_var"] == "entry_route", "group"])
-    assert any("from_agency" in s for s in table.attrs["suppressed"])
+    assert any("from_agency" in s for s in res.suppressed)
+    assert "1 skipped" in repr(res) and f"{len(res.suppressed)} suppressed" in repr(res)
     # agency vs permanent includes the agency spells; 'all' excludes them
     assert set(table.loc[table["group_var"] == "agency", "group"]) == {"agency", "permanent"}
     n_all = T.retention_at(ep, [12]).iloc[0]
@@ -269,7 +271,7 @@ def test_group_seen_only_after_it_had_served_years_is_not_estimated_early():
 
 def test_describe_retention_sentence():
     ep, _ = _simulate_council(3000, seed=8)
-    table = T.retention_table(ep, groups=())
+    table = T.retention_table(ep, groups=()).table()
     med = T.median_tenure(ep)
     text = T.describe_retention(table, 12, medians=med)
     r = table.loc[table["months"] == 12].iloc[0]
@@ -355,7 +357,7 @@ def test_big_synthetic_council_intervals_cover_truth_and_naive_does_not(big_coun
 
 def test_big_synthetic_council_groups_logrank_and_destinations(big_council):
     council, episodes = big_council
-    table = T.retention_table(episodes)
+    table = T.retention_table(episodes).table()
     assert list(table.columns) == T.RETENTION_COLUMNS
     assert {"all", "entry_route", "role", "team", "start_cohort", "age_band", "agency"} <= set(table["group_var"])
     # the generator plants a route effect on leaving: the log-rank test with entry should see it
@@ -411,15 +413,18 @@ def test_spells_without_start_date_are_counted_not_silently_dropped_and_tiny_cou
     both["start_date"] = pd.Timestamp("2020-01-01")
     both.loc[len(ep):, "start_date"] = pd.NaT
     both["worker_id"] = [f"w{i}" for i in range(len(both))]
+    res = T.retention_curve(both, by="agency")
     t = T.retention_at(both, [12], by="agency")
-    assert t.attrs["excluded"] == {"no start date": 3}
-    assert t.attrs["suppressed"] == []  # agency group had 0 usable spells left, so it is simply absent
+    pd.testing.assert_frame_equal(t, res.table([12]))
+    assert res.excluded == {"no start date": 3}
+    assert res.suppressed == []  # agency group had 0 usable spells left, so it is simply absent
     assert set(t["group"]) == {"permanent"}
-    assert T.retention_at(both, [12]).attrs["excluded"] == {}  # agency excluded first by default
+    assert T.retention_curve(both).excluded == {}  # agency excluded first by default
+    assert T.retention_table(both, [12], groups=()).excluded == {}
     # a negative duration is an error, not an exclusion
     both.loc[0, "duration_days"] = -1
     with pytest.raises(UserError):
         T.retention_at(both, [12])
     # fewer than 10 workers in the whole workforce: nothing is estimated, and it is said
     small = T.retention_at(HAND, [1])
-    assert small.empty and small.attrs["suppressed"] == ["workforce = all (fewer than 10 workers)"]
+    assert small.empty and T.retention_curve(HAND).suppressed == ["workforce = all (fewer than 10 workers)"]

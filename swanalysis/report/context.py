@@ -286,7 +286,8 @@ def retention(rep: Report):
         mg = rep.params["min_group"]
         table = T.retention_table(ep, min_group=mg)
         return {
-            "table": table,
+            "table": table.table(),
+            "suppressed": table.suppressed,
             "median": T.median_tenure(ep, min_group=mg),
             "curves": T.retention_curve(ep, min_group=mg),
             "by_route": T.retention_curve(ep, by="entry_route", min_group=mg),

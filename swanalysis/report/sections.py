@@ -406,7 +406,7 @@ def how_long_they_stay(rep: Report) -> None:
     rep.table("median_tenure", median,
               "Median tenure in months (the time by which half had left), with 95% confidence interval.",
               display=_median_display(median))
-    note = suppression_note(table.attrs.get("suppressed", []), min_group=rep.params["min_group"])
+    note = suppression_note(ret["suppressed"], min_group=rep.params["min_group"])
     if note:
         rep.paragraphs([note])
 
