@@ -19,16 +19,12 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from . import measures
 from .benchmark import MEASURE_LABELS, fmt, possessive
 
 #: The headline measures, in the order a paper shows them.
 HEADLINE = ["agency_rate", "turnover_rate", "vacancy_rate", "caseload", "absence_rate",
             "inpost_fte"]
-
-#: Which way is better. Lower agency use, turnover, vacancies, caseload and sickness absence are
-#: better; more social workers in post is neither better nor worse by itself.
-LOWER_IS_BETTER = {"agency_rate": True, "turnover_rate": True, "vacancy_rate": True,
-                   "caseload": True, "absence_rate": True, "inpost_fte": None}
 
 #: A change smaller than this is "about the same" (points for rates, cases, or a share of FTE).
 STEADY = {"agency_rate": 0.5, "turnover_rate": 0.5, "vacancy_rate": 0.5, "caseload": 0.5,
@@ -45,17 +41,13 @@ COLUMNS = ["measure", "name", "value", "last_year", "change", "direction", "bett
 
 
 def _lower_is_better(measure: str):
-    """The registry's direction when swanalysis.measures provides one, else the table above."""
-    try:  # the measure registry (swanalysis.measures), when present
-        from . import measures as _m  # type: ignore
-
-        spec = getattr(_m, "MEASURES", {}).get(measure)
-        better = getattr(spec, "better", None) if spec is not None else None
-        if better in ("lower", "higher"):
-            return better == "lower"
-    except ImportError:
-        pass
-    return LOWER_IS_BETTER.get(measure)
+    """True when lower is better, False when higher is, None when neither (the measure registry:
+    lower agency use, turnover, vacancies, caseload and sickness absence are better; more social
+    workers in post is neither better nor worse by itself)."""
+    spec = measures.REGISTRY.get(measure)
+    if spec is None or spec.better is None:
+        return None
+    return spec.better == "lower"
 
 
 def _finite(v) -> bool:
