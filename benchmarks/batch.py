@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from swanalysis import batch  # noqa: E402
+from swanalysis.report import batch  # noqa: E402
 from swanalysis.config import data_dir as resolve_data_dir  # noqa: E402
 from swanalysis.report.runner import notebook_path  # noqa: E402
 

@@ -8,7 +8,7 @@ that session 2 changed, side by side and interleaved (CPU seconds, median of R r
              way), and against SVG with fixed margins instead of constrained layout (not used);
   funnel     the funnel plot with matplotlib's default log axis (mathtext powers of ten) against
              the plain labels plots.benchmark.funnel now sets;
-  workbook   the report's tables written with openpyxl against sections.write_tables
+  workbook   the report's tables written with openpyxl against report.tables.write_tables
              (XlsxWriter);
   gc         a full garbage collection in a process holding the panel, the library and one
              report's caches, without and with gc.freeze() (what the warm kernel's reset does);
@@ -45,7 +45,8 @@ import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 from swanalysis import benchmark as B  # noqa: E402
-from swanalysis import sections  # noqa: E402
+from swanalysis.report import sections  # noqa: E402
+from swanalysis.report.tables import write_tables  # noqa: E402
 from swanalysis.plots import benchmark as PB  # noqa: E402
 
 
@@ -160,7 +161,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         row("workbook", f"{len(rep.tables)} tables, openpyxl", "write_tables (XlsxWriter, CSVs too)",
             pair(lambda: openpyxl_workbook(rep.tables, Path(tmp) / "a.xlsx"),
-                 lambda: sections.write_tables(rep.tables, tmp, "2026-01-01"), R))
+                 lambda: write_tables(rep.tables, tmp, "2026-01-01"), R))
 
     def collect_frozen():
         gc.freeze()
