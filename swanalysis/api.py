@@ -17,8 +17,9 @@ returned columns and errors, with an example):
 * figures: :func:`ranked_bar`, :func:`trend`, :func:`funnel`, :func:`plot_retention`,
   :func:`plot_cumulative_incidence`, :func:`forest_plot`.
 
-Result objects (:class:`BenchmarkResult`, :class:`NationalResult`, :class:`AgencyCost`,
-:class:`RetentionCurves`, :class:`LogRankResult`, :class:`DriversResult`, :class:`IngestResult`)
+Result objects (:class:`Neighbours`, :class:`BenchmarkResult`, :class:`NationalResult`,
+:class:`AgencyCost`, :class:`RetentionCurves`, :class:`RetentionTable`, :class:`LogRankResult`,
+:class:`DriversResult`, :class:`IngestResult`)
 print as one line with counts, show a compact summary in JupyterLab, and have ``.table()`` and
 ``.sentences()`` (see :mod:`swanalysis.results`).
 
@@ -34,12 +35,13 @@ from .national import NationalResult, fit_national
 from .plots.benchmark import funnel, ranked_bar, trend
 from .plots.drivers import forest_plot
 from .plots.tenure import plot_cumulative_incidence, plot_retention
-from .published.areas import resolve_area, statistical_neighbours
+from .published.areas import Neighbours, resolve_area, statistical_neighbours
 from .published.panel import load_panel
 from .synth import generate
 from .tenure import (
     LogRankResult,
     RetentionCurves,
+    RetentionTable,
     cumulative_incidence,
     logrank,
     median_tenure,
@@ -62,7 +64,7 @@ FUNCTIONS = [
 ]
 #: Result classes: each documents its Attributes and follows :class:`swanalysis.results.Result`.
 RESULTS = [
-    "BenchmarkResult", "NationalResult", "AgencyCost", "RetentionCurves", "LogRankResult",
-    "DriversResult", "IngestResult",
+    "Neighbours", "BenchmarkResult", "NationalResult", "AgencyCost", "RetentionCurves",
+    "RetentionTable", "LogRankResult", "DriversResult", "IngestResult",
 ]
 __all__ = FUNCTIONS + RESULTS

@@ -668,14 +668,15 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
         notes.append(f"{area.name} is not in the {sn_model} statistical neighbour model; its "
                      f"neighbours from the {other} model are used.")
         sn_model = other
-    for n in sn_now.attrs.get("notes", []):
+    for n in sn_now.notes:
         if not _year_note(n):
             notes.append(n)
+    sn_now = sn_now.table()
     sn_keys = {}
     by_year = {}
     for y in years:
         s = sn_now if y == year else statistical_neighbours(
-            area, model=sn_model, data_dir=data_dir, panel=panel, year=y)
+            area, model=sn_model, data_dir=data_dir, panel=panel, year=y).table()
         sn_keys[y] = [k for k in s["data_code"] if k]
         by_year[y] = s
     from .published.areas import _area_label, area_index
@@ -726,7 +727,7 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     try:
         sn_alt = statistical_neighbours(area, model=other_model, data_dir=data_dir, panel=panel,
                                         year=year)
-        alt_keys = [k for k in sn_alt["data_code"] if k]
+        alt_keys = [k for k in sn_alt.table()["data_code"] if k]
         alt = la_rows[(la_rows["time_period"] == year) & la_rows["key"].isin(alt_keys)]
         sn_other = alt.dropna(subset=["value"]).groupby("measure")["value"].median()
     except UserError:

@@ -46,15 +46,15 @@ def test_statistical_neighbours_are_computed_once_and_handed_out_as_copies(data_
     one = areas.statistical_neighbours("Wokingham", panel=panel, year=2022)
     memo = cache.panel_memo(panel, "statistical_neighbours")
     n = len(memo)
-    one.loc[0, "area_name"] = "changed by a caller"
-    one.attrs["notes"].append("changed too")
+    one.data.loc[0, "area_name"] = "changed by a caller"
+    one.notes.append("changed too")
     two = areas.statistical_neighbours("Wokingham", panel=panel, year=2022)
     assert len(memo) == n                     # no new computation
-    assert "changed by a caller" not in set(two["area_name"])
-    assert "changed too" not in two.attrs["notes"]
+    assert "changed by a caller" not in set(two.data["area_name"])
+    assert "changed too" not in two.notes
     # and still the DfE's list, in its order (read here straight from the published file)
     import csv
 
     with open(data_dir / "sn_model_2025_wide.csv", encoding="utf-8-sig", newline="") as fh:
         row = next(r for r in csv.DictReader(fh) if r["old_la_code"] == "872")   # Wokingham
-    assert two["old_la_code"].tolist() == [row[f"SN_{i}"] for i in range(1, 11)]
+    assert two.data["old_la_code"].tolist() == [row[f"SN_{i}"] for i in range(1, 11)]

@@ -290,7 +290,9 @@ def test_all_areas_2025_is_every_published_la_row(panel):
 # -------------------------------------------------------------------- statistical neighbours
 
 def test_statistical_neighbours_2025_model(panel, data_dir):
-    sn = A.statistical_neighbours("Wokingham", panel=panel, data_dir=data_dir)
+    res = A.statistical_neighbours("Wokingham", panel=panel, data_dir=data_dir)
+    sn = res.table()
+    assert res.sn_of == "872" and res.model == "2025" and res.notes == []
     assert list(sn["rank"]) == list(range(1, 11))
     assert sn.iloc[0][["old_la_code", "area_name", "closeness"]].tolist() == [
         "868", "Windsor and Maidenhead", "Close"]
@@ -300,33 +302,36 @@ def test_statistical_neighbours_2025_model(panel, data_dir):
 
 
 def test_statistical_neighbours_2021_model_bom_and_duplicate_headers(panel, data_dir):
-    sn = A.statistical_neighbours("Wokingham", model="2021", panel=panel, data_dir=data_dir)
+    sn = A.statistical_neighbours("Wokingham", model="2021", panel=panel, data_dir=data_dir).table()
     assert sn["old_la_code"].tolist() == ["936", "868", "825", "869", "867", "919", "895",
                                           "931", "857", "850"]
     assert sn["closeness"].iloc[0] == "Very close"
     # City of London, the first row after the BOM
-    col = A.statistical_neighbours("201", model="2021", panel=panel, data_dir=data_dir)
+    col = A.statistical_neighbours("201", model="2021", panel=panel, data_dir=data_dir).table()
     assert col["old_la_code"].iloc[0] == "207" and col["closeness"].iloc[0] == "Not close"
 
 
 def test_joint_partner_is_not_its_own_neighbour(panel, data_dir):
-    sn = A.statistical_neighbours("Richmond upon Thames", panel=panel, data_dir=data_dir)
+    res = A.statistical_neighbours("Richmond upon Thames", panel=panel, data_dir=data_dir)
+    sn = res.table()
     kingston = sn[sn["old_la_code"] == "314"].iloc[0]
     assert kingston["data_code"] is None
     assert "not counted twice" in kingston["note"]
-    assert sn.attrs["sn_of"] == "318"
+    assert res.sn_of == "318"
+    assert any("joint return" in n for n in res.notes)
 
 
 def test_neighbours_mapped_across_boundary_changes(panel, data_dir):
     # 2021 model: Cumbria's neighbour North Northamptonshire (940) did not exist in 2020:
     # Northamptonshire (928) stands in
     sn = A.statistical_neighbours("Cumbria", model="2021", panel=panel, data_dir=data_dir,
-                                  year=2020)
+                                  year=2020).table()
     nn = sn[sn["old_la_code"] == "940"].iloc[0]
     assert nn["data_code"] == "928" and "used in its place" in nn["note"]
     # Cumberland is not in the 2021 model: Cumbria's neighbours are used, and said so
     cu = A.statistical_neighbours("Cumberland", model="2021", panel=panel, data_dir=data_dir)
-    assert any("neighbours of Cumbria" in n for n in cu.attrs["notes"])
+    assert any("neighbours of Cumbria" in n for n in cu.notes)
+    assert repr(cu).startswith("<Neighbours Cumberland, 2021 model: 10 neighbours")
     # Cumbria is not in the 2025 model and was split in two: a clear error
     with pytest.raises(UserError, match="not in the 2025 statistical neighbour model"):
         A.statistical_neighbours("Cumbria", panel=panel, data_dir=data_dir)

@@ -53,7 +53,7 @@ def _neighbour_codes(panel, area, year):
     from swanalysis.published.areas import statistical_neighbours
 
     idx = area_index(panel).set_index("key")
-    sn = statistical_neighbours(area, panel=panel, year=year)
+    sn = statistical_neighbours(area, panel=panel, year=year).table()
     return [idx.loc[k, "area_code"] for k in sn["data_code"] if k]
 
 

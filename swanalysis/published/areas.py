@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +28,7 @@ import pandas as pd
 from .memo import memoised
 from .panel import open_text, shared_panel
 from ..errors import InputFileError, UserError
+from ..results import Result, plural
 
 #: Reorganisations the DfE data span (old DfE numbers -> new ones). The year is the first
 #: reporting year (ending 30 September) in which the new councils publish figures.
@@ -667,7 +668,7 @@ def sn_table(model: str = "2025", data_dir=None) -> pd.DataFrame:
 
 def statistical_neighbours(area, model: str = "2025", data_dir=None,
                            panel: pd.DataFrame | None = None,
-                           year: int | None = None) -> pd.DataFrame:
+                           year: int | None = None) -> Neighbours:
     """The area's 10 DfE statistical neighbours.
 
     Parameters
@@ -685,12 +686,13 @@ def statistical_neighbours(area, model: str = "2025", data_dir=None,
 
     Returns
     -------
-    pandas.DataFrame
-        Columns rank, old_la_code, area_name, closeness, ``data_code`` (the panel key whose
-        figures stand for that neighbour: a joint return's key, or a successor/predecessor
-        council when the neighbour had no figures; None when they fall on the area's own rows or
-        duplicate an earlier neighbour's) and ``note``. ``.attrs['notes']`` lists plain-English
-        notes for the report.
+    Neighbours
+        ``.table()``: columns rank, old_la_code, area_name, closeness, ``data_code`` (the panel
+        key whose figures stand for that neighbour: a joint return's key, or a
+        successor/predecessor council when the neighbour had no figures; None when they fall on
+        the area's own rows or duplicate an earlier neighbour's), ``note`` and ``stand_in``;
+        ``.notes`` lists plain-English notes for the report, ``.sn_of`` the DfE number whose
+        neighbours they are.
 
     Raises
     ------
@@ -701,13 +703,13 @@ def statistical_neighbours(area, model: str = "2025", data_dir=None,
     --------
     >>> from swanalysis.published.areas import statistical_neighbours
     >>> sn = statistical_neighbours("Wokingham")
-    >>> sn[["rank", "old_la_code", "area_name"]].head(3)
+    >>> sn
+    <Neighbours Wokingham, 2025 model: 10 neighbours, 10 with figures, 0 notes>
+    >>> sn.table()[["rank", "old_la_code", "area_name"]].head(3)
        rank old_la_code               area_name
     0     1         868  Windsor and Maidenhead
     1     2         936                  Surrey
     2     3         825         Buckinghamshire
-    >>> len(sn)
-    10
     """
     if panel is None:
         panel = shared_panel(data_dir)
@@ -718,9 +720,60 @@ def statistical_neighbours(area, model: str = "2025", data_dir=None,
     sn_file = _sn_file(model, data_dir or panel.attrs.get("data_dir"))
     # the same for every report that asks (a benchmark asks once per year since 2017)
     key = (area.old_la_code, area.components, area.query_name, str(model), sn_file, year)
-    df = memoised(panel, "statistical_neighbours", key,
-                  lambda: _statistical_neighbours(area, str(model), _read_sn(*sn_file), panel, year))
-    return df.copy()  # the caller's own copy, attrs (notes) included: pandas copies them deeply
+    found = memoised(panel, "statistical_neighbours", key,
+                     lambda: _statistical_neighbours(area, str(model), _read_sn(*sn_file), panel, year))
+    return found.copy()  # the caller's own copy, notes included
+
+
+@dataclass(repr=False)
+class Neighbours(Result):
+    """An authority's DfE statistical neighbours, from :func:`statistical_neighbours`.
+
+    Attributes
+    ----------
+    area : Area
+        The authority asked about.
+    model : str
+        The statistical-neighbour model ("2021" or "2025").
+    sn_of : str
+        The DfE number whose neighbours these are (the council asked for within a joint return,
+        or a predecessor/successor when the model has no entry for the area).
+    data : pandas.DataFrame
+        rank, old_la_code, area_name, closeness, data_code, note, stand_in (also ``.table()``).
+    notes : list of str
+        Plain-English notes for the report (joint returns, stand-ins, the model used).
+    year : int or None
+        The year whose figures stand for each neighbour (None: now).
+    """
+
+    area: Area
+    model: str
+    sn_of: str
+    data: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    year: int | None = None
+
+    def _title(self) -> str:
+        return f"{self.area.name}, {self.model} model"
+
+    def _counts(self) -> list[str]:
+        with_figures = int(self.data["data_code"].notna().sum()) if len(self.data) else 0
+        return [plural(len(self.data), "neighbour"), f"{with_figures} with figures",
+                plural(len(self.notes), "note")]
+
+    def table(self) -> pd.DataFrame:
+        """The neighbours, closest first (``data``)."""
+        return self.data
+
+    def sentences(self) -> list[str]:
+        """The neighbours named, closest first, then the notes."""
+        names = ", ".join(self.data["area_name"].astype(str))
+        return [f"The statistical neighbours of {self.area.name} in the DfE's {self.model} model, "
+                f"closest first: {names}.", *self.notes]
+
+    def copy(self) -> "Neighbours":
+        """A copy the caller may change (its own table and notes)."""
+        return replace(self, data=self.data.copy(), notes=list(self.notes))
 
 
 def _statistical_neighbours(area: Area, model: str, sn: pd.DataFrame, panel: pd.DataFrame,
@@ -796,7 +849,4 @@ def _statistical_neighbours(area: Area, model: str, sn: pd.DataFrame, panel: pd.
                     "stand_in": stand_in})
     df = pd.DataFrame(out, columns=["rank", "old_la_code", "area_name", "closeness",
                                     "data_code", "note", "stand_in"])
-    df.attrs["notes"] = notes
-    df.attrs["model"] = model
-    df.attrs["sn_of"] = look
-    return df
+    return Neighbours(area, model, look, df, notes, year)
