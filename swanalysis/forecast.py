@@ -13,13 +13,14 @@ One census year at a time (year ending 30 September), starting from the last cen
    ``starters / (starters + vacancies at 30 September)``, its recent mean on the logit scale with a
    year-to-year spread. With worker data, starters arrive through the year and can leave before
    30 September;
-3. **in post** = in post − leavers + starters (+ the council's usual net "other change" with
-   published statistics, where FTE changes and transfers make the published counts not add up);
+3. **in post** = in post − leavers + starters (+ a year-to-year "other change" with the spread
+   seen in the published statistics, where FTE changes and transfers make the counts not add up);
 4. **vacancies** = establishment (posts: in post + vacancies at the last census, plus any
    change in the scenario) − in post, not below zero;
-5. **agency FTE** moves with vacancies: ``A = A_prev + kappa * change in vacancies`` plus a
-   year-to-year disturbance; ``kappa`` is estimated across all authorities from the published
-   first differences. Agency rate = A / (A + in post); vacancy rate = V / (V + in post); the
+5. **agency FTE** keeps its own level with a year-to-year disturbance in the baseline (letting it
+   follow the projected vacancies made it less accurate in the back-test); a scenario that adds or
+   removes vacancies against the baseline moves it by ``kappa`` agency FTE per vacant FTE,
+   estimated across all authorities from the published first differences. Agency rate = A / (A + in post); vacancy rate = V / (V + in post); the
    agency premium cost = A x premium per FTE-year.
 
 Uncertainty: each of ``simulations`` draws takes its own parameter values (the mean leaving rate and
@@ -733,9 +734,10 @@ def fit(
         # explain every change in the stock: keep the all-authority spread as model error
         est["other_mean"], est["other_sd"], est["other_se"] = 0.0, priors["sd_other"], 0.0
     else:
+        # its spread is kept; its mean is not carried forward (a council's past net other change
+        # does not persist: carrying it forward made every measure worse in the back-test)
         sd_other, n_other = _shrunk_sd(other, priors["sd_other"])
-        est["other_mean"], est["other_sd"] = float(other.mean()), sd_other
-        est["other_se"] = sd_other / math.sqrt(n_other)
+        est["other_mean"], est["other_sd"], est["other_se"] = 0.0, sd_other, 0.0
     growth = recent["growth"].dropna()
     sd_growth, n_growth = _shrunk_sd(growth, priors["sd_growth"])
     est["growth_mean"] = float(growth.mean()) * trend if len(growth) else 0.0
@@ -951,11 +953,28 @@ class _Leaving:
         return np.clip(1 - surv, 0, 1)
 
 
+def _is_baseline(s: Scenario) -> bool:
+    return replace(s, name=BASELINE, description="") == Scenario(BASELINE)
+
+
+def _baseline_vacancies(model: ForecastModel, horizon: int) -> np.ndarray:
+    """The baseline's vacancy draws (simulations x horizon), computed once per model and horizon."""
+    cache = model.__dict__.setdefault("_cache", {})
+    key = ("baseline_vacancies", horizon)
+    if key not in cache:
+        cache[key] = _simulate(model, Scenario(BASELINE), horizon)["vacancy_fte"]
+    return cache[key]
+
+
 def _simulate(model: ForecastModel, s: Scenario, horizon: int) -> dict[str, np.ndarray]:
     """Draws (simulations x horizon) of every measure under one scenario."""
     from scipy import stats
 
     z = _noise(model, horizon)
+    # agency follows its own level in the baseline; a scenario moves it by kappa per vacant FTE
+    # it adds or removes against the baseline (same draws)
+    base_v = None if _is_baseline(s) or not np.isfinite(model.start["vacancy_fte"]) \
+        else _baseline_vacancies(model, horizon)
     n = model.simulations
     est, st = model.estimates, model.start
     first = model.origin + 1
@@ -1068,7 +1087,11 @@ def _simulate(model: ForecastModel, s: Scenario, horizon: int) -> dict[str, np.n
         V = np.clip(P - S, 0, None)
         # 5. agency moves with vacancies (a conversion fills a vacancy and ends a placement)
         if has_agency:
-            dV = (V - V_prev) + conv if has_vac else np.zeros(n)
+            if base_v is None:
+                dV = np.zeros(n) + conv
+            else:
+                bv_prev = base_v[:, t - 1] if t else np.full(n, st["vacancy_fte"])
+                dV = (V - V_prev) - (base_v[:, t] - bv_prev) + conv
             sd = est["agency_sd"]
             A = np.clip(A + est["kappa"] * dV, 0, None) * np.exp(sd * z["agency"][:, t] - sd ** 2 / 2)
             A = np.clip(A - conv, 0, None)

@@ -76,8 +76,11 @@ def forecast_result(rep):
     return rep.cached("forecast", compute)
 
 
-def looking_ahead(rep) -> None:
-    """Looking ahead: plain words, one fan chart, one scenario table; ``tables/forecast.csv``."""
+def looking_ahead(rep, *, detail: bool = True) -> None:
+    """Looking ahead: plain words, one fan chart, one scenario table; ``tables/forecast.csv``.
+
+    ``detail=False`` leaves the technical detail out (for a committee paper whose technical annex
+    calls :func:`looking_ahead_detail`)."""
     rep.heading(2, "Looking ahead", "looking-ahead")
     try:
         res, wit = forecast_result(rep)
@@ -103,11 +106,17 @@ def looking_ahead(rep) -> None:
     rep.paragraphs([words[-1]])
     for note in res.notes:
         rep.note(note)
-    _detail(rep, res, wit)
+    if detail:
+        looking_ahead_detail(rep)
 
 
-def _detail(rep, res, wit) -> None:
-    """The technical detail: every measure of the baseline by year, the estimates, the method."""
+def looking_ahead_detail(rep) -> None:
+    """The technical detail: every measure of the baseline by year, the estimates, the method
+    and how accurate it has been (the same cached projection as :func:`looking_ahead`)."""
+    try:
+        res, wit = forecast_result(rep)
+    except UserError:
+        return
     m = res.model
     rep.heading(3, "Looking ahead: technical detail", "looking-ahead-detail")
     t = res.table()
@@ -146,17 +155,19 @@ def _detail(rep, res, wit) -> None:
         f"How the projection works: year by year from 30 September {m.origin}, leavers are "
         "replaced by starters who fill part of the posts to fill (vacancies, leavers and any new "
         f"posts); recently {fill:.0f}% of them were filled in a year. Vacancies are the posts "
-        "not filled; agency cover moves with vacancies (about "
-        f"{est['kappa']:.2f} agency FTE for each vacant FTE, estimated across all authorities).",
+        "not filled. Agency cover keeps its recent level, with its usual ups and downs; a "
+        "scenario that fills or opens posts moves it by about "
+        f"{est['kappa']:.2f} agency FTE for each vacant FTE (estimated across all authorities).",
         leaving,
         f"The ranges come from {m.simulations:,} simulated futures (seed {m.seed}): each draws the "
         "uncertain averages and each year's ups and downs, whose size is pooled with all "
         "authorities' experience so that a few years of a council's history do not give falsely "
         "narrow ranges. Scenarios use the same random draws, so their differences are not noise.",
-        "How good is it? Tested on every authority's published figures (forecasting 2020 to 2025 "
-        "from the years before), the projection beat simply carrying the last value forward for "
-        "leavers and starters, but not for in-post FTE, agency or vacancy rates, where it was "
-        "about as good; the 80% ranges held the outcome 72% to 86% of the time (docs/forecast.md).",
+        "How good is it? Tested on every authority's published figures (forecasting one and two "
+        "years ahead from 2019 to 2023), the projection did better than simply carrying the last "
+        "value forward for leavers, starters and the agency share, and two years ahead for the "
+        "number in post; it did slightly worse for the number in post one year ahead and for the "
+        "vacancy rate. Its 80% ranges held the outcome 72% to 85% of the time (docs/forecast.md).",
     ])
     if wit is not None and math.isfinite(wit.answer):
         rep.paragraphs([

@@ -54,7 +54,7 @@ from .context import (  # noqa: F401  (start, finish, identify, params_from: the
     _permanent_workers,
 )
 from .page import esc
-from .section_forecast import looking_ahead  # noqa: F401  (the "Looking ahead" section)
+from .section_forecast import looking_ahead, looking_ahead_detail  # noqa: F401  (Looking ahead)
 
 __all__ = [
     "start", "key_messages", "how_we_compare", "who_we_have", "how_long_they_stay",
