@@ -14,12 +14,14 @@ returned columns and errors, with an example):
 * tenure: :func:`retention_curve`, :func:`retention_at`, :func:`median_tenure`,
   :func:`retention_table`, :func:`logrank`, :func:`cumulative_incidence`;
 * drivers of leaving: :func:`person_periods`, :func:`fit_drivers`, :func:`retention_scenarios`;
+* looking ahead: :func:`fit_forecast`, :func:`project_forecast`, :func:`what_it_takes`,
+  :func:`fan_chart` (``swanalysis.forecast``: scenarios are ``forecast.Scenario``);
 * figures: :func:`ranked_bar`, :func:`trend`, :func:`funnel`, :func:`plot_retention`,
   :func:`plot_cumulative_incidence`, :func:`forest_plot`.
 
 Result objects (:class:`Neighbours`, :class:`BenchmarkResult`, :class:`NationalResult`,
 :class:`AgencyCost`, :class:`RetentionCurves`, :class:`RetentionTable`, :class:`LogRankResult`,
-:class:`DriversResult`, :class:`IngestResult`)
+:class:`DriversResult`, :class:`IngestResult`, :class:`ForecastResult`)
 print as one line with counts, show a compact summary in JupyterLab, and have ``.table()`` and
 ``.sentences()`` (see :mod:`swanalysis.results`).
 
@@ -31,9 +33,13 @@ from __future__ import annotations
 from .benchmark import BenchmarkResult, benchmark, funnel_limits, funnel_points
 from .costs import AgencyCost, agency_cover_cost
 from .drivers import DriversResult, fit_drivers, person_periods, retention_scenarios
+from .forecast import ForecastResult, what_it_takes
+from .forecast import fit as fit_forecast
+from .forecast import project as project_forecast
 from .national import NationalResult, fit_national
 from .plots.benchmark import funnel, ranked_bar, trend
 from .plots.drivers import forest_plot
+from .plots.forecast import fan_chart
 from .plots.tenure import plot_cumulative_incidence, plot_retention
 from .published.areas import Neighbours, resolve_area, statistical_neighbours
 from .published.panel import load_panel
@@ -60,11 +66,13 @@ FUNCTIONS = [
     "retention_curve", "retention_at", "median_tenure", "retention_table", "logrank",
     "cumulative_incidence",
     "person_periods", "fit_drivers", "retention_scenarios",
+    "fit_forecast", "project_forecast", "what_it_takes",
     "ranked_bar", "trend", "funnel", "plot_retention", "plot_cumulative_incidence", "forest_plot",
+    "fan_chart",
 ]
 #: Result classes: each documents its Attributes and follows :class:`swanalysis.results.Result`.
 RESULTS = [
     "Neighbours", "BenchmarkResult", "NationalResult", "AgencyCost", "RetentionCurves",
-    "RetentionTable", "LogRankResult", "DriversResult", "IngestResult",
+    "RetentionTable", "LogRankResult", "DriversResult", "IngestResult", "ForecastResult",
 ]
 __all__ = FUNCTIONS + RESULTS
