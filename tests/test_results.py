@@ -110,3 +110,23 @@ def test_drivers_result_and_one_entry_per_model(ingested, monkeypatch):
     a = table.set_index(["model", "term"])["hazard_ratio"]
     pd.testing.assert_series_equal(a.loc["cox_no_id"], a.loc[D.COX], rtol=1e-6)
     assert "Cox (no id)" in DP.forest_alt_text(table)
+
+
+def test_published_results_print_one_line(data_dir):
+    """repr(BenchmarkResult) printed 6,000-16,000 characters into a notebook: now one line."""
+    from swanalysis.benchmark import benchmark, describe
+    from swanalysis.costs import agency_cover_cost
+    from swanalysis.published.areas import statistical_neighbours
+
+    res = benchmark("Wokingham", 2022, data_dir=data_dir)
+    assert repr(res) == "<BenchmarkResult Wokingham 2022: 8 measures, 10 neighbours, 150 ranked>"
+    assert int(res.summary["n_ranked"].max()) == 150 and len(res.neighbours) == 10
+    assert res.sentences()[1] == describe(res, "agency_rate")
+    page, text = _check_convention(res, ["8 measures", "10 neighbours", "150 ranked"])
+    assert "table" in page.tags and "Wokingham" in text
+    sn = statistical_neighbours("Richmond upon Thames", data_dir=data_dir)
+    _check_convention(sn, ["10 neighbours", f"{len(sn.notes)} note"])
+    assert sn.sn_of == "318" and all(n in sn.sentences() for n in sn.notes)
+    cost = agency_cover_cost(30, 170, sn_median_rate=10)
+    _check_convention(cost, ["30.0 agency FTE", "15.0% agency rate", "£600,000 a year"])
+    assert cost.table().loc["annual_premium", "value"] == 600_000
