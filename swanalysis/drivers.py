@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import _docs
 from .errors import UserError
 from .results import Result, plural
 
@@ -110,6 +111,27 @@ PP_COLUMNS = [
 ]
 
 
+#: Text shared by the docstrings here, written once (see :mod:`swanalysis._docs`).
+_SHARED_DOC = {
+    "worker_years": _docs.lines(
+        'worker_years : pandas.DataFrame',
+        '    The ``worker_years`` table (docs/tables.md): one row per spell per census year with',
+        '    worker_id, spell, census_year, reference_date, in_post, start_date, end_date, cases30,',
+        '    salary, fte and the categorical covariates (role, entry_route, age_band, team, agency).',
+    ),
+    "include_agency": _docs.lines(
+        'include_agency : bool, default False',
+        '    Keep agency workers (excluded from the permanent-staff analysis otherwise).',
+    ),
+    "example": _docs.lines(
+        '>>> from swanalysis.synth import generate',
+        '>>> from swanalysis import drivers',
+        '>>> council = generate("Stockport", "2020-2024", seed=1, scale=0.4, retention_draws=1000)',
+        '>>> wy = council.true_worker_years',
+    ),
+}
+
+
 # --------------------------------------------------------------------------------------------
 # Person-period data
 # --------------------------------------------------------------------------------------------
@@ -162,6 +184,7 @@ def _census_calendar(wy: pd.DataFrame) -> pd.Series:
     return ref.groupby(wy["census_year"].astype(int)).agg(lambda s: s.mode().iloc[0]).sort_index()
 
 
+@_docs.fill(_SHARED_DOC)
 def person_periods(
     worker_years: pd.DataFrame,
     *,
@@ -186,12 +209,8 @@ def person_periods(
 
     Parameters
     ----------
-    worker_years : pandas.DataFrame
-        The ``worker_years`` table (docs/tables.md): one row per spell per census year with
-        worker_id, spell, census_year, reference_date, in_post, start_date, end_date, cases30,
-        salary, fte and the categorical covariates (role, entry_route, age_band, team, agency).
-    include_agency : bool, default False
-        Keep agency workers (excluded from the permanent-staff analysis otherwise).
+    ${worker_years}
+    ${include_agency}
     caseload_census_offset : int, default 0
         Exists only to demonstrate that alignment matters: 0 (correct) uses Cases30 from census
         k; -1 the census before; +1 the census after (the value recorded after the outcome;
@@ -214,10 +233,7 @@ def person_periods(
 
     Examples
     --------
-    >>> from swanalysis.synth import generate
-    >>> from swanalysis import drivers
-    >>> council = generate("Stockport", "2020-2024", seed=1, scale=0.4, retention_draws=1000)
-    >>> wy = council.true_worker_years
+    ${example}
     >>> pp = drivers.person_periods(wy)
     >>> pp[["census_year", "start", "stop", "event", "caseload", "salary"]].describe().loc[["count", "mean"]].round(2)
            census_year   start   stop   event  caseload  salary
@@ -820,6 +836,7 @@ def _model_rows(data: pd.DataFrame, covariates: list[str]) -> tuple[pd.DataFrame
     return data[keep], dropped
 
 
+@_docs.fill(_SHARED_DOC)
 def fit_drivers(
     worker_years: pd.DataFrame,
     *,
@@ -836,17 +853,13 @@ def fit_drivers(
 
     Parameters
     ----------
-    worker_years : pandas.DataFrame
-        The ``worker_years`` table (docs/tables.md): one row per spell per census year with
-        worker_id, spell, census_year, reference_date, in_post, start_date, end_date, cases30,
-        salary, fte and the categorical covariates (role, entry_route, age_band, team, agency).
+    ${worker_years}
     covariates : list of str, optional
         Defaults to caseload, salary, FTE, role, entry route, age band, team and census year; any
         that is not recorded (e.g. salary without a payroll extract) is left out with a note.
         ``census_year`` adds one effect per year (what changed for everybody that year: the
         intervals are exactly census years), not reported in the hazard-ratio table.
-    include_agency : bool, default False
-        Keep agency workers (excluded from the permanent-staff analysis otherwise).
+    ${include_agency}
     caseload_census_offset : int, default 0
         See :func:`person_periods` (a demonstration only).
 
@@ -865,10 +878,7 @@ def fit_drivers(
 
     Examples
     --------
-    >>> from swanalysis.synth import generate
-    >>> from swanalysis import drivers
-    >>> council = generate("Stockport", "2020-2024", seed=1, scale=0.4, retention_draws=1000)
-    >>> wy = council.true_worker_years
+    ${example}
     >>> res = drivers.fit_drivers(wy)
     >>> res
     <DriversResult reduced: 137 workers, 36 leavers, 2 models, 2 terms>
@@ -1022,6 +1032,7 @@ def hazard_ratio_table(result: DriversResult, terms: str | list[str] = "all") ->
 # --------------------------------------------------------------------------------------------
 
 
+@_docs.fill(_SHARED_DOC)
 def retention_scenarios(
     result: DriversResult,
     *,
@@ -1059,10 +1070,7 @@ def retention_scenarios(
 
     Examples
     --------
-    >>> from swanalysis.synth import generate
-    >>> from swanalysis import drivers
-    >>> council = generate("Stockport", "2020-2024", seed=1, scale=0.4, retention_draws=1000)
-    >>> wy = council.true_worker_years
+    ${example}
     >>> res = drivers.fit_drivers(wy)
     >>> drivers.retention_scenarios(res)[["scenario", "retention", "change_pp", "n_workers"]].round(1)
                scenario  retention  change_pp  n_workers

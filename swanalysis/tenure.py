@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import _docs
 from .disclosure import MIN_GROUP, group_sizes, suppress_small_groups
 from .errors import UserError
 from .results import Result, plural
@@ -64,6 +65,54 @@ DESTINATION_LABELS = {
 }
 REQUIRED = ("duration_days", "event", "entry_days", "agency")
 RETENTION_COLUMNS = ["group_var", "group", "months", "retention", "ci_lower", "ci_upper", "at_risk", "events"]
+
+
+#: Text shared by the estimators' docstrings (parameters, errors, the example table): written
+#: once here, put in place by :func:`swanalysis._docs.fill`, so ``help()`` shows each docstring whole.
+_SHARED_DOC = {
+    "episodes": _docs.lines(
+        'episodes : pandas.DataFrame',
+        '    The ``episodes`` table (docs/tables.md): one row per spell with at least',
+        '    ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days',
+        '    when observation began; 0 when watched from the start) and ``agency``; ``start_date``',
+        '    when present tells a missing duration from a missing start.',
+    ),
+    "by": _docs.lines(
+        'by : str, optional',
+        '    A column to group by, one of :data:`GROUP_VARS` (entry_route, role, team, start_cohort,',
+        '    age_band, agency) or any column of ``episodes``; ``None`` for the whole workforce.',
+    ),
+    "late_entry": _docs.lines(
+        'include_agency : bool, default False',
+        "    Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).",
+        'late_entry : bool, default True',
+        '    Count late entrants from the tenure they had reached when observation began (delayed',
+        '    entry). ``False`` gives the naive estimate that overstates retention.',
+    ),
+    "alpha": _docs.lines(
+        'alpha : float, default 0.05',
+        '    1 - confidence level of the intervals.',
+    ),
+    "min_group": _docs.lines(
+        'min_group : int or None, default ``disclosure.MIN_GROUP`` (10)',
+        '    Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.',
+    ),
+    "raises": _docs.lines(
+        'Raises',
+        '------',
+        'UserError',
+        '    One line naming the row and field (never its value) for a missing column, a negative',
+        '    duration, an event other than 0/1, or an entry after the exit.',
+    ),
+    "example": _docs.lines(
+        '>>> import pandas as pd',
+        '>>> from swanalysis import tenure',
+        '>>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],',
+        '...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],',
+        '...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,',
+        '...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})',
+    ),
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,6 +389,7 @@ def _group_sort_key(g):
     return (g == "unknown", not str(g).startswith("before "), g)
 
 
+@_docs.fill(_SHARED_DOC)
 def retention_curve(
     episodes: pd.DataFrame,
     by: str | None = None,
@@ -353,23 +403,11 @@ def retention_curve(
 
     Parameters
     ----------
-    episodes : pandas.DataFrame
-        The ``episodes`` table (docs/tables.md): one row per spell with at least
-        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
-        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
-        when present tells a missing duration from a missing start.
-    by : str, optional
-        A column to group by, one of :data:`GROUP_VARS` (entry_route, role, team, start_cohort,
-        age_band, agency) or any column of ``episodes``; ``None`` for the whole workforce.
-    include_agency : bool, default False
-        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
-    late_entry : bool, default True
-        Count late entrants from the tenure they had reached when observation began (delayed
-        entry). ``False`` gives the naive estimate that overstates retention.
-    alpha : float, default 0.05
-        1 - confidence level of the intervals.
-    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
-        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+    ${episodes}
+    ${by}
+    ${late_entry}
+    ${alpha}
+    ${min_group}
 
     Returns
     -------
@@ -378,11 +416,7 @@ def retention_curve(
         ci_upper, at_risk, events), the prepared ``spells``, ``suppressed`` groups, ``excluded``
         counts; ``.table(months)`` gives :func:`retention_at`'s table, ``.sentences()`` the words.
 
-    Raises
-    ------
-    UserError
-        One line naming the row and field (never its value) for a missing column, a negative
-        duration, an event other than 0/1, or an entry after the exit.
+    ${raises}
 
     See Also
     --------
@@ -390,12 +424,7 @@ def retention_curve(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from swanalysis import tenure
-    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
-    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
-    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
-    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    ${example}
     >>> res = tenure.retention_curve(ep, by="role", min_group=None)
     >>> res
     <RetentionCurves role: 2 groups, 8 spells, 0 suppressed>
@@ -430,6 +459,7 @@ def _value_at(frame: pd.DataFrame, t: float) -> pd.Series:
     return frame.iloc[max(i, 0)]
 
 
+@_docs.fill(_SHARED_DOC)
 def retention_at(
     episodes: pd.DataFrame,
     months=DEFAULT_MONTHS,
@@ -444,25 +474,13 @@ def retention_at(
 
     Parameters
     ----------
-    episodes : pandas.DataFrame
-        The ``episodes`` table (docs/tables.md): one row per spell with at least
-        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
-        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
-        when present tells a missing duration from a missing start.
+    ${episodes}
     months : sequence of float, default (6, 12, 24, 36, 60)
         Tenures (months since the spell started; a month is 365.25/12 days).
-    by : str, optional
-        A column to group by, one of :data:`GROUP_VARS` (entry_route, role, team, start_cohort,
-        age_band, agency) or any column of ``episodes``; ``None`` for the whole workforce.
-    include_agency : bool, default False
-        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
-    late_entry : bool, default True
-        Count late entrants from the tenure they had reached when observation began (delayed
-        entry). ``False`` gives the naive estimate that overstates retention.
-    alpha : float, default 0.05
-        1 - confidence level of the intervals.
-    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
-        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+    ${by}
+    ${late_entry}
+    ${alpha}
+    ${min_group}
 
     Returns
     -------
@@ -474,20 +492,11 @@ def retention_at(
         spells left out are fields of :func:`retention_curve`'s result (``.suppressed``,
         ``.excluded``), whose ``.table(months)`` is this table.
 
-    Raises
-    ------
-    UserError
-        One line naming the row and field (never its value) for a missing column, a negative
-        duration, an event other than 0/1, or an entry after the exit.
+    ${raises}
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from swanalysis import tenure
-    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
-    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
-    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
-    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    ${example}
     >>> t = tenure.retention_at(ep, months=[12, 24], min_group=None)
     >>> t[["months", "retention", "ci_lower", "ci_upper", "at_risk", "events"]].round(3)
        months  retention  ci_lower  ci_upper  at_risk  events
@@ -529,6 +538,7 @@ def _table_from_curves(res: RetentionCurves, months) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RETENTION_COLUMNS + ["n_spells"])
 
 
+@_docs.fill(_SHARED_DOC)
 def median_tenure(
     episodes: pd.DataFrame,
     by: str | None = None,
@@ -545,23 +555,11 @@ def median_tenure(
 
     Parameters
     ----------
-    episodes : pandas.DataFrame
-        The ``episodes`` table (docs/tables.md): one row per spell with at least
-        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
-        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
-        when present tells a missing duration from a missing start.
-    by : str, optional
-        A column to group by, one of :data:`GROUP_VARS` (entry_route, role, team, start_cohort,
-        age_band, agency) or any column of ``episodes``; ``None`` for the whole workforce.
-    include_agency : bool, default False
-        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
-    late_entry : bool, default True
-        Count late entrants from the tenure they had reached when observation began (delayed
-        entry). ``False`` gives the naive estimate that overstates retention.
-    alpha : float, default 0.05
-        1 - confidence level of the intervals.
-    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
-        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+    ${episodes}
+    ${by}
+    ${late_entry}
+    ${alpha}
+    ${min_group}
 
     Returns
     -------
@@ -570,20 +568,11 @@ def median_tenure(
         is NaN ("not reached") when retention never falls to 50% within follow-up; an infinite
         upper limit means the data cannot rule out any longer median.
 
-    Raises
-    ------
-    UserError
-        One line naming the row and field (never its value) for a missing column, a negative
-        duration, an event other than 0/1, or an entry after the exit.
+    ${raises}
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from swanalysis import tenure
-    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
-    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
-    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
-    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    ${example}
     >>> tenure.median_tenure(ep, min_group=None).round(2)
       group_var group  median_months  ci_lower  ci_upper  n_spells  events
     0       all   all          16.43      3.29       inf         8       4
@@ -615,6 +604,7 @@ def median_tenure(
     return pd.DataFrame(rows)
 
 
+@_docs.fill(_SHARED_DOC)
 def retention_table(
     episodes: pd.DataFrame,
     months=DEFAULT_MONTHS,
@@ -632,25 +622,15 @@ def retention_table(
 
     Parameters
     ----------
-    episodes : pandas.DataFrame
-        The ``episodes`` table (docs/tables.md): one row per spell with at least
-        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
-        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
-        when present tells a missing duration from a missing start.
+    ${episodes}
     months : sequence of float, default (6, 12, 24, 36, 60)
         Tenures in months.
     groups : sequence of str, default all of :data:`GROUP_VARS`
         The groupings after the whole workforce. Groupings whose column is absent or entirely
         empty (e.g. ``team`` without a payroll extract) are skipped.
-    include_agency : bool, default False
-        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
-    late_entry : bool, default True
-        Count late entrants from the tenure they had reached when observation began (delayed
-        entry). ``False`` gives the naive estimate that overstates retention.
-    alpha : float, default 0.05
-        1 - confidence level of the intervals.
-    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
-        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+    ${late_entry}
+    ${alpha}
+    ${min_group}
 
     Returns
     -------
@@ -659,20 +639,11 @@ def retention_table(
         at_risk, events; ``.skipped`` lists skipped groupings, ``.suppressed`` small groups and
         ``.excluded`` the spells left out (reason -> count).
 
-    Raises
-    ------
-    UserError
-        One line naming the row and field (never its value) for a missing column, a negative
-        duration, an event other than 0/1, or an entry after the exit.
+    ${raises}
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from swanalysis import tenure
-    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
-    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
-    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
-    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    ${example}
     >>> res = tenure.retention_table(ep, months=[12], min_group=None)
     >>> res
     <RetentionTable 3 groupings, 4 groups, 0 suppressed, 4 skipped>
@@ -799,6 +770,7 @@ class LogRankResult(Result):
         )
 
 
+@_docs.fill(_SHARED_DOC)
 def logrank(
     episodes: pd.DataFrame,
     by: str,
@@ -815,40 +787,22 @@ def logrank(
 
     Parameters
     ----------
-    episodes : pandas.DataFrame
-        The ``episodes`` table (docs/tables.md): one row per spell with at least
-        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
-        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
-        when present tells a missing duration from a missing start.
+    ${episodes}
     by : str
         The column whose groups are compared (see :data:`GROUP_VARS`).
-    include_agency : bool, default False
-        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
-    late_entry : bool, default True
-        Count late entrants from the tenure they had reached when observation began (delayed
-        entry). ``False`` gives the naive estimate that overstates retention.
-    min_group : int or None, default ``disclosure.MIN_GROUP`` (10)
-        Groups with fewer workers are left out and listed as suppressed; ``None`` keeps all.
+    ${late_entry}
+    ${min_group}
 
     Returns
     -------
     LogRankResult
         group_var, groups, chisq, df, p_value, late_entry, suppressed; ``.sentence()`` in words.
 
-    Raises
-    ------
-    UserError
-        One line naming the row and field (never its value) for a missing column, a negative
-        duration, an event other than 0/1, or an entry after the exit.
+    ${raises}
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from swanalysis import tenure
-    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
-    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
-    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
-    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    ${example}
     >>> lr = tenure.logrank(ep, "role", min_group=None)
     >>> lr
     <LogRankResult by role: 2 groups, p = 0.92>
@@ -916,6 +870,7 @@ def _aalen_johansen(time, event, cause, entry, causes, alpha=0.05):
     return out
 
 
+@_docs.fill(_SHARED_DOC)
 def cumulative_incidence(
     episodes: pd.DataFrame,
     *,
@@ -938,18 +893,9 @@ def cumulative_incidence(
 
     Parameters
     ----------
-    episodes : pandas.DataFrame
-        The ``episodes`` table (docs/tables.md): one row per spell with at least
-        ``duration_days``, ``event`` (1 = left, 0 = still in post), ``entry_days`` (tenure in days
-        when observation began; 0 when watched from the start) and ``agency``; ``start_date``
-        when present tells a missing duration from a missing start.
-    include_agency : bool, default False
-        Keep agency spells (they are left out otherwise, as in the DfE's turnover rate).
-    late_entry : bool, default True
-        Count late entrants from the tenure they had reached when observation began (delayed
-        entry). ``False`` gives the naive estimate that overstates retention.
-    alpha : float, default 0.05
-        1 - confidence level of the intervals.
+    ${episodes}
+    ${late_entry}
+    ${alpha}
     cause_col : str, default "destination_group"
         The column naming where each leaver went.
 
@@ -960,20 +906,11 @@ def cumulative_incidence(
         ``.attrs['until']`` is the tenure up to which the estimate is unconditional (read by
         :func:`destination_at`).
 
-    Raises
-    ------
-    UserError
-        One line naming the row and field (never its value) for a missing column, a negative
-        duration, an event other than 0/1, or an entry after the exit.
+    ${raises}
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from swanalysis import tenure
-    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
-    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
-    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
-    ...                    "role": ["A", "A", "A", "A", "B", "B", "B", "B"]})
+    ${example}
     >>> ep["destination_group"] = ["another_la", "agency", None, None, "another_la", None, None, "left_social_work"]
     >>> cif = tenure.cumulative_incidence(ep)
     >>> tenure.destination_at(cif, months=[24]).round(3)

@@ -20,7 +20,7 @@ PACKAGE = Path(swanalysis.__file__).parent
 
 #: flat modules that are not analyses: entry points, settings, the curated JupyterLab surface and
 #: the synthetic-council generator (which writes raw worker returns, so it uses workerdata)
-NOT_ANALYSES = {"__init__", "__main__", "cli", "config", "errors", "results", "api", "synth"}
+NOT_ANALYSES = {"__init__", "__main__", "_docs", "cli", "config", "errors", "results", "api", "synth"}
 
 
 def import_graph(root: Path) -> dict[str, set[str]]:

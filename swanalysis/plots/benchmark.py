@@ -16,11 +16,30 @@ import numpy as np
 from .. import benchmark as B
 from ..benchmark import MEASURE_LABELS, BenchmarkResult, fmt, ranked_bar_data
 from . import palette as P
+from .. import _docs
 
 
 #: Figures are drawn at the size they print on A4 (at most 7 in wide and 4.7 in high, the print
 #: stylesheet's frame), so a font size here is the printed size: nothing smaller than 9 pt.
 TEXT_PT = 10
+
+
+#: Text shared by the docstrings here, written once (see :mod:`swanalysis._docs`).
+_SHARED_DOC = {
+    "example": _docs.lines(
+        '>>> from swanalysis.benchmark import benchmark',
+        '>>> from swanalysis.plots.benchmark import ranked_bar, trend, funnel, alt_text_ranked_bar',
+        '>>> res = benchmark("Wokingham", 2022)',
+    ),
+    "params": _docs.lines(
+        'result : BenchmarkResult',
+        '    From :func:`swanalysis.benchmark.benchmark`.',
+        'measure : str, default "agency_rate"',
+        '    One of ``result.measures``.',
+        'ax : matplotlib.axes.Axes, optional',
+        '    Where to draw (default: a new A4-width figure).',
+    ),
+}
 
 
 def _ax(ax, size=(7.0, 4.0)):
@@ -36,6 +55,7 @@ def _ylabel(measure: str) -> str:
     return f"{label[0].upper()}{label[1:]} ({unit})"
 
 
+@_docs.fill(_SHARED_DOC)
 def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
     """Horizontal bars, highest first: the authority among its comparators or statistical neighbours.
 
@@ -44,12 +64,7 @@ def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None)
 
     Parameters
     ----------
-    result : BenchmarkResult
-        From :func:`swanalysis.benchmark.benchmark`.
-    measure : str, default "agency_rate"
-        One of ``result.measures``.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new A4-width figure).
+    ${params}
 
     Returns
     -------
@@ -58,9 +73,7 @@ def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None)
 
     Examples
     --------
-    >>> from swanalysis.benchmark import benchmark
-    >>> from swanalysis.plots.benchmark import ranked_bar, trend, funnel, alt_text_ranked_bar
-    >>> res = benchmark("Wokingham", 2022)
+    ${example}
     >>> ax = ranked_bar(res, "turnover_rate")
     >>> len(ax.patches)
     11
@@ -104,17 +117,13 @@ def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None)
     return ax
 
 
+@_docs.fill(_SHARED_DOC)
 def trend(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
     """Lines from the first published year: authority, neighbours' median, region and England.
 
     Parameters
     ----------
-    result : BenchmarkResult
-        From :func:`swanalysis.benchmark.benchmark`.
-    measure : str, default "agency_rate"
-        One of ``result.measures``.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new A4-width figure).
+    ${params}
 
     Returns
     -------
@@ -123,9 +132,7 @@ def trend(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
 
     Examples
     --------
-    >>> from swanalysis.benchmark import benchmark
-    >>> from swanalysis.plots.benchmark import ranked_bar, trend, funnel, alt_text_ranked_bar
-    >>> res = benchmark("Wokingham", 2022)
+    ${example}
     >>> ax = trend(res, "turnover_rate")
     >>> [line.get_label() for line in ax.get_lines()][:4]
     ['Wokingham', "Statistical neighbours' median", 'South East', 'England']
@@ -154,6 +161,7 @@ def trend(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
     return ax
 
 
+@_docs.fill(_SHARED_DOC)
 def funnel(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
     """Every authority's rate against its FTE denominator, with 95% and 99.8% limits around England.
 
@@ -176,9 +184,7 @@ def funnel(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None):
 
     Examples
     --------
-    >>> from swanalysis.benchmark import benchmark
-    >>> from swanalysis.plots.benchmark import ranked_bar, trend, funnel, alt_text_ranked_bar
-    >>> res = benchmark("Wokingham", 2022)
+    ${example}
     >>> ax = funnel(res, "turnover_rate")
     >>> ax.get_xlabel() != ""
     True

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
+from .. import _docs
 from ..disclosure import MIN_GROUP, safe_count, suppression_note
 from ..tenure import (
     GROUP_VARS,
@@ -36,6 +37,20 @@ NOTE_PT = 9
 #: At most this many confidence bands share one panel; more groups are drawn as small multiples.
 MAX_BANDS = 2
 MONTH_STEP = 12
+
+
+#: Text shared by the docstrings here, written once (see :mod:`swanalysis._docs`).
+_SHARED_DOC = {
+    "example": _docs.lines(
+        '>>> import pandas as pd',
+        '>>> from swanalysis import tenure',
+        '>>> from swanalysis.plots.tenure import plot_retention, plot_cumulative_incidence, alt_text_retention',
+        '>>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],',
+        '...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],',
+        '...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,',
+        '...                    "destination_group": ["another_la", "agency", None, None, "another_la", None, None, "agency"]})',
+    ),
+}
 
 
 def month_ticks(max_months: float) -> list[int]:
@@ -92,6 +107,7 @@ def _group_label(group_var: str, group: str) -> str:
     return label[:1].upper() + label[1:]
 
 
+@_docs.fill(_SHARED_DOC)
 def plot_retention(
     res,
     ax=None,
@@ -130,13 +146,7 @@ def plot_retention(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from swanalysis import tenure
-    >>> from swanalysis.plots.tenure import plot_retention, plot_cumulative_incidence, alt_text_retention
-    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
-    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
-    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
-    ...                    "destination_group": ["another_la", "agency", None, None, "another_la", None, None, "agency"]})
+    ${example}
     >>> res = tenure.retention_curve(ep, min_group=None)
     >>> naive = tenure.retention_curve(ep, late_entry=False, min_group=None)
     >>> ax = plot_retention(res, naive=naive)
@@ -285,6 +295,7 @@ def _at_risk_table(ax, res, groups, colours, ticks):
                               left=min(0.4, 0.08 + longest * 0.05 / fig_w), right=0.97)
 
 
+@_docs.fill(_SHARED_DOC)
 def plot_cumulative_incidence(cif: pd.DataFrame, ax=None, *, max_months: float = 60):
     """Cumulative share who had left, by destination, with 95% bands.
 
@@ -307,13 +318,7 @@ def plot_cumulative_incidence(cif: pd.DataFrame, ax=None, *, max_months: float =
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from swanalysis import tenure
-    >>> from swanalysis.plots.tenure import plot_retention, plot_cumulative_incidence, alt_text_retention
-    >>> ep = pd.DataFrame({"duration_days": [100, 400, 800, 1200, 300, 900, 2000, 500],
-    ...                    "event": [1, 1, 0, 0, 1, 0, 0, 1],
-    ...                    "entry_days": [0, 0, 0, 300, 0, 0, 700, 0], "agency": False,
-    ...                    "destination_group": ["another_la", "agency", None, None, "another_la", None, None, "agency"]})
+    ${example}
     >>> cif = tenure.cumulative_incidence(ep)
     >>> ax = plot_cumulative_incidence(cif)
     >>> sorted(set(cif["destination_group"]))

@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import codes as C
 from ..errors import InputFileError
+from .. import _docs
 from ..results import Result, plural
 from .linking import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS, Linked, link
 from .payroll import load_column_map, read_payroll
@@ -23,6 +24,19 @@ from .validation import check_records, concat_issues, issue, issues_frame
 
 #: records pseudonymised and compacted per batch of about this many (bounds peak memory)
 FINISH_BATCH = 50_000
+
+
+#: Text shared by the docstrings here, written once (see :mod:`swanalysis._docs`).
+_SHARED_DOC = {
+    "example": _docs.lines(
+        '>>> import tempfile',
+        '>>> from swanalysis.synth import generate',
+        '>>> from swanalysis.workerdata.ingest import ingest, episodes, worker_years',
+        '>>> tmp = tempfile.TemporaryDirectory()',
+        '>>> council = generate("Stockport", "2022-2024", seed=1, scale=0.3, retention_draws=1000,',
+        '...                    out_dir=tmp.name)',
+    ),
+}
 
 
 @dataclass(repr=False)
@@ -93,6 +107,7 @@ def _empty_records() -> pd.DataFrame:
     return pd.DataFrame(columns=RECORD_META + [c for c in C.WORKER_ITEMS if c not in ("SWENo", "PersonBirthDate")])
 
 
+@_docs.fill(_SHARED_DOC)
 def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, xsd=None) -> IngestResult:
     """Read, validate, pseudonymise and link CSWW returns, optionally joined to a payroll extract.
 
@@ -126,12 +141,7 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
 
     Examples
     --------
-    >>> import tempfile
-    >>> from swanalysis.synth import generate
-    >>> from swanalysis.workerdata.ingest import ingest, episodes, worker_years
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> council = generate("Stockport", "2022-2024", seed=1, scale=0.3, retention_draws=1000,
-    ...                    out_dir=tmp.name)
+    ${example}
     >>> res = ingest(council.returns, hr=council.payroll_path, hr_map=council.hr_map_path)
     >>> res
     <IngestResult LA 356 2022-2024: 3 files, 301 records, 0 quarantined, 130 workers, 130 spells, 26 leavers>
@@ -269,6 +279,7 @@ def _linked(source, **kwargs):
     return link(source, **kwargs) if isinstance(source, pd.DataFrame) else ingest(source, **kwargs)
 
 
+@_docs.fill(_SHARED_DOC)
 def episodes(source, **kwargs) -> pd.DataFrame:
     """One row per employment spell.
 
@@ -294,12 +305,7 @@ def episodes(source, **kwargs) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import tempfile
-    >>> from swanalysis.synth import generate
-    >>> from swanalysis.workerdata.ingest import ingest, episodes, worker_years
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> council = generate("Stockport", "2022-2024", seed=1, scale=0.3, retention_draws=1000,
-    ...                    out_dir=tmp.name)
+    ${example}
     >>> ep = episodes(council.returns)
     >>> len(ep), int(ep["event"].sum())
     (130, 26)
@@ -311,6 +317,7 @@ def episodes(source, **kwargs) -> pd.DataFrame:
     return _linked(source, **kwargs).episodes
 
 
+@_docs.fill(_SHARED_DOC)
 def worker_years(source, **kwargs) -> pd.DataFrame:
     """One row per spell per census year.
 
@@ -335,12 +342,7 @@ def worker_years(source, **kwargs) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import tempfile
-    >>> from swanalysis.synth import generate
-    >>> from swanalysis.workerdata.ingest import ingest, episodes, worker_years
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> council = generate("Stockport", "2022-2024", seed=1, scale=0.3, retention_draws=1000,
-    ...                    out_dir=tmp.name)
+    ${example}
     >>> wy = worker_years(council.returns)
     >>> wy.groupby("census_year")["in_post"].sum()
     census_year
