@@ -322,6 +322,10 @@ def agency_cost(rep: Report):
             sn_median_rate=sn_rate, vacancy_fte=r.get("vacancy_fte"),
             agency_cover_fte=r.get("agency_cover_fte"),
             recruitment_cost_per_hire=rep.params.get("recruitment_cost_per_hire"),
+            premium_low=rep.params.get("agency_premium_low"),
+            premium_high=rep.params.get("agency_premium_high"),
+            agency_spend=rep.params.get("agency_spend"),
+            employed_cost_per_fte=rep.params.get("employed_cost_per_fte"),
         )
 
     return rep.cached("agency_cost", compute)

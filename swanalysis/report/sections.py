@@ -31,8 +31,8 @@ from .. import measures
 from ..benchmark import possessive
 from .. import workforce as W
 from ..config import data_source
-from ..costs import agency_cost_table, cost_sentences, money
-from ..disclosure import mask_small_counts, suppression_note
+from ..costs import PREMIUM_SOURCE, agency_cost_table, cost_sentences, money, money_range
+from ..disclosure import protect_table, suppression_note
 from ..errors import UserError
 from ..plots import benchmark as BP
 from ..plots import drivers as DP
@@ -90,13 +90,20 @@ def key_messages(rep: Report) -> None:
     rep.heading(2, "Key messages", "key-messages")
     msgs = []
     res = bench(rep)
+    summary = res.summary.set_index("measure")
     for m in KEY_MEASURES:
-        msgs.append(_first_sentence(B.describe(res, m)))
+        text = _first_sentence(B.describe(res, m))
+        if m in B.DENOMINATORS and m in summary.index:
+            # the one comparison with England, as in the section and the funnel plot
+            text = (text + " " + B.significance_sentence(summary.loc[m, "funnel_z"])).strip()
+        msgs.append(text)
     cost = agency_cost(rep)
     if cost is not None and math.isfinite(cost.annual_premium):
-
-        text = (f"Agency cover ({cost.agency_fte:.1f} FTE) costs about {money(cost.annual_premium)} "
-                f"a year more than employed staff at {money(cost.premium_per_fte)} per FTE-year")
+        amount = (money(cost.annual_premium) if cost.actual else
+                  money_range(cost.annual_premium_low, cost.annual_premium, cost.annual_premium_high))
+        text = (f"Agency cover ({cost.agency_fte:.1f} FTE) costs about {amount} "
+                f"a year more than employed staff at {money(cost.premium_per_fte)} per FTE-year"
+                f"{'' if cost.actual else ' (assumed)'}")
         if math.isfinite(cost.saving_at_sn_median) and cost.saving_at_sn_median > 0:
             text += (f"; reaching the statistical neighbours' median agency rate "
                      f"({cost.sn_median_rate:.1f}%) would save about {money(cost.saving_at_sn_median)} a year")
@@ -143,9 +150,22 @@ def _summary_display(res) -> pd.DataFrame:
             "England": B.fmt(r["measure"], r["england"], unit=False),
             "Rank (1 = highest)": rank,
             "Change on last year": (f"{r['change']:+.1f}" if pd.notna(r["change"]) else "–"),
-            "Against England": r["significance"] if isinstance(r["significance"], str) else "–",
+            "Against England": _against_england(r),
         })
     return pd.DataFrame(rows)
+
+
+def _against_england(r) -> str:
+    """The one comparison with England in a table cell: the gap, then the funnel's verdict."""
+    sig = r.get("significance")
+    if not isinstance(sig, str) or sig == "not tested" or pd.isna(r.get("gap_pp")):
+        return "–"
+    gap = f"{r['gap_pp']:+.1f} points"
+    if bool(r.get("beyond_998")):
+        return f"{gap}; outside 99.8% limits"
+    if bool(r.get("beyond_95")):
+        return f"{gap}; outside 95% limits"
+    return f"{gap}; within limits"
 
 
 def how_we_compare(rep: Report) -> None:
@@ -153,11 +173,14 @@ def how_we_compare(rep: Report) -> None:
 
     rep.heading(2, "How we compare", "how-we-compare")
     res = bench(rep)
+    from ..published.areas import SN_MODEL_NAMES
+
     names = [n for n in res.neighbours["area_name"].tolist() if n]
     intro = [
         f"This section compares {rep.authority} in the year to 30 September {rep.year} with its "
-        f"{len(names)} statistical neighbours (the DfE's {res.sn_model} model: "
-        f"{', '.join(names)}), the {res.area.region_name} region and England."
+        f"{len(names)} statistical neighbours ({SN_MODEL_NAMES.get(res.sn_model, res.sn_model)}, "
+        f"the set in use for {rep.year}: {', '.join(names)}), the {res.area.region_name} region "
+        "and England."
     ]
     if res.comparators:
         intro.append("Also shown, as requested: " + ", ".join(a.name for a in res.comparators) + ".")
@@ -166,13 +189,15 @@ def how_we_compare(rep: Report) -> None:
     summary = res.summary.copy()
     rep.table("benchmark_summary", summary,
               f"{rep.authority} in {rep.year} against its statistical neighbours' median, "
-              f"{res.area.region_name} and England. 'Against England' is a 95% significance test "
-              "for rates; rank 1 is the highest value among all authorities.",
+              f"{res.area.region_name} and England. 'Against England' gives the gap in percentage "
+              "points and whether it lies outside the funnel limits, which allow for the usual "
+              "spread between councils of its size; rank 1 is the highest value among all "
+              "authorities.",
               display=_summary_display(res))
     for m in KEY_MEASURES:
         label = B.MEASURE_LABELS[m][0]
         rep.heading(3, label.capitalize(), f"compare-{m.replace('_', '-')}")
-        rep.paragraphs([B.describe(res, m)])
+        rep.paragraphs([B.describe(res, m, cite_funnel=m in FIGURE_MEASURES and m in res.funnels)])
         if m in FIGURE_MEASURES:
             rep.draw(lambda: BP.ranked_bar(res, m), BP.alt_text_ranked_bar(res, m),
                      f"{label.capitalize()} in {rep.year}: {rep.authority} and its comparators, "
@@ -304,14 +329,14 @@ def experience_mix(rep: Report) -> None:
             f"{'above' if biggest.gap_pp > 0 else 'below'} the target, about "
             f"{abs(biggest.fte_change_to_target):.1f} FTE at today's size."]
     rep.paragraphs(text)
-    masked = _masked(mix, ["headcount"])
+    masked = _protected(rep, "experience_mix", mix)
     shown = pd.DataFrame({
         "Experience": mix["experience"].map(MIX_LABELS),
         "Headcount": masked["headcount"],
-        "FTE": mix["fte"].round(1),
-        "Share of FTE (%)": mix["share"].round(1),
+        "FTE": masked["fte"].map(lambda v: v if isinstance(v, str) else round(v, 1)),
+        "Share of FTE (%)": masked["share"].map(lambda v: v if isinstance(v, str) else round(v, 1)),
         "Target (%)": mix["target"],
-        "Gap (percentage points)": mix["gap_pp"].map(lambda v: f"{v:+.1f}"),
+        "Gap (percentage points)": masked["gap_pp"].map(lambda v: v if isinstance(v, str) else f"{v:+.1f}"),
     })
     rep.table("experience_mix", masked,
               f"Permanent social workers in post at 30 September {year} by experience, against the "
@@ -329,23 +354,20 @@ def _own_returns(rep: Report) -> None:
         rep.note(str(exc))
         return
     rep.paragraphs([W.describe_stock(stock)])
-    keep = [c for c in ("census_year", "in_post", "under_12m", "under_12m_share", "over_2y",
-                        "over_2y_share") if c in stock.columns]
-    stock_out = _masked(stock[keep], ["in_post", "under_12m", "over_2y"])
+    stock_out = _protected(rep, "service_stock", stock)
     shown = stock_out.rename(columns={"census_year": "Year", "in_post": "In post (headcount)",
                                       "under_12m": "Under 12 months", "under_12m_share": "Under 12 months (%)",
                                       "over_2y": "Over 2 years", "over_2y_share": "Over 2 years (%)"})
     for c in ("Under 12 months (%)", "Over 2 years (%)"):
         if c in shown:
-            shown[c] = stock[c.replace("Under 12 months (%)", "under_12m_share").replace(
-                "Over 2 years (%)", "over_2y_share")].map(_pct_cell)
+            shown[c] = shown[c].map(_pct_cell)
     shown["Year"] = shown["Year"].astype(int).astype(str)
     rep.table("service_stock", stock_out, "Permanent social workers in post at each 30 September by "
               "length of service with the council (counts under 5 shown as <5).", display=shown)
     try:
         rates = W.council_rates(w.worker_years, getattr(w, "returns", None))
         rep.paragraphs([W.describe_rates(rates)])
-        rep.record("own_rates", rates)
+        rep.record("own_rates", _protected(rep, "own_rates", rates))
     except (UserError, KeyError) as exc:
         rep.note(f"The DfE measures could not be recomputed from the council's own returns ({exc}).")
 
@@ -372,11 +394,11 @@ def _enough_workers(rep: Report) -> bool:
     return True
 
 
-def _masked(df: pd.DataFrame, cols) -> pd.DataFrame:
-
-    cols = [c for c in cols if c in df.columns]
-    out, _ = mask_small_counts(df, cols)
-    return out
+def _protected(rep: Report, name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A worker-level table as published: primary and complementary suppression
+    (swanalysis.disclosure.protect_table: '<5' for small counts, 'c' for what would re-derive
+    them, groups under min_group withheld whole)."""
+    return protect_table(name, df.reset_index(drop=True), min_group=rep.params["min_group"])
 
 
 def how_long_they_stay(rep: Report) -> None:
@@ -397,12 +419,12 @@ def how_long_they_stay(rep: Report) -> None:
     if ret["by_route"].groups:
         rep.draw(lambda: TP.plot_retention(ret["by_route"]), TP.alt_text_retention(ret["by_route"]),
                  "Share of permanent social workers still in post by months since starting, by entry route.")
-    published_table = _masked(table, ["at_risk", "events"])
+    published_table = _protected(rep, "retention", table)
     rep.table("retention", published_table, "Share of permanent social workers still in post 12, 24 "
               "and 60 months after starting, overall, by entry route and by role, with 95% confidence "
               "intervals (tables/retention.csv has every horizon and grouping).",
               display=_retention_display(published_table))
-    median = _masked(ret["median"], ["n_spells", "events"])
+    median = _protected(rep, "median_tenure", ret["median"])
     rep.table("median_tenure", median,
               "Median tenure in months (the time by which half had left), with 95% confidence interval.",
               display=_median_display(median))
@@ -412,6 +434,8 @@ def how_long_they_stay(rep: Report) -> None:
 
 
 def _pct_cell(v) -> str:
+    if isinstance(v, str):      # withheld ('c') or masked ('<5')
+        return v
     return "–" if v is None or pd.isna(v) else f"{100 * float(v):.0f}%"
 
 
@@ -435,6 +459,7 @@ def _retention_display(t: pd.DataFrame, groups=DISPLAY_GROUPS[:3]) -> pd.DataFra
         row = {"Group": _group_name(gv, g)}
         for _, r in sub.iterrows():
             row[f"{int(r['months'])} months"] = (
+                r["retention"] if isinstance(r["retention"], str) else
                 f"{_pct_cell(r['retention'])} ({_pct_cell(r['ci_lower'])}–{_pct_cell(r['ci_upper'])})"
                 if pd.notna(r["retention"]) else "–")
         rows.append(row)
@@ -447,8 +472,10 @@ def _median_display(m: pd.DataFrame) -> pd.DataFrame:
         med = r["median_months"]
         rows.append({
             "Group": _group_name(r["group_var"], r["group"]),
-            "Median tenure (months)": "not reached" if pd.isna(med) else f"{med:.0f}",
-            "95% CI": ("–" if pd.isna(r["ci_lower"]) else
+            "Median tenure (months)": (med if isinstance(med, str) else
+                                       "not reached" if pd.isna(med) else f"{med:.0f}"),
+            "95% CI": (r["ci_lower"] if isinstance(r["ci_lower"], str) else
+                       "–" if pd.isna(r["ci_lower"]) else
                        f"{r['ci_lower']:.0f} to {'∞' if not math.isfinite(r['ci_upper']) else format(r['ci_upper'], '.0f')}"),
             "Spells": r["n_spells"],
             "Leavers": r["events"],
@@ -482,7 +509,7 @@ def why_they_leave(rep: Report) -> None:
             "95% CI": [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(table["ci_lower"], table["ci_upper"])],
             "p-value": table["p_value"].map(lambda v: f"{v:.3f}"),
         })
-        rep.table("hazard_ratios", _masked(table, ["n_workers", "n_events"]),
+        rep.table("hazard_ratios", _protected(rep, "hazard_ratios", table),
                   "Hazard ratios for leaving, by factor, from the Cox model with time-varying "
                   "covariates and the discrete-time model.", display=shown)
         try:
@@ -540,21 +567,20 @@ def _leavers_by_service(rep: Report, episodes: pd.DataFrame) -> None:
     mg = rep.params["min_group"]
     rep.draw(lambda: TP.plot_leavers_by_service(lbs, min_group=mg), TP.alt_text_service_bars(lbs),
              "Permanent social workers who left each year by length of service when they left.")
-    masked = _masked(lbs, ["leavers", "within_5y"])
+    masked = _protected(rep, "leavers_by_service", lbs)
     wide = masked.pivot_table(index="census_year", columns="service_band", values="leavers",
                               aggfunc="first", observed=True)
     bands = [b for b in lbs["service_band"].drop_duplicates() if b in wide.columns]
     shown = wide[bands].reset_index()
     shown.columns = ["Year"] + [f"{b} years" for b in bands]
     shown["Year"] = shown["Year"].astype(int).astype(str)
-    if "within_5y_share" in lbs.columns:
-        per_year = lbs.groupby("census_year")["within_5y_share"].first()
-        totals = lbs.groupby("census_year")["leavers"].sum()
-        shown["Within 5 years"] = [("–" if totals.loc[y] < rep.params["min_group"] else _pct_cell(per_year.loc[y]))
-                                   for y in wide.index]
+    if "within_5y_share" in masked.columns:
+        per_year = masked.groupby("census_year")["within_5y_share"].first()
+        shown["Within 5 years"] = [_pct_cell(per_year.loc[y]) for y in wide.index]
     rep.table("leavers_by_service", masked, "Permanent leavers each year by length of service when they "
-              "left (counts under 5 shown as <5; the share within 5 years is not shown for years with "
-              f"fewer than {rep.params['min_group']} leavers).", display=shown)
+              "left (counts under 5 shown as <5; 'c' where a figure would let a small count be worked "
+              f"out; years with fewer than {rep.params['min_group']} leavers are withheld).",
+              display=shown)
 
 
 def _reasons(rep: Report, episodes: pd.DataFrame) -> None:
@@ -576,13 +602,12 @@ def _reasons(rep: Report, episodes: pd.DataFrame) -> None:
     rep.draw(lambda: TP.plot_leaving_reasons(reasons, by="reason_leave"),
              TP.alt_text_reasons(reasons, by="reason_leave"),
              "Permanent social workers who left each year, by recorded reason for leaving.")
-    masked = _masked(total, ["leavers"])
-    masked["share"] = [float("nan") if isinstance(v, str) else round(sh, 1)
-                       for v, sh in zip(masked["leavers"], total["share"])]
+    masked = _protected(rep, "leaving_reasons", total)
+    masked["share"] = [v if isinstance(v, str) else round(v, 1) for v in masked["share"]]
     shown = masked.rename(columns={"reason_leave": "Reason", "leavers": "Leavers", "share": "Share (%)"})
     rep.table("leaving_reasons", masked, f"Permanent social workers who left, {first} to {last}, by "
               "recorded reason (counts under 5 shown as <5).", display=shown)
-    rep.record("leaving_reasons_by_year", _masked(reasons, ["leavers"]))
+    rep.record("leaving_reasons_by_year", _protected(rep, "leaving_reasons_by_year", reasons))
 
 
 def nqsw_cohorts(rep: Report) -> None:
@@ -604,9 +629,7 @@ def nqsw_cohorts(rep: Report) -> None:
     overall = T.retention_at(nq, months=(12, 24), min_group=mg)
     texts.append(T.describe_retention(overall, 12, who="newly qualified social workers"))
     rep.paragraphs(texts)
-    masked = _masked(cohorts, ["started", "remain", "left", "not_known"])
-    small = cohorts["started"] < mg
-    masked["remain_share"] = [float("nan") if sm else v for sm, v in zip(small, cohorts["remain_share"])]
+    masked = _protected(rep, "asye_cohorts", cohorts)
     shown = pd.DataFrame({
         "Started in year to September": cohorts["cohort"].astype(int).astype(str),
         "Started": masked["started"], "Still in post": masked["remain"], "Left": masked["left"],
@@ -619,8 +642,7 @@ def nqsw_cohorts(rep: Report) -> None:
     by_cohort = T.retention_at(nq[nq["start_cohort"] >= first], months=(12, 24), by="start_cohort",
                                min_group=mg)
     parts = [t for t in (overall, by_cohort) if len(t)]
-    table = _masked(pd.concat(parts, ignore_index=True) if parts else overall,
-                    ["at_risk", "events", "n_spells"])
+    table = _protected(rep, "nqsw_retention", pd.concat(parts, ignore_index=True) if parts else overall)
     rep.table("nqsw_retention", table,
               "Newly qualified social workers still in post 12 and 24 months after starting, overall "
               "and by the year they started, with 95% confidence intervals.",
@@ -650,7 +672,9 @@ def agency_costs(rep: Report) -> None:
     w = w.set_index("old_la_code").reindex(keys).dropna(subset=["agency_fte", "inpost_fte"])
     names = w["area_name"]
     table = agency_cost_table(w, premium_per_fte=rep.params["agency_premium"],
-                              sn_median_rate=cost.sn_median_rate)
+                              sn_median_rate=cost.sn_median_rate,
+                              premium_low=rep.params.get("agency_premium_low"),
+                              premium_high=rep.params.get("agency_premium_high"))
     table.insert(0, "area_name", names)
     table.insert(1, "time_period", rep.year)
     table = table.reset_index(drop=True)
@@ -658,14 +682,22 @@ def agency_costs(rep: Report) -> None:
         "Authority": table["area_name"],
         "Agency FTE": table["agency_fte"],
         "Agency rate (%)": table["agency_rate"],
-        "Agency premium a year": table["annual_premium"].map(money),
+        "Agency premium a year (low to high)": [
+            f"{money(c)} ({money(lo)} to {money(hi)})" for c, lo, hi in
+            zip(table["annual_premium"], table["annual_premium_low"], table["annual_premium_high"])],
+        "of which agency FTE covering vacancies": table["premium_on_vacancy_cover"].map(money),
+        "of which agency FTE beyond vacancies": table["premium_beyond_vacancies"].map(money),
         "Saving at SN median rate": table["saving_at_sn_median"].map(money),
-        "Premium per vacancy filled by agency": table["cost_per_vacancy_filled"].map(money),
     })
+    lo = rep.params.get("agency_premium_low")
+    hi = rep.params.get("agency_premium_high")
+    rng = (f" (range {money(lo)} to {money(hi)})" if lo is not None and hi is not None else "")
     rep.table("agency_costs", table,
               f"Estimated agency premium in {rep.year} at {money(rep.params['agency_premium'])} per "
-              f"agency FTE-year, and the saving if each authority's agency rate fell to "
-              f"{possessive(rep.authority)} statistical neighbours' median ({cost.sn_median_rate:.1f}%).",
+              f"agency FTE-year{rng}, split between agency FTE covering vacant posts and the rest, "
+              f"and the saving if each authority's agency rate fell to "
+              f"{possessive(rep.authority)} statistical neighbours' median ({cost.sn_median_rate:.1f}%). "
+              f"Premium sources: {PREMIUM_SOURCE}.",
               display=shown, highlight=lambda r: r["Authority"] == rep.authority)
 
 
@@ -680,21 +712,32 @@ METHODS = [
      "revised, the newest release is used. Suppressed or unavailable figures are shown as '–' and "
      "never estimated."),
     ("Statistical neighbours",
-     "The ten authorities most similar to this one in the DfE's statistical-neighbour model. The "
-     "neighbours' median is the median of their published values, ignoring any not published, as "
-     "the DfE's children's social care dashboard computes it."),
-    ("Rank and significance",
+     "The ten authorities most similar to this one in the DfE's statistical-neighbour groupings "
+     "in use for the reporting year: the April 2021 groupings for years up to 2024, the 2025 "
+     "model from 2025 (the report names the set). The neighbours' median is the median of their "
+     "published values, ignoring any not published — the same rule as the DfE's children's social "
+     "care dashboard (median with missing values removed, in R/stats_neighbours.R of its public "
+     "code, dfe-analytical-services/CSC_outcomes_and_enablers). A neighbour with no figures of its "
+     "own in a year is represented by its predecessor or successor, named in the notes, and left "
+     "out when that council contains this authority's own figures."),
+    ("Rank and the comparison with England",
      "Rank 1 is the highest value among all authorities with a published figure that year. For "
-     "rates, the authority is significantly above or below England when England's rate lies "
-     "outside the 95% Wilson score interval of the authority's rate, taking its FTE as the "
-     "denominator. Funnel plots show 95% and 99.8% limits around England's rate, widened for the "
-     "usual spread between authorities (Spiegelhalter, 2005), so small authorities are not flagged "
-     "for chance variation."),
+     "rates, every sentence, the table's 'Against England' column and the funnel plots use one "
+     "comparison: the gap from England in percentage points, and whether it lies outside funnel "
+     "limits at 95% and 99.8% around England's rate, widened for the usual spread between "
+     "authorities (Spiegelhalter, 2005), so that neither chance nor the ordinary differences "
+     "between councils is called significant. A plain binomial interval, which treats every FTE "
+     "as independent and ignores that spread, is kept only in tables/benchmark.csv "
+     "(binomial_ci_low, binomial_ci_high) and is never used to call a difference significant."),
     ("Agency cost",
      "Agency FTE at 30 September multiplied by the premium per FTE-year paid for an agency social "
-     "worker over an employed one (a parameter; the default of £20,000 is Warwickshire County "
-     "Council's 2022 estimate). The saving assumes the same total workforce with the agency rate at "
-     "the statistical neighbours' median. These are annualised estimates from a single snapshot."),
+     "worker over an employed one, an assumption given as a range: low £14,400 (Sefton Council's "
+     "estimate against a newly qualified worker, cited by the Department of Health in 2010), "
+     "central £20,000 (Warwickshire County Council, 2022), high £30,000 (an assumption, not a "
+     "published estimate); a council's actual agency spend replaces the estimate when given. The "
+     "premium is split between agency FTE covering vacant posts and those beyond them. The saving "
+     "assumes the same total workforce with the agency rate at the statistical neighbours' median. "
+     "These are annualised estimates from a single snapshot."),
     ("Retention (worker-level data)",
      "Kaplan-Meier estimates of the share still in post by months since starting, allowing for "
      "workers still in post (censoring) and for workers already in post when the data begin (late "
@@ -708,7 +751,9 @@ METHODS = [
     ("Privacy",
      "Worker identifiers are replaced by keyed pseudonyms when the returns are read and never "
      "appear in this report or its tables; dates of birth become age bands; groups of fewer than "
-     "{min_group} workers are not shown and counts under five are shown as <5."),
+     "{min_group} workers are not shown and counts under five are shown as <5. Anything from which "
+     "a masked count could be worked out — a share, rate or retention estimate beside it, a "
+     "running total, or a total minus the parts shown — is withheld too and shown as 'c'."),
 ]
 
 
