@@ -190,16 +190,19 @@ def leavers_by_service(
     return counts.reset_index(drop=True)
 
 
-def describe_leavers(lbs: pd.DataFrame, census_year: int | None = None) -> str:
+def describe_leavers(lbs: pd.DataFrame, census_year: int | None = None, *,
+                     min_group: int = MIN_GROUP) -> str:
     """e.g. "Of the 35 social workers who left in the year to 30 September 2024, 69% had been in
-    post for less than 5 years." """
+    post for less than 5 years." A year with fewer than ``min_group`` leavers is not described
+    (its share would let the small counts be worked out; the table withholds it too)."""
     if lbs.empty:
         return ""
     year = census_year or int(lbs["census_year"].max())
     y = lbs.loc[(lbs["census_year"] == year) & (lbs["service_band"] != "unknown")]
     n = int(y["leavers"].sum())
-    if n == 0:
-        return f"No permanent social workers left in the year to 30 September {year}."
+    if n < min_group:
+        return (f"Fewer than {min_group} permanent social workers left in the year to "
+                f"30 September {year}: too few to describe.")
     share = y["within_5y_share"].iloc[0]
     return (
         f"Of the {safe_count(n)} permanent social workers who left in the year to 30 September {year}, "

@@ -132,7 +132,11 @@ def test_leavers_by_service_and_share_within_five_years():
     assert y21["within_5y"].iloc[0] == 2 and y21["within_5y_share"].iloc[0] == pytest.approx(0.5)
     y22 = lbs.loc[lbs["census_year"] == 2022].set_index("service_band")
     assert y22.loc["1-2", "leavers"] == 1 and y22["leavers"].sum() == 1
+    # 4 leavers: their share within 5 years (50%) beside "<5" would give 2; not described
     assert W.describe_leavers(lbs, 2021) == (
+        "Fewer than 10 permanent social workers left in the year to 30 September 2021: too few to "
+        "describe.")
+    assert W.describe_leavers(lbs, 2021, min_group=4) == (
         "Of the <5 permanent social workers who left in the year to 30 September 2021, 50% had been in "
         "post for less than 5 years."
     )

@@ -563,7 +563,7 @@ def _leavers_by_service(rep: Report, episodes: pd.DataFrame) -> None:
     if lbs.empty:
         return
     rep.heading(3, "How long leavers had stayed", "leavers-by-service")
-    rep.paragraphs([W.describe_leavers(lbs)])
+    rep.paragraphs([W.describe_leavers(lbs, min_group=rep.params["min_group"])])
     mg = rep.params["min_group"]
     rep.draw(lambda: TP.plot_leavers_by_service(lbs, min_group=mg), TP.alt_text_service_bars(lbs),
              "Permanent social workers who left each year by length of service when they left.")
