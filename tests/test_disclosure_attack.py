@@ -19,6 +19,7 @@ shows the attacker does recover when it can.
 from __future__ import annotations
 
 import itertools
+import re
 import math
 import tempfile
 from pathlib import Path
@@ -162,13 +163,16 @@ def council_tables(name: str, seed: int, years=(2021, 2022, 2023, 2024, 2025)):
     reasons = W.leaving_reasons(ep, by="reason_leave")
     if len(reasons):
         out["leaving_reasons_by_year"] = reasons
-        total = reasons.groupby("reason_leave")["leavers"].sum().reset_index()
+        total = (reasons.groupby("reason_leave")["leavers"].sum().sort_values(ascending=False)
+                 .reset_index())
         total["share"] = 100 * total["leavers"] / total["leavers"].sum()
         out["leaving_reasons"] = total
     lbs = W.leavers_by_service(ep)
     if len(lbs):
         out["leavers_by_service"] = lbs
     cohorts = W.asye_cohorts(ep)
+    # as the report: intakes since the first census in the data
+    cohorts = cohorts[cohorts["cohort"] >= int(w.worker_years["census_year"].min())]
     if len(cohorts):
         out["asye_cohorts"] = cohorts
     out["retention"] = T.retention_table(perm, months=(12, 24, 36), groups=("entry_route",)).table()
@@ -305,3 +309,53 @@ def test_protect_rules_by_hand():
     # a cohort under 10 is withheld whole
     small = asye.assign(started=6, remain=5)
     assert set(D.protect_table("asye_cohorts", small).loc[0, ["remain", "left", "not_known"]]) <= {"<5", "c"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The published artefacts of a rendered report: CSV, the Excel workbook and the HTML tables
+
+
+@pytest.mark.slow
+def test_report_artefacts_carry_only_protected_values(tmp_path, data_dir):
+    """A small council's rendered report (Rutland 2025, synthetic seed 3): every worker-level
+    CSV equals the protected table the attacker could not break, the workbook's sheets say the
+    same, and no HTML table row shows a number or percentage beside a withheld count."""
+    import openpyxl
+
+    from swanalysis.report.runner import render_report
+
+    out = render_report({"la": "Rutland", "year": 2025, "synthetic": True, "synthetic_seed": 3,
+                         "data_dir": str(data_dir)}, tmp_path, warm=False)
+    truth = council_tables("Rutland", 3)
+    published = {}
+    for name in ("service_stock", "leaving_reasons_by_year", "leaving_reasons",
+                 "leavers_by_service", "asye_cohorts", "own_rates"):
+        csv = out.tables_dir / f"{name}.csv"
+        assert csv.is_file(), name
+        got = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        want = D.protect_table(name, truth[name].reset_index(drop=True))
+        assert list(got.columns) == [str(c) for c in want.columns], name
+        for c in want.columns:
+            for g, w in zip(got[c], want[c]):
+                if D.is_withheld(w):
+                    assert g == w, (name, c)
+                elif g not in ("", "nan") and not D.is_withheld(g):
+                    try:
+                        assert float(g) == pytest.approx(float(w), abs=0.05), (name, c)
+                    except (TypeError, ValueError):
+                        assert g == str(w), (name, c)
+        published[name] = got.map(lambda v: v if D.is_withheld(v) else
+                                  (num(v) if math.isfinite(num(v)) else v))
+    assert attack(truth, published) == []
+    # the workbook carries the same withheld cells
+    wb = openpyxl.load_workbook(out.xlsx, read_only=True)
+    sheet = next(s for s in wb.sheetnames if s.startswith("service_stock"))
+    cells = [c for row in wb[sheet].iter_rows(values_only=True) for c in row]
+    assert cells.count("c") + cells.count("<5") == \
+        int(published["service_stock"].map(D.is_withheld).to_numpy().sum())
+    # HTML tables: no figure beside a withheld count in the same row
+    page = out.html.read_text(encoding="utf-8")
+    for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        if "&lt;5" in cells:
+            assert not any(re.fullmatch(r"\d+%", c) for c in cells), cells
