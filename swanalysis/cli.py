@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
-from .errors import UserError
+from .errors import UserError, one_line
 
 COMMANDS = {
     "report": "swanalysis.commands.report",
@@ -37,6 +39,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_interrupted = threading.Event()
+
+
+def _on_sigint(signum, frame):
+    # remember it: Ctrl-C also reaches the report's kernel, so what surfaces here may be the
+    # kernel's death (DeadKernelError, ZMQError) rather than a KeyboardInterrupt
+    _interrupted.set()
+    raise KeyboardInterrupt
+
+
+def _catch_interrupts() -> None:
+    if threading.current_thread() is threading.main_thread():
+        _interrupted.clear()
+        signal.signal(signal.SIGINT, _on_sigint)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv``; return the exit code (2 for bad input, with one line on stderr)."""
     parser = build_parser()
@@ -44,14 +62,31 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    previous = signal.getsignal(signal.SIGINT)
+    _catch_interrupts()
     try:
         return int(args._run(args) or 0)
-    except UserError as exc:
-        print(f"swanalysis: error: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         print("swanalysis: interrupted", file=sys.stderr)
         return 130
+    except BaseException as exc:
+        if _interrupted.is_set():  # whatever broke, it broke because the user pressed Ctrl-C
+            print("swanalysis: interrupted", file=sys.stderr)
+            return 130
+        if isinstance(exc, UserError):
+            print(f"swanalysis: error: {one_line(exc)}", file=sys.stderr)
+            return exc.exit_code
+        if isinstance(exc, OSError):
+            # an OS error nobody turned into a UserError (disk full, permission, not a folder):
+            # still one line naming the path, never a traceback
+            from .safeio import output_error
+
+            print(f"swanalysis: error: {output_error(exc, what='failed')}", file=sys.stderr)
+            return 2
+        raise
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
 
 
 def console() -> int:

@@ -486,8 +486,10 @@ class SynthCouncil:
 
     def write(self, out_dir) -> "SynthCouncil":
         """Write the returns, payroll extract, column map and truth.json under ``out_dir``."""
+        from .safeio import ensure_dir
+
         out = Path(out_dir)
-        (out / "csww").mkdir(parents=True, exist_ok=True)
+        ensure_dir(out / "csww")
         self.returns = []
         for year in self.years:
             path = out / "csww" / f"csww_{year}_{self.lea}.xml"

@@ -177,4 +177,5 @@ def test_identifier_in_a_shifted_column_is_masked_in_messages(tmp_path):
     assert set(v["rule"]) >= {"code_invalid", "number_invalid"}
     text = v.to_csv(index=False)
     assert "AB0000000001" not in text and "CD0000000002" not in text and not SWENO_RE.search(text)
-    assert v.loc[v["rule"] == "code_invalid", "message"].str.contains(r"\[identifier\]").all()
+    # no value from the record is quoted at all, identifier-shaped or not
+    assert v.loc[v["rule"].isin(["code_invalid", "number_invalid"]), "message"].str.contains("value not shown").all()

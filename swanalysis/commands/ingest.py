@@ -30,24 +30,26 @@ def add_arguments(parser):
 
 def run(args) -> int:
     """Read, validate, pseudonymise and link the returns and write the tables; return the exit code."""
-    from ..errors import UserError
+    from ..errors import one_line
+    from ..safeio import atomic_files, csv_to, ensure_dir
     from ..workerdata.ingest import ingest
 
     result = ingest(args.csww, hr=args.hr, hr_map=args.hr_map, strict=False, xsd=args.xsd)
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"{out}: cannot create the output folder ({exc.strerror})") from None
-    result.validation.to_csv(out / "validation.csv", index=False)
+    out = ensure_dir(args.out)
+    # every output is written to a temporary file and renamed into place only when all are
+    # complete: a full disk leaves the previous outputs (or none), never a truncated file
+    with atomic_files() as tmp:
+        csv_to(result.validation, tmp(out / "validation.csv"))
+        if not result.unreadable:
+            csv_to(result.episodes, tmp(out / "episodes.csv"), date_format="%Y-%m-%d")
+            csv_to(result.worker_years, tmp(out / "worker_years.csv"), date_format="%Y-%m-%d")
+            tmp(out / "summary.json").write_text(
+                json.dumps(result.summary, indent=2, default=str) + "\n", encoding="utf-8")
     if result.unreadable:
         for line in result.unreadable:
-            print(f"swanalysis: error: {line}", file=sys.stderr)
+            print(f"swanalysis: error: {one_line(line)}", file=sys.stderr)
         return 2
-    result.episodes.to_csv(out / "episodes.csv", index=False, date_format="%Y-%m-%d")
-    result.worker_years.to_csv(out / "worker_years.csv", index=False, date_format="%Y-%m-%d")
-    (out / "summary.json").write_text(json.dumps(result.summary, indent=2, default=str) + "\n", encoding="utf-8")
     s = result.summary
     print(f"{s['records']} records from {s['files_read']} files ({s['records_quarantined']} quarantined): "
-          f"{s['workers']} workers, {s['spells']} spells, {s['leavers']} leavers -> {out}")
+          f"{s['workers']} workers, {s['spells']} spells, {s['leavers']} leavers -> {one_line(out)}")
     return 0

@@ -24,7 +24,10 @@ def add_arguments(parser):
 
 def run(args) -> int:
     """Write a synthetic council's returns, payroll extract and truth; return the exit code."""
+    from ..safeio import ensure_dir
     from ..synth import generate
+
+    ensure_dir(args.out)  # a one-line error now, not after the council is simulated
 
     council = generate(args.la, args.years, seed=args.seed, data_dir=args.data_dir,
                        scale=args.scale, stationary=args.stationary, out_dir=args.out)

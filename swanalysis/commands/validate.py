@@ -23,9 +23,11 @@ def add_arguments(parser):
     parser.add_argument("--xsd", metavar="FILE", help="take the code lists from this schema instead of the built-in 2022 lists")
 
 
-def print_summary(result, out=sys.stdout) -> None:
+def print_summary(result, out=None) -> None:
     """Print what was read and linked, and the issues counted by rule (counts only, no record values)."""
     from ..workerdata.validation import summary_by_rule
+
+    out = out or sys.stdout
 
     s = result.summary
     print(f"files read: {s['files_read']} of {s['files']}; records: {s['records']} "
@@ -54,10 +56,20 @@ def run(args) -> int:
     """Validate the returns and print the summary; return the exit code (2 when a file cannot be read)."""
     from ..workerdata.ingest import ingest
 
+    from ..errors import one_line
+    from ..safeio import write_csv
+
+    if args.issues:
+        from pathlib import Path
+
+        from ..errors import UserError
+
+        if Path(args.issues).is_dir():
+            raise UserError(f"--issues {one_line(args.issues)}: is a folder; give a file name such as issues.csv")
     result = ingest(args.paths, hr=args.hr, hr_map=args.hr_map, strict=False, xsd=args.xsd)
     print_summary(result)
     if args.issues:
-        result.validation.to_csv(args.issues, index=False)
+        write_csv(result.validation, args.issues)
     for line in result.unreadable:
-        print(f"swanalysis: error: {line}", file=sys.stderr)
+        print(f"swanalysis: error: {one_line(line)}", file=sys.stderr)
     return 2 if result.unreadable else 0

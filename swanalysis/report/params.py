@@ -36,24 +36,18 @@ COMMENTARY_KEYS = ("at_a_glance", "how_we_compare", "who_we_have", "childrens_ex
 
 
 def load_yaml(path: str | Path) -> dict:
-    """Read a YAML mapping; a one-line UserError naming the file if it cannot be used."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"params file {path}: not found") from None
-    except OSError as exc:
-        raise UserError(f"params file {path}: cannot be read ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"params file {path}:{where} is not valid YAML") from None
+    """Read a YAML mapping; a one-line UserError naming the file if it cannot be used.
+
+    Read with :func:`swanalysis.safeio.load_yaml_text`: at most 256 KB, no aliases (no
+    expansion bombs), dates kept as text (checked by :func:`resolve`).
+    """
+    from ..safeio import display_path, load_yaml_text
+
+    data = load_yaml_text(path, what="params file")
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UserError(f"params file {path}: must be a mapping of parameter: value")
+        raise UserError(f"params file {display_path(path)}: must be a mapping of parameter: value")
     return data
 
 

@@ -31,6 +31,7 @@ from typing import Any, Mapping
 from . import params as params_mod
 from ..config import slugify
 from ..errors import UserError
+from ..safeio import created_dirs, ensure_dir, output_error, remove_empty_dirs
 
 PACKAGE = Path(__file__).resolve().parent
 REPO = PACKAGE.parents[1]
@@ -73,6 +74,9 @@ def user_error_names(cls: type = UserError) -> frozenset[str]:
 # The notebook kernel raises the same classes (it imports swanalysis.errors), so the names in the
 # CellExecutionError match these.
 USER_ERRORS = user_error_names()
+# OS errors in the notebook (writing its tables): the machine's state, not a bug; one line, exit 2.
+OS_ERRORS = {"OSError", "PermissionError", "FileNotFoundError", "NotADirectoryError",
+             "IsADirectoryError", "FileExistsError"}
 
 
 @dataclass(frozen=True)
@@ -297,7 +301,7 @@ class ReportRunner:
     def _client(self, nb, km=None):
         from nbclient import NotebookClient
 
-        return NotebookClient(
+        client = NotebookClient(
             nb,
             km=km,
             timeout=self.timeout,
@@ -306,6 +310,10 @@ class ReportRunner:
             allow_errors=False,
             resources={"metadata": {"path": self.cwd}},
         )
+        if not hasattr(self, "_clients"):
+            self._clients = []
+        self._clients.append(client)
+        return client
 
     def _reset_kernel(self) -> None:
         """Start the warm kernel if needed, else wipe the previous authority from it."""
@@ -337,6 +345,7 @@ class ReportRunner:
             self._source = load_notebook_node(str(self.notebook))
         nb = copy.deepcopy(self._source)
         nb = parameterize_notebook(nb, dict(params), kernel_name=KERNEL_NAME, language="python")
+        self._clients = []
         try:
             if self.warm:
                 self._reset_kernel()
@@ -361,11 +370,27 @@ class ReportRunner:
             ename = getattr(exc, "ename", "") or ""
             evalue = (getattr(exc, "evalue", "") or "").strip().splitlines()
             message = evalue[0] if evalue else ename
+            if ename == "KeyboardInterrupt" or self._interrupted():
+                raise KeyboardInterrupt from None
             if ename in user_error_names():
                 raise UserError(message) from None
+            if ename in OS_ERRORS:  # the notebook could not write its tables (disk full, ...)
+                raise UserError(f"the report could not be written: {message}") from None
             raise ReportError(f"report notebook failed: {ename}: {message}") from None
+        except BaseException:  # asyncio.CancelledError is not an Exception
+            # Ctrl-C while nbclient runs is caught by its own loop handler, which shuts the kernel
+            # down: what surfaces is then DeadKernelError or a ZMQError. Say what really happened.
+            if self._interrupted():
+                raise KeyboardInterrupt from None
+            raise
         _normalise(nb)
         return nb
+
+    def _interrupted(self) -> bool:
+        """True when SIGINT/SIGTERM reached one of this run's notebook clients (nbclient then
+        schedules the kernel's clean-up and records it on the client)."""
+        return any(getattr(c, "_async_cleanup_kernel_future", None) is not None
+                   for c in getattr(self, "_clients", ()))
 
     def run(self, params: Mapping[str, Any], out_dir) -> ReportOutput:
         """Write one authority's report under ``out_dir/YYYY/<slug>/``, atomically."""
@@ -387,8 +412,13 @@ class ReportRunner:
         if p.get("csww") and not p.get("allow_other_lea"):
             check_returns_belong(p)
         final = report_dir_for(out_dir, year, authority)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=_build_prefix(final, "tmp"), dir=final.parent))
+        made = created_dirs(final.parent)  # removed again if this run fails or is interrupted
+        ensure_dir(final.parent)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=_build_prefix(final, "tmp"), dir=final.parent))
+        except OSError as exc:
+            remove_empty_dirs(made)
+            raise output_error(exc, final.parent, "cannot write the report") from None
         try:
             tmp.chmod(0o755)
             nb = self.execute({**p, "output_dir": str(tmp)})
@@ -405,8 +435,13 @@ class ReportRunner:
 
                 print_pdf(tmp / "report.html", tmp / "report.pdf")
             _commit(tmp, final)
+        except OSError as exc:  # disk full, permission: one line, nothing left behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            remove_empty_dirs(made)
+            raise output_error(exc, final, "cannot write the report") from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            remove_empty_dirs(made)
             raise
         return ReportOutput(
             html=final / "report.html",

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from ..results import Result, plural
 from .linking import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS, Linked, link
 from .payroll import load_column_map, read_payroll
 from .pseudonymise import Pseudonymiser
-from .returns import RECORD_META, RawReturn, expand_paths, finish, read_raw
+from .returns import RECORD_META, RawReturn, find_returns, finish, read_raw
 from .validation import check_records, concat_issues, issue, issues_frame
 
 
@@ -157,10 +158,13 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         raise InputFileError("--hr and --hr-map go together: give both or neither")
     code_lists = C.codes_for_items(xsd) if xsd else None
     pseudo = Pseudonymiser(key)
-    files = expand_paths(csww_paths)
+    if isinstance(csww_paths, (str, Path)):
+        csww_paths = [csww_paths]
+    files, skipped = find_returns(csww_paths, exclude=[hr] if hr is not None else [])
     if not files:
-        raise InputFileError(f"no CSWW returns (*.xml, *.csv, *.xlsx) found in {', '.join(map(str, csww_paths))}")
-    file_issues = []
+        raise InputFileError(f"no CSWW returns (*.xml, *.csv, *.xlsx) found in {', '.join(map(str, csww_paths))}"
+                             + (f" ({len(skipped)} other file(s) left alone)" if skipped else ""))
+    file_issues = [issue(f, 0, "", "not_a_return", why) for f, why in skipped]
     unreadable = []
     returns: list[RawReturn] = []
     seen: dict[tuple, str] = {}

@@ -22,28 +22,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from . import codes as C
 from ..errors import InputFileError, UserError
 from .pseudonymise import Pseudonymiser
-from .validation import ISSUE_COLUMNS, concat_issues
+from .validation import ISSUE_COLUMNS, SALARY_MAX, SALARY_MIN, concat_issues
 
 REQUIRED_KEYS = ("worker_id", "salary")
 OPTIONAL_KEYS = ("fte", "job_title", "grade", "team", "census_year")
+#: a column map is a dozen lines; anything much larger is refused unread
+COLUMN_MAP_MAX_BYTES = 64 * 1024
 PAYROLL_COLUMNS = ["worker_id", "salary", "fte", "job_title", "grade", "team", "census_year", "record"]
 
 
 def load_column_map(path) -> dict[str, str]:
     """Read the YAML column map: {key: column header in the extract}."""
-    path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise UserError(f"{path}: column map not found") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not a readable YAML column map ({type(exc).__name__})") from None
+    from ..safeio import display_path, load_yaml_text
+
+    doc = load_yaml_text(path, what="column map", max_bytes=COLUMN_MAP_MAX_BYTES)
+    path = display_path(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("columns"), dict):
         raise UserError(f"{path}: column map must have a 'columns:' mapping (see params/hr_map_example.yaml)")
     cols = {str(k): str(v) for k, v in doc["columns"].items() if v is not None}
@@ -79,10 +76,12 @@ def read_payroll(path, column_map, pseudonymiser: Pseudonymiser | None = None, k
     pseudo = pseudonymiser or Pseudonymiser(key)
     from .returns import read_text_table
 
-    raw = read_text_table(path)
-    missing = [f"{k} ('{v}')" for k, v in column_map.items() if v not in raw.columns]
-    if missing:
-        raise InputFileError(f"{name}: column(s) named in the column map not found: {', '.join(missing)}")
+    def check_header(columns):
+        missing = [f"{k} ('{v}')" for k, v in column_map.items() if v not in columns]
+        if missing:
+            raise InputFileError(f"{name}: column(s) named in the column map not found: {', '.join(missing)}")
+
+    raw = read_text_table(path, check_header=check_header)
     n = len(raw)
     record = pd.Series(range(1, n + 1), dtype="int64")
     ids = raw[column_map["worker_id"]].astype("string").str.strip().reset_index(drop=True)
@@ -102,7 +101,12 @@ def read_payroll(path, column_map, pseudonymiser: Pseudonymiser | None = None, k
     salary_raw = raw[column_map["salary"]].reset_index(drop=True)
     out["salary"] = parse_money(salary_raw)
     add(ok_id & out["salary"].isna(), column_map["salary"], "hr_salary_invalid",
-        "salary missing or not a number", "warning")
+        "salary missing or not a number (value not shown)", "warning")
+    odd = ok_id & out["salary"].notna() & ((out["salary"] < SALARY_MIN) | (out["salary"] > SALARY_MAX))
+    add(odd, column_map["salary"], "hr_salary_range",
+        f"salary per FTE below £{SALARY_MIN:,} or above £{SALARY_MAX:,} (value not shown); set to missing",
+        "warning")
+    out["salary"] = out["salary"].where(~odd)
     if "fte" in column_map:
         out["fte"] = pd.to_numeric(raw[column_map["fte"]].reset_index(drop=True).str.strip(), errors="coerce")
     else:

@@ -9,8 +9,9 @@ surrounding blanks removed before hashing, so ``ab1234567890`` and ``AB123456789
 Where the key comes from (first found wins):
 
 1. the ``key`` argument of :func:`get_key` / :class:`Pseudonymiser`;
-2. the environment variable ``SWANALYSIS_PSEUDO_KEY`` (any string; use a long random one);
-3. the file named by ``SWANALYSIS_PSEUDO_KEY_FILE``;
+2. the environment variable ``SWANALYSIS_PSEUDO_KEY`` (any string; use a long random one; set
+   but empty is an error, never a reason to make a new key);
+3. the file named by ``SWANALYSIS_PSEUDO_KEY_FILE`` (likewise);
 4. ``.swanalysis/pseudo.key`` in the current directory (``.swanalysis/`` is git-ignored);
 5. ``$XDG_CONFIG_HOME/swanalysis/pseudo.key`` (default ``~/.config/swanalysis/pseudo.key``);
 6. otherwise a new random 256-bit key is generated and written to the file in 5 (outside any
@@ -39,6 +40,9 @@ PSEUDONYM_LENGTH = 16
 
 AGE_BANDS = ("under 25", "25-29", "30-39", "40-49", "50-59", "60+", "unknown")
 _AGE_EDGES = [-np.inf, 25, 30, 40, 50, 60, np.inf]
+#: ages at the census outside this range are implausible for a social worker (age band unknown,
+#: and a ``birth_date_implausible`` warning)
+MIN_AGE, MAX_AGE = 16, 90
 
 
 def user_key_file() -> Path:
@@ -66,10 +70,21 @@ def get_key(key: str | bytes | None = None, *, create: bool = True) -> bytes:
     if key is not None:
         return key.encode() if isinstance(key, str) else bytes(key)
     env = os.environ.get(KEY_ENV)
-    if env:
+    if env is not None:
+        if not env.strip():
+            from ..errors import UserError
+
+            # an empty variable is a mistake (a failed `export KEY=$(cat ...)`), not a request for
+            # a new key: a new key would silently break the link to every earlier run
+            raise UserError(f"{KEY_ENV} is set but empty: put the pseudonymisation key in it, "
+                            "or unset it to use the key file")
         return env.encode()
     env_file = os.environ.get(KEY_FILE_ENV)
-    if env_file:
+    if env_file is not None:
+        if not env_file.strip():
+            from ..errors import UserError
+
+            raise UserError(f"{KEY_FILE_ENV} is set but empty: name the key file, or unset it")
         path = Path(env_file).expanduser()
         if not path.exists():
             from ..errors import UserError
@@ -158,6 +173,6 @@ def age_band(birth_dates, at_dates) -> pd.Series:
     Ages below 16 or above 90 are implausible for a social worker and become `unknown`.
     """
     age = age_in_years(birth_dates, at_dates)
-    age = age.where((age >= 16) & (age <= 90))
+    age = age.where((age >= MIN_AGE) & (age <= MAX_AGE))
     bands = pd.cut(age, _AGE_EDGES, right=False, labels=list(AGE_BANDS[:-1]))
     return bands.astype(object).where(bands.notna(), "unknown")

@@ -18,6 +18,7 @@ Items the 2022 schema does not know are kept as extra string columns and reporte
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -28,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from . import codes as C
-from ..errors import InputFileError
-from .pseudonymise import Pseudonymiser, age_band
+from ..errors import InputFileError, one_line
+from .pseudonymise import MAX_AGE, MIN_AGE, Pseudonymiser, age_band, age_in_years
 from .validation import ValidationIssue, issue, parse_dates, via_uniques
 
 RETURN_SUFFIXES = (".xml", ".csv", ".xlsx")
@@ -74,18 +75,99 @@ def census_year_of(date: pd.Timestamp) -> int:
     return int(date.year + (1 if date.month >= 10 else 0))
 
 
+#: sub-folders of a given folder that are searched for returns too (synth writes csww/)
+RETURN_SUBFOLDERS = ("csww", "returns")
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    out = sorted(q for q in folder.iterdir() if q.is_file() and q.suffix.lower() in RETURN_SUFFIXES)
+    for sub in sorted(q for q in folder.iterdir() if q.is_dir() and q.name.lower() in RETURN_SUBFOLDERS):
+        out.extend(sorted(q for q in sub.iterdir() if q.is_file() and q.suffix.lower() in RETURN_SUFFIXES))
+    return out
+
+
 def expand_paths(paths) -> list[Path]:
-    """Files from a list of files and folders (a folder gives its *.xml, *.csv, *.xlsx, sorted)."""
+    """Files from a list of files and folders (a folder gives its *.xml, *.csv, *.xlsx, sorted,
+    then those of a ``csww/`` or ``returns/`` sub-folder)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     out: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in RETURN_SUFFIXES))
+            out.extend(_folder_files(p))
         else:
             out.append(p)
     return out
+
+
+_PAYROLL_HINT = re.compile(r"payroll|salary|salaries|\bhr\b|_hr|hr_|staff|employee", re.I)
+
+
+def _table_header(path: Path) -> list[str] | None:
+    """The header row of a CSV or XLSX file, or None when it cannot be read (then the file is
+    taken as a return, so reading it reports the problem)."""
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            from ..safeio import check_spreadsheet
+
+            check_spreadsheet(path)
+            rows = _xlsx_rows(path)
+            try:
+                first = next(rows, None)
+            finally:
+                rows.close()
+            return [str(c).strip() for c in first if c is not None] if first else None
+        import csv
+
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            line = fh.readline(65536)
+        return [c.strip() for c in next(csv.reader([line]), [])]
+    except Exception:  # noqa: BLE001 - unreadable: read_raw says why
+        return None
+
+
+def not_a_return(path: Path) -> str | None:
+    """Why a CSV/XLSX file in a returns folder is not a CSWW return (e.g. the payroll extract
+    saved beside them), judged by its header; None when it may be one."""
+    if path.suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
+        return None
+    header = _table_header(path)
+    if header is None:
+        return None
+    if any(c in header for c in CSV_REQUIRED) or len(set(header) & set(C.WORKER_ITEMS)) >= 3:
+        return None
+    payroll = _PAYROLL_HINT.search(path.stem) or any(_PAYROLL_HINT.search(c) for c in header)
+    return ("not a CSWW return (no SWENo or AgencyWorker column)"
+            + ("; looks like a payroll extract" if payroll else "") + "; left alone")
+
+
+def find_returns(paths, exclude=()) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The returns among files and folders: ``(returns, skipped)``.
+
+    Files named explicitly are always taken as returns. In a folder (and its ``csww/`` or
+    ``returns/`` sub-folder) a CSV/XLSX whose header has neither SWENo nor AgencyWorker (nor
+    other return items) is left alone and listed in ``skipped`` with the reason, as is any file in
+    ``exclude`` (the payroll extract given with ``--hr``).
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    excluded = {Path(e).resolve() for e in exclude if e}
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for p in paths:
+        p = Path(p)
+        if not p.is_dir():
+            files.append(p)
+            continue
+        for f in _folder_files(p):
+            if f.resolve() in excluded:
+                skipped.append((f, "the payroll extract given with --hr; not read as a return"))
+            elif (why := not_a_return(f)) is not None:
+                skipped.append((f, why))
+            else:
+                files.append(f)
+    return files, skipped
 
 
 # ----------------------------------------------------------------------------- XML
@@ -221,6 +303,13 @@ def _read_xml(path: Path):
             "(DTDs carry external entities and entity-expansion attacks)") from None
     except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden, defusedxml.NotSupportedError):
         raise InputFileError(f"{name}: refused: the file declares entities or external references") from None
+    except (LookupError, ValueError) as exc:  # UnicodeError is a ValueError
+        # an encoding declaration the parser cannot use: UTF-7 ("multi-byte encodings are not
+        # supported"), rot13/hex (not text encodings), idna, punycode, an unknown name
+        m = _XML_DECL_ENC.match(path.read_bytes()[:200].lstrip(b"\xef\xbb\xbf \t\r\n"))
+        enc = one_line(m.group(1).decode("ascii"))[:20] if m else type(exc).__name__
+        raise InputFileError(f"{name}: declares an encoding that cannot be read ('{enc}'); "
+                             "save it as UTF-8") from None
     except ET.ParseError as exc:
         problem = _utf8_problem(path)
         if problem:
@@ -250,21 +339,106 @@ def spreadsheet_error(exc: BaseException) -> str:
     return f"cannot be read as a spreadsheet ({type(exc).__name__})"
 
 
-def read_text_table(path: Path, skipinitialspace: bool = False) -> pd.DataFrame:
+def _xlsx_rows(path: Path):
+    """Rows of the first sheet as tuples of cell values, streamed (openpyxl ``read_only``): the
+    header can be checked before the rest is inflated."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        yield from ws.iter_rows(values_only=True)
+    finally:
+        wb.close()
+
+
+def _cell_text(v) -> str:
+    """A spreadsheet cell as the text pandas' ``read_excel(dtype=str)`` would give."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, _dt.time):
+        return v.isoformat()
+    if isinstance(v, (_dt.datetime, _dt.date)):
+        return str(pd.Timestamp(v))
+    return str(v)
+
+
+def _unique_headers(header: list[str]) -> list[str]:
+    """pandas' naming: blanks become ``Unnamed: i``, repeats ``X.1``, ``X.2``."""
+    out, seen = [], {}
+    for i, h in enumerate(header):
+        h = h or f"Unnamed: {i}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h}.{seen[h]}"
+        else:
+            seen[h] = 0
+        out.append(h)
+    return out
+
+
+def _read_xlsx_table(path: Path, check_header) -> pd.DataFrame:
+    from ..safeio import check_spreadsheet
+
+    check_spreadsheet(path)
+    rows = _xlsx_rows(path)
+    try:
+        first = next(rows, None)
+        if first is None:
+            raise InputFileError(f"{path}: the spreadsheet's first sheet is empty")
+        header = [str(c).strip() if c is not None else "" for c in first]
+        while header and not header[-1]:
+            header.pop()
+        if check_header is not None:
+            check_header([h for h in header if h])
+        width = len(header)
+        data = []
+        for row in rows:
+            cells = [_cell_text(v) for v in row[:width]]
+            cells += [""] * (width - len(cells))
+            data.append(cells)
+    finally:
+        rows.close()
+    while data and not any(data[-1]):
+        data.pop()
+    return pd.DataFrame(data, columns=_unique_headers(header), dtype=object)
+
+
+def read_text_table(path: Path, skipinitialspace: bool = False, check_header=None) -> pd.DataFrame:
     """A CSV (UTF-8) or the first sheet of a spreadsheet, every cell as text ("" when blank),
-    headers stripped. Anything unreadable is a one-line InputFileError naming the file."""
+    headers stripped. Anything unreadable is a one-line InputFileError naming the file.
+
+    ``check_header(columns)``, when given, sees the stripped header before any data row is read
+    and may raise (a spreadsheet is streamed, so a wrong file is refused within a second however
+    large it inflates). Spreadsheets are first checked for size and compression ratio
+    (:func:`swanalysis.safeio.check_spreadsheet`).
+    """
     path = Path(path)
     name = str(path)
-    if path.exists() and path.stat().st_size == 0:
-        raise InputFileError(f"{name}: file is empty")
     try:
+        if path.exists() and path.stat().st_size == 0:
+            raise InputFileError(f"{name}: file is empty")
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(path, dtype=str, sheet_name=0)
+            raw = _read_xlsx_table(path, check_header)
         else:
+            if check_header is not None:
+                head = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                   skipinitialspace=skipinitialspace, nrows=0)
+                check_header([str(c).strip() for c in head.columns])
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
                               skipinitialspace=skipinitialspace)
+    except InputFileError:
+        raise
     except FileNotFoundError:
         raise InputFileError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{name}: is a folder, not a file") from None
+    except PermissionError:
+        raise InputFileError(f"{name}: cannot be read (permission denied)") from None
     except UnicodeDecodeError as exc:
         raise InputFileError(f"{name}: is not valid UTF-8 text (bad byte at offset {exc.start}); "
                              "save it as UTF-8 CSV") from None
@@ -273,6 +447,8 @@ def read_text_table(path: Path, skipinitialspace: bool = False) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else "parse error"
         raise InputFileError(f"{name}: malformed CSV ({first})") from None
+    except OSError as exc:
+        raise InputFileError(f"{name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     except Exception as exc:  # zipfile.BadZipFile, openpyxl errors, ValueError ...
         raise InputFileError(f"{name}: {spreadsheet_error(exc)}") from None
     raw = raw.fillna("")
@@ -280,8 +456,18 @@ def read_text_table(path: Path, skipinitialspace: bool = False) -> pd.DataFrame:
     return raw
 
 
+def _check_return_header(path: Path):
+    def check(columns):
+        base = {re.sub(r"\.\d+$", "", c) for c in columns}
+        missing = [c for c in CSV_REQUIRED if c not in base]
+        if missing:
+            raise InputFileError(f"{path}: missing column(s) {', '.join(missing)} "
+                                 "(headers must be the XSD item names)")
+    return check
+
+
 def _read_table(path: Path) -> pd.DataFrame:
-    raw = read_text_table(path, skipinitialspace=True)
+    raw = read_text_table(path, skipinitialspace=True, check_header=_check_return_header(path))
     # pandas renames repeated headers X, X.1, X.2: fold them back into one multi-valued item
     base = [re.sub(r"\.\d+$", "", c) if re.sub(r"\.\d+$", "", c) in C.WORKER_ITEMS else c for c in raw.columns]
     if len(set(base)) != len(base):
@@ -307,18 +493,47 @@ _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _LEA_IN_NAME = re.compile(r"(?<!\d)(\d{3})(?!\d)")
 
 
+def _census_years_for(date: pd.Timestamp) -> tuple[int, int]:
+    """The census a reference date most likely means, and the one it strictly falls in: a date
+    up to a month after 30 September (a slip) is taken as that census."""
+    return census_year_of(date - pd.Timedelta(days=31)), census_year_of(date)
+
+
 def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, pd.Timestamp]:
+    """LEA, census year and reference date of a return, checked against each other.
+
+    * ``Year`` and ``ReferenceDate`` that name different censuses: the file is refused (which
+      census it is cannot be known, and taking either could displace the real return).
+    * A ``ReferenceDate`` other than 30 September: warning ``reference_date_moved``; the census
+      reference date (30 September of ``Year``, else of the census year the date falls in, a
+      date up to a month after 30 September counting as that census) is used, so
+      records are not quarantined as "starting in the future" for a typing slip.
+    * An LEA that is not three digits: warning ``lea_invalid`` (kept as given).
+    """
     name = str(path)
     ref = None
     ref_text = header.get("ReferenceDate") or ""
+    year_text = (header.get("Year") or "").strip()
+    year = int(year_text) if re.fullmatch(r"\d{4}", year_text) else None
     if ref_text:
         ref = parse_dates(pd.Series([ref_text], dtype=object)).iloc[0]
         if pd.isna(ref):
             raise InputFileError(f"{name}: Header ReferenceDate '{ref_text[:20]}' is not a date (YYYY-MM-DD)")
-    elif re.fullmatch(r"\d{4}", header.get("Year") or ""):
-        ref = pd.Timestamp(int(header["Year"]), 9, 30)
+        likely, strict = _census_years_for(ref)
+        census = year if year in (likely, strict) else likely
+        if year is not None and year != census:
+            raise InputFileError(
+                f"{name}: Header Year {year} and ReferenceDate {ref:%Y-%m-%d} name different censuses "
+                f"({year} and {census}); correct the header — the file is not used")
+        if (ref.month, ref.day) != (9, 30):
+            issues.append(issue(name, 0, "ReferenceDate", "reference_date_moved",
+                                f"Header ReferenceDate {ref:%Y-%m-%d} is not 30 September (the census date); "
+                                f"{census}-09-30 used instead"))
+            ref = pd.Timestamp(census, 9, 30)
+    elif year is not None:
+        ref = pd.Timestamp(year, 9, 30)
         issues.append(issue(name, 0, "ReferenceDate", "header_inferred",
-                            f"no ReferenceDate in the Header; 30 September of Year {header['Year']} used"))
+                            f"no ReferenceDate in the Header; 30 September of Year {year} used"))
     else:
         years = _YEAR_IN_NAME.findall(path.stem)
         if not years:
@@ -335,6 +550,9 @@ def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, p
         lea = m.group(1) if m else ""
         issues.append(issue(name, 0, "LEA", "header_inferred",
                             f"no LEA in the Header; {'LA ' + lea + ' taken from the file name' if lea else 'LA unknown'}"))
+    elif not re.fullmatch(r"\d{3}", lea):
+        issues.append(issue(name, 0, "LEA", "lea_invalid",
+                            f"Header LEA '{one_line(lea[:12])}' is not a three-digit LA number (kept as given)"))
     return lea, census_year_of(ref), ref
 
 
@@ -363,7 +581,17 @@ class RawReturn:
 
 def read_raw(path) -> RawReturn:
     """Read one return's header and records (no pseudonymisation yet). InputFileError if unreadable."""
-    path = Path(path)
+    try:
+        return _read_raw(Path(path))
+    except InputFileError:
+        raise
+    except PermissionError:
+        raise InputFileError(f"{path}: cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+
+
+def _read_raw(path: Path) -> RawReturn:
     name = str(path)
     if not path.exists():
         raise InputFileError(f"{name}: file not found")
@@ -375,9 +603,6 @@ def read_raw(path) -> RawReturn:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".xlsx", ".xlsm", ".txt"):
         table = _read_table(path)
-        missing = [c for c in CSV_REQUIRED if c not in table.columns]
-        if missing:
-            raise InputFileError(f"{name}: missing column(s) {', '.join(missing)} (headers must be the XSD item names)")
         header = {}
         for hc in ("LEA", "ReferenceDate", "Year"):
             if hc in table.columns:
@@ -456,7 +681,10 @@ def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
     status = np.where(swe.isna(), "missing", np.where(ok.astype(bool), "ok", "invalid"))
     bd_raw = df["PersonBirthDate"]
     bd = parse_dates(bd_raw) if len(df) else pd.Series([], dtype="datetime64[ns]")
-    bd_status = np.where(bd_raw.isna(), "missing", np.where(bd.isna(), "invalid", "ok"))
+    age = age_in_years(bd, df["reference_date"]) if len(df) else pd.Series([], dtype=float)
+    implausible = (age < MIN_AGE) | (age > MAX_AGE)  # includes birth dates after the census
+    bd_status = np.where(bd_raw.isna(), "missing", np.where(bd.isna(), "invalid",
+                                                            np.where(implausible, "implausible", "ok")))
     meta2 = pd.DataFrame({
         "worker_id": pseudonymiser.series(swe) if len(df) else pd.Series([], dtype=object),
         "swe_status": status.astype(object),

@@ -10,8 +10,9 @@ Every record read is either accepted or quarantined, and every problem is one
   left out of ``episodes`` and ``worker_years``), ``warning`` (the record is kept; when the
   message says so the offending value is set to missing) or ``info``.
 
-Messages never contain a worker identifier, a birth date or a name: they name the file, the
-record number and the field, and quote a value only for coded or numeric items.
+Messages never quote a value from a worker's record (a shifted CSV row can put a birth date,
+a name or an identifier into any field): they name the file, the record number, the field and
+the rule. Return-level facts (the reference date, the LEA) may be quoted.
 
 Checks are vectorised over all records of all returns at once (no per-row Python loop).
 """
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import codes as C
+from .pseudonymise import MAX_AGE, MIN_AGE  # noqa: F401 - age limits, documented with the rest
 
 ISSUE_COLUMNS = ["file", "record", "field", "rule", "severity", "message"]
 
@@ -33,6 +35,9 @@ RULES: dict[str, tuple[str, str]] = {
     "file_unreadable": ("error", "the file cannot be read at all (malformed, empty, wrong layout or encoding)"),
     "duplicate_return": ("error", "a second return for the same LA and census year; the later file is ignored"),
     "header_inferred": ("warning", "ReferenceDate or LEA missing from the Header; taken from the file name or year"),
+    "reference_date_moved": ("warning", "Header ReferenceDate not 30 September; the census date 30 September (of Year, else the nearest) used"),
+    "lea_invalid": ("warning", "Header LEA is not a three-digit LA number (kept as given)"),
+    "not_a_return": ("info", "a CSV/XLSX file in a returns folder without SWENo/AgencyWorker columns (a payroll extract): left alone"),
     "unknown_item": ("warning", "an item not in the 2022 schema (kept, not interpreted)"),
     "missing_column": ("warning", "a CSV/XLSX return lacks a schema column other than SWENo/AgencyWorker"),
     "mandatory_missing": ("error", "SWENo or AgencyWorker missing (QualInst missing is a warning)"),
@@ -44,6 +49,9 @@ RULES: dict[str, tuple[str, str]] = {
     "fte_range": ("warning", "FTE or FTE30 outside 0–1; set to missing"),
     "cases_negative": ("warning", "Cases30 below 0; set to missing"),
     "cases_high": ("warning", "Cases30 above 60 (value kept)"),
+    "cases_implausible": ("warning", "Cases30 above 150; set to missing"),
+    "days_lost_range": ("warning", "WorkingDaysLost below 0 or above 260 (the working days in a year); set to missing"),
+    "birth_date_implausible": ("warning", "PersonBirthDate gives an age under 16 or over 90 at the reference date (or is after it); age band unknown"),
     "start_missing": ("error", "RoleStartDate missing for a non-agency worker"),
     "start_in_future": ("error", "RoleStartDate after the return's reference date"),
     "end_before_start": ("error", "RoleEndDate before RoleStartDate"),
@@ -61,10 +69,18 @@ RULES: dict[str, tuple[str, str]] = {
     "hr_unmatched_returns": ("info", "workers in the returns with no payroll row (count)"),
     "hr_id_invalid": ("warning", "payroll worker id missing or not SWENo-shaped; row ignored"),
     "hr_salary_invalid": ("warning", "payroll salary missing or not a number"),
+    "hr_salary_range": ("warning", "payroll salary per FTE below £10,000 or above £200,000; set to missing"),
     "hr_duplicate": ("warning", "the same worker twice in the payroll extract; the last row is kept"),
 }
 
 SEVERITIES = ("error", "warning", "info")
+
+#: plausibility limits (docs/worker-data.md, "What is refused, warned and quarantined")
+CASES_HIGH = 60            # warning, value kept
+CASES_IMPLAUSIBLE = 150    # warning, set to missing
+DAYS_LOST_MAX = 260        # working days in a year (52 weeks x 5 days)
+SALARY_MIN, SALARY_MAX = 10_000, 200_000  # £ per FTE a year (payroll extract)
+
 
 
 @dataclass(frozen=True)
@@ -242,7 +258,7 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
     col.add(df["swe_status"] == "invalid", "SWENo", "swe_pattern",
             "SWENo does not have the pattern two letters + ten digits (value not shown); record quarantined")
 
-    # --- codes
+    # --- codes (messages never quote the value: a shifted row can put anything in a field)
     for item, table in code_lists.items():
         if item not in df.columns:
             continue
@@ -254,12 +270,8 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
             bad_parts = parts[~parts.isin(allowed)]
             bad = df.index.isin(bad_parts.index.unique())
             if bad.any():
-                shown = bad_parts.astype(str).str.slice(0, 12).groupby(level=0).agg(",".join)
-                df["_shown"] = shown.reindex(df.index)
                 col.add(bad, item, "code_invalid",
-                        lambda sub, item=item: f"{item} code(s) '" + sub["_shown"] + "' not in the schema's list; those codes ignored",
-                        cols=["_shown"])
-                df.drop(columns="_shown", inplace=True)
+                        f"{item} has code(s) not in the schema's list (value not shown); those codes ignored")
                 good = parts[parts.isin(allowed)].groupby(level=0).agg(C.MULTI_SEP.join)
                 rebuilt = good.reindex(df.index)
                 s = s.where(~bad, rebuilt.where(rebuilt.notna(), None))
@@ -268,11 +280,8 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
             if bad.any():
                 sev = "error" if item == "AgencyWorker" else None
                 tail = "; record quarantined" if item == "AgencyWorker" else "; set to missing"
-                df["_shown"] = s
                 col.add(bad, item, "code_invalid",
-                        lambda sub, item=item, tail=tail: f"{item} code '" + sub["_shown"].astype(str).str.slice(0, 12)
-                        + "' not in the schema's list" + tail, severity=sev, cols=["_shown"])
-                df.drop(columns="_shown", inplace=True)
+                        f"{item} code not in the schema's list (value not shown){tail}", severity=sev)
                 s = s.where(~bad, None)
         df[item] = s
 
@@ -292,48 +301,44 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
         v = pd.Series(val.to_numpy()[pos], index=df.index)
         b = bad.to_numpy()[pos]
         m = many.to_numpy()[pos]
-        df["_shown"] = raw
-        col.add(b, item, "number_invalid",
-                lambda sub: f"{item} '" + sub["_shown"].astype(str).str.slice(0, 12) + "' is not a valid "
-                + ("whole number" if integer else "number") + "; set to missing", cols=["_shown"])
-        col.add(m, item, "decimal_places",
-                lambda sub: f"{item} '" + sub["_shown"].astype(str).str.slice(0, 16) + f"' has more than {max_dp} decimal places",
-                cols=["_shown"])
-        df.drop(columns="_shown", inplace=True)
+        col.add(b, item, "number_invalid", f"{item} is not a valid "
+                + ("whole number" if integer else "number") + " (value not shown); set to missing")
+        col.add(m, item, "decimal_places", f"{item} has more than {max_dp} decimal places (value kept)")
         return v
 
     for item, out in (("FTE", "fte"), ("FTE30", "fte30")):
         v = number(item, max_dp=6)
         bad = v.notna() & ((v < 0) | (v > 1))
-        df["_v"] = v
-        col.add(bad, item, "fte_range", lambda sub, item=item: f"{item} " + sub["_v"].astype(str) + " outside 0–1; set to missing",
-                cols=["_v"])
+        col.add(bad, item, "fte_range", f"{item} outside 0–1; set to missing")
         df[out] = v.where(~bad)
     v = number("Cases30", integer=True)
     neg = v.notna() & (v < 0)
-    df["_v"] = v
-    col.add(neg, "Cases30", "cases_negative", lambda sub: "Cases30 " + sub["_v"].astype(int).astype(str)
-            + " below 0; set to missing", cols=["_v"])
+    col.add(neg, "Cases30", "cases_negative", "Cases30 below 0; set to missing")
     v = v.where(~neg)
-    df["_v"] = v
-    col.add(v > 60, "Cases30", "cases_high", lambda sub: "Cases30 " + sub["_v"].astype(int).astype(str) + " above 60",
-            cols=["_v"])
+    huge = v > CASES_IMPLAUSIBLE
+    col.add(huge, "Cases30", "cases_implausible",
+            f"Cases30 above {CASES_IMPLAUSIBLE} (not a caseload one worker can hold); set to missing")
+    v = v.where(~huge)
+    col.add(v > CASES_HIGH, "Cases30", "cases_high", f"Cases30 above {CASES_HIGH} (value kept)")
     df["cases30"] = v
-    df["working_days_lost"] = number("WorkingDaysLost", max_dp=2)
-    df.drop(columns="_v", inplace=True)
+    v = number("WorkingDaysLost", max_dp=2)
+    out_of_range = v.notna() & ((v < 0) | (v > DAYS_LOST_MAX))
+    col.add(out_of_range, "WorkingDaysLost", "days_lost_range",
+            f"WorkingDaysLost below 0 or above {DAYS_LOST_MAX} (the working days in a year); set to missing")
+    df["working_days_lost"] = v.where(~out_of_range)
 
-    # --- dates
+    # --- dates (worker dates are not quoted; the return's reference date is)
     for item, out in (("RoleStartDate", "start_date"), ("RoleEndDate", "end_date")):
         raw = df[item]
         d = parse_dates(raw)
-        df["_shown"] = raw
         col.add(raw.notna() & d.isna(), item, "date_invalid",
-                lambda sub, item=item: f"{item} '" + sub["_shown"].astype(str).str.slice(0, 20)
-                + "' is not a date (YYYY-MM-DD); set to missing", cols=["_shown"])
+                f"{item} is not a date (YYYY-MM-DD; value not shown); set to missing")
         df[out] = d
-    df.drop(columns="_shown", inplace=True)
     col.add(df["birth_date_status"] == "invalid", "PersonBirthDate", "date_invalid",
             "PersonBirthDate is not a date (value not shown); age band unknown")
+    col.add(df["birth_date_status"] == "implausible", "PersonBirthDate", "birth_date_implausible",
+            f"PersonBirthDate gives an age under {MIN_AGE} or over {MAX_AGE} at the reference date, or is "
+            "after it (value not shown); age band unknown")
 
     ref = pd.to_datetime(df["reference_date"])
     start, end = df["start_date"], df["end_date"]
@@ -341,20 +346,19 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
     col.add(start.isna() & ~df["agency"], "RoleStartDate", "start_missing",
             "RoleStartDate missing for a non-agency worker; record quarantined")
     col.add(start > ref, "RoleStartDate", "start_in_future",
-            lambda sub: "RoleStartDate " + ymd("start_date")(sub) + " is after the reference date "
-            + ymd("reference_date")(sub) + "; record quarantined", cols=["start_date", "reference_date"])
+            lambda sub: "RoleStartDate is after the reference date "
+            + ymd("reference_date")(sub) + "; record quarantined", cols=["reference_date"])
     col.add(end < start, "RoleEndDate", "end_before_start",
-            lambda sub: "RoleEndDate " + ymd("end_date")(sub) + " is before RoleStartDate "
-            + ymd("start_date")(sub) + "; record quarantined", cols=["start_date", "end_date"])
+            "RoleEndDate is before RoleStartDate; record quarantined")
     after = (end > ref).to_numpy()
     col.add(after, "RoleEndDate", "end_after_reference",
-            lambda sub: "RoleEndDate " + ymd("end_date")(sub) + " is after the reference date "
-            + ymd("reference_date")(sub) + "; treated as in post (end date ignored)", cols=["end_date", "reference_date"])
+            lambda sub: "RoleEndDate is after the reference date "
+            + ymd("reference_date")(sub) + "; treated as in post (end date ignored)", cols=["reference_date"])
     df["end_date"] = end = end.where(~after)
     df["_year_start"] = ref - pd.DateOffset(years=1) + pd.Timedelta(days=1)
     col.add(end < df["_year_start"], "RoleEndDate", "end_before_year",
-            lambda sub: "RoleEndDate " + ymd("end_date")(sub) + " is before the census year began ("
-            + ymd("_year_start")(sub) + ")", cols=["end_date", "_year_start"])
+            lambda sub: "RoleEndDate is before the census year began ("
+            + ymd("_year_start")(sub) + ")", cols=["_year_start"])
     df.drop(columns="_year_start", inplace=True)
     leaver_items = df["ReasonLeave"].notna() | df["LeaverDestination"].notna()
     col.add(leaver_items & df["RoleEndDate"].isna(), "RoleEndDate", "leaver_no_end_date",

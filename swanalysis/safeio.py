@@ -1,0 +1,389 @@
+"""Reading and writing files a hostile or careless user controls, safely.
+
+One place for the rules every reader and writer follows (docs/worker-data.md, "What is
+refused, warned and quarantined"):
+
+* **Exports cannot execute.** :func:`neutralise` puts the usual leading apostrophe before every
+  text cell that a spreadsheet would take for a formula (one starting with ``=``, ``+``, ``-``,
+  ``@``, a tab or a carriage return); numbers, and text that is just a number such as ``-3``,
+  stay as they are. :func:`write_csv` and :func:`write_workbook` apply it to every cell and
+  header; the workbook is written with XlsxWriter's ``strings_to_formulas`` (and
+  ``strings_to_urls``) off, so a string is always a string.
+* **Writes are atomic.** :func:`atomic_path` / :func:`atomic_files` write to a temporary file
+  in the target's folder and rename it into place only when complete: a full disk or an
+  interrupted run leaves the previous file (or nothing), never a truncated one.
+* **OS errors are one line.** :func:`output_error` turns an ``OSError`` into a
+  :class:`~swanalysis.errors.UserError` naming the path and the reason (disk full, not a
+  folder, permission denied); :func:`ensure_dir` makes an output folder that way.
+* **Bounded reads.** :func:`load_yaml_text` refuses YAML aliases (the carrier of
+  "billion laughs" expansion) and files above a size limit, and keeps dates as text;
+  :func:`check_spreadsheet` refuses an .xlsx that is too large or inflates too far before
+  anything is parsed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputFileError, UserError, one_line
+
+# ----------------------------------------------------------------------------- formulas
+
+#: a text cell starting with one of these is taken for a formula by Excel, LibreOffice or Sheets
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_RE = r"^[=+\-@\t\r]"
+#: ...unless it is simply a number (``-3``, ``+4.5``, ``-1e-3``): those stay as they are
+_NUMBER_RE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+_NUMBER = re.compile(_NUMBER_RE)
+
+
+def neutralise(value):
+    """One cell: text a spreadsheet would evaluate gets a leading apostrophe; anything else
+    (numbers, dates, missing, text that is a plain number) is returned unchanged."""
+    if isinstance(value, str) and value[:1] in FORMULA_TRIGGERS and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _neutralise_series(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        if cats.dtype == object or pd.api.types.is_string_dtype(cats.dtype):
+            return s.cat.rename_categories([neutralise(c) for c in cats])
+        return s
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+        return s  # numbers, booleans, dates: never text
+    text = s.str  # non-strings in an object column give NA here and are left alone
+    hit = text.match(_TRIGGER_RE, na=False) & ~text.match(_NUMBER_RE, na=False)
+    if not hit.any():
+        return s
+    out = s.copy()
+    out[hit] = "'" + s[hit].astype(str)
+    return out
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every text cell, and every header, passed through :func:`neutralise`.
+
+    Numeric, boolean and date columns are untouched, so numbers stay numbers.
+    """
+    out = df.copy(deep=False)
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        new = _neutralise_series(col)
+        if new is not col:
+            out.isetitem(i, new)
+    out.columns = [neutralise(c) for c in out.columns]
+    return out
+
+
+# ----------------------------------------------------------------------------- output errors
+
+
+def display_path(path) -> str:
+    """A path fit for a one-line message: line breaks and other control characters escaped."""
+    return one_line(str(path))
+
+
+def output_error(exc: OSError, path=None, what: str = "cannot write") -> UserError:
+    """A one-line UserError for an OSError met while writing ``path``."""
+    target = path if path is not None else (exc.filename or "output")
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        reason = "disk full (no space left on device)"
+    elif exc.errno == errno.EDQUOT:
+        reason = "disk quota exceeded"
+    elif exc.errno == errno.ENOTDIR:
+        reason = "a part of the path is a file, not a folder"
+    elif exc.errno == errno.EISDIR:
+        reason = "is a folder, not a file"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        reason = "permission denied"
+    elif exc.errno == errno.EROFS:
+        reason = "read-only file system"
+    return UserError(f"{display_path(target)}: {what} ({reason})")
+
+
+def ensure_dir(path, what: str = "output folder") -> Path:
+    """Create folder ``path`` (and parents); a one-line UserError if that is impossible."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{display_path(path)}: cannot create the {what}: a file of that name exists")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"{display_path(path)}: cannot create the {what}: "
+                        "a part of the path is a file, not a folder") from None
+    except OSError as exc:
+        raise output_error(exc, path, f"cannot create the {what}") from None
+    return path
+
+
+def created_dirs(path) -> list[Path]:
+    """The folders that ``ensure_dir(path)`` would create, outermost first (to undo it)."""
+    path = Path(path).absolute()
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return list(reversed(missing))
+
+
+def remove_empty_dirs(folders) -> None:
+    """Remove the given folders, innermost first, where they are (still) empty."""
+    for folder in reversed(list(folders)):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+# ----------------------------------------------------------------------------- atomic writes
+
+
+class atomic_files:
+    """Write several files so that each appears complete or not at all.
+
+    ``with atomic_files() as tmp: df.to_csv(tmp("out/a.csv"))`` — ``tmp(path)`` returns a
+    temporary path in the target's folder; when the block ends without an error every temporary
+    file is renamed onto its target (``os.replace``, atomic on one file system), otherwise all
+    are deleted. An OSError (disk full, permission, not a folder) becomes a one-line UserError.
+    """
+
+    def __init__(self):
+        self._pairs: list[tuple[Path, Path]] = []
+
+    def __call__(self, path) -> Path:
+        path = Path(path)
+        if path.is_dir():
+            raise UserError(f"{display_path(path)}: cannot write: is a folder, not a file")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:60]}.", suffix=".tmp", dir=path.parent)
+        except OSError as exc:
+            raise output_error(exc, path) from None
+        os.close(fd)
+        self._pairs.append((Path(tmp), path))
+        return Path(tmp)
+
+    def __enter__(self):
+        return self
+
+    def _discard(self):
+        for tmp, _ in self._pairs:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self._pairs.clear()
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            target = None
+            if isinstance(exc, OSError):
+                target = next((p for t, p in self._pairs if str(t) == str(exc.filename)),
+                              self._pairs[-1][1] if self._pairs else None)
+            self._discard()
+            if isinstance(exc, OSError):
+                raise output_error(exc, target) from None
+            return False
+        try:
+            for tmp, path in self._pairs:
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, path)
+        except OSError as exc:
+            self._discard()
+            raise output_error(exc, path) from None
+        self._pairs.clear()
+        return False
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """One file written atomically: ``with atomic_path(p) as tmp: write(tmp)``."""
+    with atomic_files() as tmp:
+        yield tmp(path)
+
+
+def write_text(path, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    return Path(path)
+
+
+def csv_to(df: pd.DataFrame, target, **kwargs) -> None:
+    """``df`` as CSV into an open path (no atomicity; see :func:`write_csv`), neutralised."""
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("lineterminator", "\n")
+    out = neutralise_frame(df)
+    if kwargs["lineterminator"] == "\n" and _has_carriage_return(out):
+        # the csv module quotes a field holding "\n" but not a lone "\r" when lines end in "\n";
+        # a spreadsheet would split the row there: quote every text field instead
+        import csv
+
+        kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)
+    out.to_csv(target, **kwargs)
+
+
+def _has_carriage_return(df: pd.DataFrame) -> bool:
+    if any("\r" in str(c) for c in df.columns):
+        return True
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)) and \
+                col.str.contains("\r", regex=False, na=False).any():
+            return True
+    return False
+
+
+def write_csv(df: pd.DataFrame, path, **kwargs) -> Path:
+    """``df`` to CSV at ``path``, atomically, every text cell neutralised (:func:`neutralise`)."""
+    with atomic_path(path) as tmp:
+        csv_to(df, tmp, **kwargs)
+    return Path(path)
+
+
+#: XlsxWriter options: strings are written as strings, never as formulas or links
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}
+
+
+def workbook_to(tables, target, created=None, sheet_name=None) -> None:
+    """A workbook with a sheet per table (``{name: DataFrame}``) into an open path.
+
+    Every text cell is neutralised and written as a string (``strings_to_formulas`` off).
+    ``created`` (a datetime) fixes the document date so the file is reproducible;
+    ``sheet_name(name, used)`` makes sheet names (default: the name cut to 31 characters).
+    """
+    def default_name(name, used):
+        base = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31] or "table"
+        used.add(base.lower())
+        return base
+
+    namer = sheet_name or default_name
+    used: set = set()
+    with pd.ExcelWriter(target, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS}) as writer:
+        if created is not None:
+            writer.book.set_properties({"created": created})
+        if not tables:
+            pd.DataFrame({"note": ["no tables"]}).to_excel(writer, sheet_name="notes", index=False)
+        for name, df in tables.items():
+            neutralise_frame(df).to_excel(writer, sheet_name=namer(name, used), index=False)
+
+
+def write_workbook(tables, path, created=None, sheet_name=None) -> Path:
+    """:func:`workbook_to`, written atomically."""
+    with atomic_path(path) as tmp:
+        workbook_to(tables, tmp, created=created, sheet_name=sheet_name)
+    return Path(path)
+
+
+# ----------------------------------------------------------------------------- bounded YAML
+
+#: largest params file / column map accepted (a real one is well under 10 KB)
+YAML_MAX_BYTES = 256 * 1024
+
+
+def _safe_loader():
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        """SafeLoader that refuses aliases (``*name``) and keeps dates as text."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not allowed", event.start_mark)
+            return super().compose_node(parent, index)
+
+    # dates stay strings: an impossible date (2025-02-30) is then a clear message later,
+    # not a ValueError out of the YAML constructor
+    NoAliasLoader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return NoAliasLoader
+
+
+_LOADER = None
+
+
+def load_yaml_text(path, what: str = "YAML file", max_bytes: int = YAML_MAX_BYTES):
+    """Parse a small YAML file safely; a one-line UserError naming ``what`` and the file.
+
+    Refused: more than ``max_bytes``, aliases, anything that is not UTF-8 YAML.
+    """
+    global _LOADER
+    import yaml
+
+    path = Path(path)
+    name = display_path(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise UserError(f"{what} {name}: not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{what} {name}: is a folder, not a file") from None
+    except OSError as exc:
+        raise output_error(exc, path, "cannot be read") from None
+    if len(data) > max_bytes:
+        raise UserError(f"{what} {name}: larger than {max_bytes // 1024} KB; refused "
+                        "(a parameter file or column map is a few lines)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{what} {name}: is not UTF-8 text (bad byte at offset {exc.start})") from None
+    if _LOADER is None:
+        _LOADER = _safe_loader()
+    try:
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        if "aliases" in str(getattr(exc, "problem", "") or ""):
+            raise UserError(f"{what} {name}:{where}: refused: YAML aliases (*name) are not allowed "
+                            "(they can expand without bound)") from None
+        raise UserError(f"{what} {name}:{where} is not valid YAML") from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise UserError(f"{what} {name}: not valid YAML ({type(exc).__name__})") from None
+
+
+# ----------------------------------------------------------------------------- spreadsheets
+
+#: largest .xlsx file accepted, and the most its parts may inflate to in all
+XLSX_MAX_BYTES = 64 * 2**20
+XLSX_MAX_UNCOMPRESSED = 512 * 2**20
+#: a part this large that inflates more than XLSX_MAX_RATIO times is refused (zip bomb)
+XLSX_RATIO_FROM = 16 * 2**20
+XLSX_MAX_RATIO = 150
+
+
+def check_spreadsheet(path) -> None:
+    """Refuse an .xlsx that is too large or a zip bomb, before anything is inflated."""
+    path = Path(path)
+    name = display_path(path)
+    size = path.stat().st_size
+    if size > XLSX_MAX_BYTES:
+        raise InputFileError(f"{name}: spreadsheet larger than {XLSX_MAX_BYTES // 2**20} MB; refused "
+                             "(save it as CSV)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile:
+        raise InputFileError(f"{name}: cannot be read as a spreadsheet (not an .xlsx file)") from None
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > XLSX_RATIO_FROM and ratio > XLSX_MAX_RATIO:
+            raise InputFileError(f"{name}: refused: part {one_line(info.filename)[:60]} inflates "
+                                 f"{ratio:.0f} times (a zip bomb?)")
+    if total > XLSX_MAX_UNCOMPRESSED:
+        raise InputFileError(f"{name}: refused: the spreadsheet inflates to {total / 2**20:.0f} MB "
+                             f"(limit {XLSX_MAX_UNCOMPRESSED // 2**20} MB)")
