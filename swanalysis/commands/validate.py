@@ -54,10 +54,9 @@ def print_summary(result, out=None) -> None:
 
 def run(args) -> int:
     """Validate the returns and print the summary; return the exit code (2 when a file cannot be read)."""
-    from ..workerdata.ingest import ingest
-
     from ..errors import one_line
     from ..safeio import write_csv
+    from ..workerdata.ingest import ingest
 
     if args.issues:
         from pathlib import Path
