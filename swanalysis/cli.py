@@ -11,6 +11,7 @@ import importlib
 import signal
 import sys
 import threading
+import warnings
 
 from .errors import UserError, one_line
 
@@ -55,8 +56,20 @@ def _catch_interrupts() -> None:
         signal.signal(signal.SIGINT, _on_sigint)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """swanalysis's own warnings (a damaged published file, ...) as one line each."""
+    if category.__module__.startswith("swanalysis"):
+        print(f"swanalysis: warning: {one_line(message)}", file=file or sys.stderr)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv``; return the exit code (2 for bad input, with one line on stderr)."""
+    warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

@@ -409,3 +409,101 @@ def test_empty_pseudonymisation_key_is_an_error(tmp_path, monkeypatch):
         with pytest.raises(UserError, match="set but empty"):
             get_key()
     assert not (tmp_path / "swanalysis").exists()  # no new key was made
+
+
+# ------------------------------------------------------------------ published data checked on read
+
+SHARED = Path(os.environ.get("SWANALYSIS_DATA_DIR", "/work/shared/data/csww"))
+
+
+def _two_releases(tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "csww"
+    folder.mkdir()
+    for year in (2024, 2025):
+        name = f"csww_indicators_2017_to_{year}.csv"
+        (folder / name).write_bytes((SHARED / name).read_bytes())
+    return folder, folder / "csww_indicators_2017_to_2025.csv"
+
+
+def _la_count(panel, period):
+    from swanalysis.published.panel import latest
+
+    rows = latest(panel)
+    rows = rows[(rows["area_level"] == "la") & (rows["time_period"] == period) & (rows["measure"] == "turnover_rate")]
+    return rows["old_la_code"].nunique()
+
+
+@pytest.mark.parametrize("damage", ["cut_inside_row", "cut_mid_value", "renamed_measure"])
+def test_damaged_release_is_named_and_the_earlier_one_used(tmp_path, monkeypatch, damage):
+    from swanalysis.published.panel import PublishedDataWarning, _parse_folder
+
+    monkeypatch.setenv("SWANALYSIS_PANEL_CACHE", "0")
+    folder, newest = _two_releases(tmp_path)
+    whole = _la_count(_parse_folder(str(folder)), 2024)
+    assert whole >= 148
+    text = newest.read_bytes()
+    if damage == "cut_inside_row":
+        lines = text.split(b"\n")
+        newest.write_bytes(b"\n".join(lines[:900]) + b"\n" + lines[900][:40])  # line 901 cut after a few fields
+        expected = "line 901 is incomplete"
+    elif damage == "cut_mid_value":
+        newest.write_bytes(text[: text.rindex(b",", 0, len(text) * 2 // 3) + 3])
+        expected = "is incomplete (the file ends inside a row"
+    else:
+        newest.write_bytes(text.replace(b"turnover_rate_fte,", b"turnover_fte_rate,", 1))
+        expected = "line 1: no column for measure turnover_rate (unrecognised column 'turnover_fte_rate'"
+    with pytest.warns(PublishedDataWarning) as caught:
+        panel = _parse_folder(str(folder))
+    msg = str(caught[0].message)
+    assert msg.startswith(f"{newest}: ") and expected in msg and msg.endswith("figures from release 2024 used instead")
+    assert panel.attrs["releases"] == [2024] and panel.attrs["damaged"] == [msg]
+    assert _la_count(panel, 2024) == whole  # no silent shrinking of the ranking
+
+
+def test_only_release_damaged_is_refused(tmp_path, monkeypatch):
+    from swanalysis.published.panel import _parse_folder
+
+    monkeypatch.setenv("SWANALYSIS_PANEL_CACHE", "0")
+    folder, newest = _two_releases(tmp_path)
+    (folder / "csww_indicators_2017_to_2024.csv").unlink()
+    newest.write_bytes(newest.read_bytes()[:5000])
+    with pytest.raises(InputFileError, match="is incomplete .*; no other release to fall back to"):
+        _parse_folder(str(folder))
+
+
+# ------------------------------------------------------------------ reports: disk full, Ctrl-C
+
+
+def test_disk_full_while_writing_a_report_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    from swanalysis.report import runner
+
+    def full(self, params):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(params["output_dir"]) / "tables"))
+
+    monkeypatch.setattr(runner.ReportRunner, "execute", full)
+    out = tmp_path / "out"
+    with runner.ReportRunner(warm=False) as r, pytest.raises(UserError) as err:
+        r.run({"la": "Stockport", "year": 2024}, out)
+    assert str(err.value) == f"{out / '2024' / 'stockport'}: cannot write the report (disk full (no space left on device))"
+    assert not out.exists()  # neither the build folder nor an empty year folder is left
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_report_ends_quietly(tmp_path):
+    """SIGINT to the command's process group, as a terminal's Ctrl-C sends it, while the kernel runs."""
+    import signal
+
+    e = dict(os.environ, SWANALYSIS_PSEUDO_KEY=KEY)
+    proc = subprocess.Popen([sys.executable, "-m", "swanalysis", "report", "--la", "Stockport", "--out",
+                             str(tmp_path / "out")], cwd=tmp_path, env=e, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(6)
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err[-3000:]
+    assert err.strip() == "swanalysis: interrupted", err[-3000:]
+    assert not (tmp_path / "out").exists()

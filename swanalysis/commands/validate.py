@@ -25,6 +25,7 @@ def add_arguments(parser):
 
 def print_summary(result, out=None) -> None:
     """Print what was read and linked, and the issues counted by rule (counts only, no record values)."""
+    from ..errors import one_line
     from ..workerdata.validation import summary_by_rule
 
     out = out or sys.stdout
@@ -33,7 +34,7 @@ def print_summary(result, out=None) -> None:
     print(f"files read: {s['files_read']} of {s['files']}; records: {s['records']} "
           f"(accepted {s['records_accepted']}, quarantined {s['records_quarantined']})", file=out)
     if s["census_years"]:
-        print(f"census years: {', '.join(map(str, s['census_years']))}; LAs: {', '.join(x or 'unknown' for x in s['las'])}",
+        print(f"census years: {', '.join(map(str, s['census_years']))}; LAs: {', '.join(one_line(x) if x else 'unknown' for x in s['las'])}",
               file=out)
     print(f"workers: {s['workers']}; spells: {s['spells']}; leavers: {s['leavers']}; "
           f"agency spells: {s['agency_spells']}", file=out)

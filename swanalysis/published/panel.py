@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,54 @@ def normalise_columns(columns) -> list[str]:
     return out
 
 
+#: a file with at least this many known measure columns is a full release, which must have every
+#: measure the benchmark needs
+FULL_RELEASE_MEASURES = 8
+
+
+class PublishedDataWarning(UserWarning):
+    """A published statistics file was damaged and left out (the message says which file and
+    line, and which release is used instead)."""
+
+
+def _ends_mid_line(path: Path) -> bool:
+    """True when a plain CSV does not end with a line break (cut short inside a row)."""
+    if path.suffix != ".csv":
+        return False  # compressed: a cut-short .gz/.xz fails to decompress instead
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() == 0:
+            return False
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) not in (b"\n", b"\r")
+
+
+def _check_complete(path: Path, raw: pd.DataFrame) -> None:
+    """Every row has every field, the file ends with a line break, and the measures the
+    benchmark needs each have their column (a renamed column would silently drop one)."""
+    short = raw.isna().any(axis=1).to_numpy()  # keep_default_na=False: NaN only for missing fields
+    if short.any():
+        i = int(np.flatnonzero(short)[0])
+        n = int(raw.iloc[i].notna().sum())
+        raise InputFileError(f"{path}: line {i + 2} is incomplete ({n} of {raw.shape[1]} fields; "
+                             "the file may be cut short)")
+    if len(raw) and _ends_mid_line(path):
+        raise InputFileError(f"{path}: line {len(raw) + 1} is incomplete (the file ends inside a row; "
+                             "cut short?)")
+    from .fetch import NEEDED_MEASURES
+
+    found = {COLUMN_TO_MEASURE.get(c) for c in raw.columns}
+    # the older headline layout never published starters
+    needed = [m for m in NEEDED_MEASURES if not (m == "starters_fte" and "social_worker_fte" in raw.columns)]
+    lacking = [m for m in needed if m not in found]
+    unknown = [c for c in raw.columns if c not in ID_COLUMNS and c not in COLUMN_TO_MEASURE]
+    # a full release (or one with a column we do not know) that lacks a needed measure has had a
+    # column renamed or dropped; a small extract of a few measures (tests, a user's subset) is fine
+    if lacking and (unknown or len(found - {None}) >= FULL_RELEASE_MEASURES):
+        hint = f" (unrecognised column {unknown[0][:40]!r}: renamed?)" if unknown else ""
+        raise InputFileError(f"{path}: line 1: no column for measure {lacking[0]}{hint}")
+
+
 def _read_release(path: Path, release: int) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -121,6 +170,7 @@ def _read_release(path: Path, release: int) -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise InputFileError(f"{path}: not a CSWW statistics file, missing column {missing[0]!r}")
+    _check_complete(path, raw)
     level = raw["geographic_level"].str.strip().str.lower().map(LEVELS)
     bad = level.isna()
     if bad.any():
@@ -257,6 +307,8 @@ def _load_cached(folder: str, signature: tuple) -> pd.DataFrame:
     cached = _read_disk_cache(disk)
     if cached is not None:
         cached.attrs["data_dir"] = folder
+        for note in cached.attrs.get("damaged", ()):  # say it again in every process
+            warnings.warn(note, PublishedDataWarning, stacklevel=2)
         return cached
     panel = _parse_folder(folder)
     _write_disk_cache(disk, panel)
@@ -267,11 +319,31 @@ def _parse_folder(folder: str) -> pd.DataFrame:
     files = release_files(Path(folder))
     frames = []
     seen_release = set()
+    damaged: list[tuple[int, str]] = []
     for release, path in reversed(files):  # newest first; skip a second layout of a release
         if release in seen_release:
             continue
+        try:
+            frames.append(_read_release(path, release))
+        except InputFileError as exc:
+            # a damaged file (cut short, a renamed column, a bad line) is left out whole rather
+            # than read in part: part of a release would silently shrink rankings and medians
+            damaged.append((release, str(exc)))
+            continue
         seen_release.add(release)
-        frames.append(_read_release(path, release))
+    if not frames:
+        raise InputFileError(damaged[0][1] + "; no other release to fall back to")
+    notes = []
+    for release, message in damaged:
+        if release in seen_release:
+            instead = f"the other file of release {release} used instead"
+        elif any(r < release for r in seen_release):
+            instead = f"figures from release {max(r for r in seen_release if r < release)} used instead"
+        else:
+            instead = f"release {release} not used (newer releases are)"
+        notes.append(f"{message}; {instead}")
+    for note in notes:
+        warnings.warn(note, PublishedDataWarning, stacklevel=2)
     panel = pd.concat(frames, ignore_index=True)
     panel = panel.sort_values(["release", "area_level", "old_la_code", "area_code",
                                "time_period", "measure"], kind="stable", ignore_index=True)
@@ -289,6 +361,7 @@ def _parse_folder(folder: str) -> pd.DataFrame:
     panel = panel[PANEL_COLUMNS]
     panel.attrs["data_dir"] = folder
     panel.attrs["releases"] = sorted(seen_release)
+    panel.attrs["damaged"] = notes
     return panel
 
 

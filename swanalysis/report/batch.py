@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -54,6 +53,7 @@ from ..errors import UserError
 from ..published.panel import latest, load_panel
 from .page import Html, esc, html_page, table_html
 from .runner import remove_stale_builds, report_dir_for, skip_unused_imports
+from ..safeio import write_text
 
 log = logging.getLogger(__name__)
 
@@ -537,18 +537,7 @@ def _run_dask(jobs, out_dir, scheduler, runner_path, notebook, warm, timeout, ba
 
 def _atomic_write(path: Path, text: str):
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    write_text(path, text)
 
 
 def _fmt(value, unit: str):
