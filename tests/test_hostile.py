@@ -507,3 +507,23 @@ def test_ctrl_c_during_a_report_ends_quietly(tmp_path):
     assert proc.returncode == 130, err[-3000:]
     assert err.strip() == "swanalysis: interrupted", err[-3000:]
     assert not (tmp_path / "out").exists()
+
+
+def test_no_worker_date_in_any_message(tmp_path):
+    """Every date a message quotes is a return's reference date or census-year start, never a
+    worker's (start, end, birth) — whatever rule fires."""
+    import re
+
+    w = lambda *a, **k: worker(*a, **k)  # noqa: E731
+    write_xml(tmp_path / "a_2022.xml", [w("AB0000000001", "2019-02-03"), w("AB0000000002", "2018-04-05")], year=2022)
+    write_xml(tmp_path / "b_2023.xml", [w("AB0000000001", "2019-02-04"),  # start date changed
+                                        w("AB0000000003", "2024-01-02"),  # starts after the census
+                                        w("AB0000000004", "2020-05-06", "2019-07-08"),  # ends before it starts
+                                        w("AB0000000005", "2020-05-06", "2025-07-08"),  # ends after the census
+                                        w("AB0000000006", "2011-13-45", PersonBirthDate="1961-02-30")],
+              year=2023)
+    v = ingest([tmp_path], key=KEY).validation
+    assert {"start_date_changed", "start_in_future", "end_before_start", "end_after_reference",
+            "date_invalid"} <= set(v["rule"])
+    dates = set(re.findall(r"\d{4}-\d{2}-\d{2}", " ".join(v["message"])))
+    assert dates <= {"2022-09-30", "2023-09-30", "2021-10-01", "2022-10-01"}, dates

@@ -191,7 +191,7 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
 
     add(ep["start_date_changed"], "RoleStartDate", "start_date_changed", "warning",
         lambda s: "RoleStartDate differs between the returns of this spell (" + s["n_start"].astype(str)
-        + " values); earliest " + s["start_date"].dt.strftime("%Y-%m-%d") + " kept")
+        + " values; not shown); the earliest is kept")
     add(end_changed, "RoleEndDate", "end_date_changed", "warning",
         lambda s: pd.Series("RoleEndDate differs between returns or was withdrawn; the latest return's is kept", index=s.index))
     disappeared_msg = (lambda s: "in post without an end date in census " + s["last_census"].astype(str)
