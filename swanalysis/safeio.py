@@ -40,8 +40,9 @@ from .errors import InputFileError, UserError, one_line
 #: a text cell starting with one of these is taken for a formula by Excel, LibreOffice or Sheets
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _TRIGGER_RE = r"^[=+\-@\t\r]"
-#: ...unless it is simply a number (``-3``, ``+4.5``, ``-1e-3``): those stay as they are
-_NUMBER_RE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+#: ...unless it is simply a number (``-3``, ``+4.5``, ``-1e-3``, ``-1,234``, ``-2.5%``): those
+#: hold no operator or reference and stay as they are
+_NUMBER_RE = r"^[+-]?(?=\.?\d)(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?%?$"
 _NUMBER = re.compile(_NUMBER_RE)
 
 
@@ -252,19 +253,27 @@ def write_csv(df: pd.DataFrame, path, **kwargs) -> Path:
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}
 
 
+def _sheet_name(name: str, used: set) -> str:
+    """An Excel sheet name for a table: forbidden characters replaced, at most 31 characters,
+    unique (case-insensitively) among ``used``."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31] or "table"
+    out, i = base, 2
+    while out.lower() in used:
+        suffix = f"_{i}"
+        out = base[: 31 - len(suffix)] + suffix
+        i += 1
+    used.add(out.lower())
+    return out
+
+
 def workbook_to(tables, target, created=None, sheet_name=None) -> None:
     """A workbook with a sheet per table (``{name: DataFrame}``) into an open path.
 
     Every text cell is neutralised and written as a string (``strings_to_formulas`` off).
     ``created`` (a datetime) fixes the document date so the file is reproducible;
-    ``sheet_name(name, used)`` makes sheet names (default: the name cut to 31 characters).
+    ``sheet_name(name, used)`` makes sheet names (default: the name made valid and unique).
     """
-    def default_name(name, used):
-        base = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31] or "table"
-        used.add(base.lower())
-        return base
-
-    namer = sheet_name or default_name
+    namer = sheet_name or _sheet_name
     used: set = set()
     with pd.ExcelWriter(target, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS}) as writer:
         if created is not None:

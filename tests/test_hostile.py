@@ -87,6 +87,24 @@ def test_csv_and_workbook_cells_are_text_not_formulas(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # atomic: no temporary file left
 
 
+def test_report_tables_neutralise_authority_names(tmp_path):
+    """An authority name from a (doctored) published file reaches the report's tables as text."""
+    from swanalysis.report.tables import write_tables
+
+    ranking = pd.DataFrame({"authority": ["Stockport", "=HYPERLINK(\"http://evil\",\"Wigan\")", "-2+3+cmd|' /C calc'!A0"],
+                            "turnover_rate": [12.5, -1.0, 3.0], "label": ["-2.5%", "-1,234", "+4"]})
+    write_tables({"ranking": ranking, "=sheet": ranking}, tmp_path, "2025-01-31")
+    back = pd.read_csv(tmp_path / "tables" / "ranking.csv")
+    assert back["authority"].tolist() == ["Stockport", "'" + ranking["authority"][1], "'" + ranking["authority"][2]]
+    assert back["turnover_rate"].tolist() == [12.5, -1.0, 3.0]
+    assert back["label"].tolist() == ["-2.5%", "-1,234", "+4"]  # number-like text stays
+    wb = openpyxl.load_workbook(tmp_path / "tables.xlsx")
+    assert wb.sheetnames == ["ranking", "=sheet"]  # a sheet name is never evaluated
+    for ws in wb.worksheets:
+        assert not [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
+        assert ws["A3"].value.startswith("'=HYPERLINK") and ws["B3"].value == -1.0
+
+
 def test_ingest_outputs_neutralise_payroll_text(tmp_path):
     """A payroll extract's team / job title / grade reach worker_years.csv and episodes.csv as text."""
     ret = tmp_path / "ret"

@@ -145,11 +145,13 @@ def _check_complete(path: Path, raw: pd.DataFrame) -> None:
     if len(raw) and _ends_mid_line(path):
         raise InputFileError(f"{path}: line {len(raw) + 1} is incomplete (the file ends inside a row; "
                              "cut short?)")
-    from .fetch import NEEDED_MEASURES
+    import fnmatch
 
     found = {COLUMN_TO_MEASURE.get(c) for c in raw.columns}
-    # the older headline layout never published starters
-    needed = [m for m in NEEDED_MEASURES if not (m == "starters_fte" and "social_worker_fte" in raw.columns)]
+    plain = re.sub(r"\.(gz|xz)$", "", path.name)
+    layout = next((lay.name for lay in measures.LAYOUTS.values() if fnmatch.fnmatch(plain, lay.pattern)), None)
+    # the benchmark's measures that this layout publishes (the 2022 headline file has no starters)
+    needed = [m.name for m in measures.with_role("benchmark") if layout is None or layout in m.columns]
     lacking = [m for m in needed if m not in found]
     unknown = [c for c in raw.columns if c not in ID_COLUMNS and c not in COLUMN_TO_MEASURE]
     # a full release (or one with a column we do not know) that lacks a needed measure has had a
