@@ -62,7 +62,10 @@ def _neutralise_series(s: pd.Series) -> pd.Series:
         return s
     if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
         return s  # numbers, booleans, dates: never text
-    text = s.str  # non-strings in an object column give NA here and are left alone
+    try:
+        text = s.str  # non-strings in an object column give NA here and are left alone
+    except AttributeError:  # an object column holding no text at all (numbers, None)
+        return s
     hit = text.match(_TRIGGER_RE, na=False) & ~text.match(_NUMBER_RE, na=False)
     if not hit.any():
         return s
@@ -367,10 +370,16 @@ def load_yaml_text(path, what: str = "YAML file", max_bytes: int = YAML_MAX_BYTE
 
 #: largest .xlsx file accepted, and the most its parts may inflate to in all
 XLSX_MAX_BYTES = 64 * 2**20
-XLSX_MAX_UNCOMPRESSED = 512 * 2**20
-#: a part this large that inflates more than XLSX_MAX_RATIO times is refused (zip bomb)
-XLSX_RATIO_FROM = 16 * 2**20
-XLSX_MAX_RATIO = 150
+XLSX_MAX_UNCOMPRESSED = 256 * 2**20
+#: a part this large that inflates more than XLSX_MAX_RATIO times is refused (zip bomb); real
+#: sheets inflate 5-30 times
+XLSX_RATIO_FROM = 8 * 2**20
+XLSX_MAX_RATIO = 100
+#: largest CSV read as a return or payroll extract (all of England's returns as one CSV are ~10 MB)
+CSV_MAX_BYTES = 256 * 2**20
+#: most rows a return or payroll sheet may have (gaps included: a row numbered 1,048,576 in a
+#: tiny file would otherwise make a million blank rows)
+TABLE_MAX_ROWS = 500_000
 
 
 def check_spreadsheet(path) -> None:

@@ -347,6 +347,9 @@ def _xlsx_rows(path: Path):
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         ws = wb.worksheets[0]
+        # ignore the sheet's own claim of its size (<dimension ref="A1:XFD1048576"/> would pad
+        # every row to 16,384 cells): rows come as stored
+        ws.reset_dimensions()
         yield from ws.iter_rows(values_only=True)
     finally:
         wb.close()
@@ -382,7 +385,7 @@ def _unique_headers(header: list[str]) -> list[str]:
 
 
 def _read_xlsx_table(path: Path, check_header) -> pd.DataFrame:
-    from ..safeio import check_spreadsheet
+    from ..safeio import TABLE_MAX_ROWS, check_spreadsheet
 
     check_spreadsheet(path)
     rows = _xlsx_rows(path)
@@ -397,7 +400,10 @@ def _read_xlsx_table(path: Path, check_header) -> pd.DataFrame:
             check_header([h for h in header if h])
         width = len(header)
         data = []
-        for row in rows:
+        for n, row in enumerate(rows, start=1):
+            if n > TABLE_MAX_ROWS:
+                raise InputFileError(f"{path}: more than {TABLE_MAX_ROWS:,} rows; refused "
+                                     "(no council's return or payroll extract is that long)")
             cells = [_cell_text(v) for v in row[:width]]
             cells += [""] * (width - len(cells))
             data.append(cells)
@@ -417,6 +423,8 @@ def read_text_table(path: Path, skipinitialspace: bool = False, check_header=Non
     large it inflates). Spreadsheets are first checked for size and compression ratio
     (:func:`swanalysis.safeio.check_spreadsheet`).
     """
+    from ..safeio import CSV_MAX_BYTES
+
     path = Path(path)
     name = str(path)
     try:
@@ -425,6 +433,9 @@ def read_text_table(path: Path, skipinitialspace: bool = False, check_header=Non
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             raw = _read_xlsx_table(path, check_header)
         else:
+            if path.stat().st_size > CSV_MAX_BYTES:
+                raise InputFileError(f"{name}: larger than {CSV_MAX_BYTES // 2**20} MB; refused "
+                                     "(no council's return or payroll extract is that large)")
             if check_header is not None:
                 head = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
                                    skipinitialspace=skipinitialspace, nrows=0)
