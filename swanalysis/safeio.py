@@ -54,6 +54,15 @@ def neutralise(value):
     return value
 
 
+def _text_matches(s: pd.Series, pattern: str) -> pd.Series:
+    """Boolean Series: the cell is text and ``pattern`` is found in it (anything else: False)."""
+    try:
+        return s.str.contains(pattern, regex=True, na=False).astype(bool)
+    except (AttributeError, TypeError):  # no text at all, or bytes and the like among it
+        rx = re.compile(pattern)
+        return s.map(lambda v: isinstance(v, str) and rx.search(v) is not None).astype(bool)
+
+
 def _neutralise_series(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = s.cat.categories
@@ -62,11 +71,7 @@ def _neutralise_series(s: pd.Series) -> pd.Series:
         return s
     if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
         return s  # numbers, booleans, dates: never text
-    try:
-        text = s.str  # non-strings in an object column give NA here and are left alone
-    except AttributeError:  # an object column holding no text at all (numbers, None)
-        return s
-    hit = text.match(_TRIGGER_RE, na=False) & ~text.match(_NUMBER_RE, na=False)
+    hit = _text_matches(s, _TRIGGER_RE) & ~_text_matches(s, _NUMBER_RE)
     if not hit.any():
         return s
     out = s.copy()
@@ -240,7 +245,7 @@ def _has_carriage_return(df: pd.DataFrame) -> bool:
     for i in range(df.shape[1]):
         col = df.iloc[:, i]
         if (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)) and \
-                col.str.contains("\r", regex=False, na=False).any():
+                _text_matches(col, "\r").any():
             return True
     return False
 

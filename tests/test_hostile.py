@@ -55,8 +55,10 @@ def one_line_error(proc, pattern=None):
 # ------------------------------------------------------------------ exports cannot execute
 
 
-def test_neutralise_keeps_numbers_and_defuses_formulas():
-    assert safeio.neutralise_frame(pd.DataFrame({"n": pd.Series([1, None], dtype=object)}))["n"].tolist() == [1, None]
+def test_neutralise_keeps_numbers_and_defuses_formulas(tmp_path):
+    odd = pd.DataFrame({"n": pd.Series([1, None], dtype=object), "b": [b"=x", "=y"], "c": pd.Categorical(["=z", "a"])})
+    assert safeio.neutralise_frame(odd).to_dict("list") == {"n": [1, None], "b": [b"=x", "'=y"], "c": ["'=z", "a"]}
+    safeio.write_csv(odd, tmp_path / "odd.csv")  # no error on columns without text
     df = pd.DataFrame({"text": HOSTILE + ["plain", "-3", "+4.5", "-1e-3", None],
                        "number": [-3.5, -1, 0, 2, 3, 4, 5, 6, 7, 8, 9, -0.25],
                        "mixed": [-3, "=1", 2.5, "-x", None, "ok", "@a", "-7", 1, 2, 3, 4]})

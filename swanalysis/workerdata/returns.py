@@ -726,7 +726,7 @@ def check_authority(paths, allowed: Mapping[str, str], authority: str,
     Wokingham (872)."""
     leas = []
     ok = ", ".join(f"{code} {name}" for code, name in allowed.items())
-    for path in expand_paths(paths):
+    for path in find_returns(paths)[0]:  # a payroll extract beside the returns is not one
         lea = read_raw(path).lea
         if lea not in allowed:
             what = f"LEA {lea}" if lea else "no LEA in the Header or file name"
