@@ -23,7 +23,7 @@ def add_arguments(parser):
     parser.add_argument("--out", default="outputs", metavar="DIR",
                         help="output folder; reports go to DIR/YYYY/<la-slug>/ (default outputs)")
     parser.add_argument("--data-dir", metavar="DIR",
-                        help="folder of published DfE files (default $SWANALYSIS_DATA_DIR)")
+                        help="folder of published DfE files (default $SWANALYSIS_DATA_DIR, then the `swanalysis data fetch` download, then the built-in snapshot)")
     parser.add_argument("--executor", choices=["local", "dask"], default="local",
                         help="local worker processes (default) or a dask.distributed cluster")
     parser.add_argument("--scheduler", metavar="ADDRESS",

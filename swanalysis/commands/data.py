@@ -39,5 +39,9 @@ def run(args) -> int:
                             cache=args.cache, timeout=args.timeout)
     print(f"saved {info['rows']} records ({info['first_year']}–{info['last_year']}) to "
           f"{info['path']}")
-    print(f"use it with: SWANALYSIS_DATA_DIR={info['path'].parent} (or --data-dir)")
+    if args.cache is None:
+        print("later commands use it unless --data-dir or SWANALYSIS_DATA_DIR names another folder "
+              "(it comes before the built-in snapshot)")
+    else:
+        print(f"use it with: SWANALYSIS_DATA_DIR={info['path'].parent} (or --data-dir)")
     return 0

@@ -10,7 +10,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--la", help="local authority name or code (e.g. Wokingham, 872, E06000041)")
     parser.add_argument("--year", type=int, help="reporting year ending 30 September (default: newest)")
     parser.add_argument("--comparators", help='comparator authorities, comma-separated: "Slough,Reading"')
-    parser.add_argument("--data-dir", dest="data_dir", help="folder of DfE CSWW files (default $SWANALYSIS_DATA_DIR)")
+    parser.add_argument("--data-dir", dest="data_dir", help="folder of DfE CSWW files (default $SWANALYSIS_DATA_DIR, then what `swanalysis data fetch` downloaded, then the built-in snapshot of the 2025 release)")
     parser.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     parser.add_argument("--params", help="YAML parameters file (flags override it)")
     parser.add_argument("--csww", nargs="+", metavar="PATH", help="the council's CSWW census returns (XML)")

@@ -19,7 +19,8 @@ def add_arguments(parser):
                              "figures on average only); use for survival-curve checks")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="folder of the published DfE statistics "
-                             "(default: $SWANALYSIS_DATA_DIR)")
+                             "(default: $SWANALYSIS_DATA_DIR, then the `swanalysis data fetch` "
+                             "download, then the built-in snapshot)")
 
 
 def run(args) -> int:
