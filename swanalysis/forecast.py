@@ -1283,6 +1283,7 @@ class WhatItTakes:
     baseline_value: float
     achieved: float  # central projection with the answer (the round trip)
     message: str
+    source: str = ""  # where the target came from, in words (set by the report)
 
     def __repr__(self) -> str:
         return (f"WhatItTakes(measure={self.measure!r}, target={self.target:g}, year={self.year}, "

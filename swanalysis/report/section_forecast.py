@@ -102,7 +102,7 @@ def looking_ahead(rep, *, detail: bool = True) -> None:
     rep.paragraphs(words[3:-1])
     if wit is not None:
         rep.paragraphs([f"What would it take? The target here is {wit.target:.1f}% "
-                        f"({getattr(wit, 'source', 'the target set')}). {wit.message}"])
+                        f"({wit.source or 'the target set'}). {wit.message}"])
     rep.paragraphs([words[-1]])
     for note in res.notes:
         rep.note(note)
