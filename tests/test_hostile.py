@@ -549,9 +549,7 @@ def test_ctrl_c_during_a_report_ends_quietly(tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err[-3000:]
-    # the last word is ours; nothing of a traceback (the kernel, shut down on its own, may still
-    # print a warning of its own on the way out)
-    assert err.strip().splitlines()[-1] == "swanalysis: interrupted" and "Traceback" not in err, err[-3000:]
+    assert err.strip() == "swanalysis: interrupted", err[-3000:]  # nothing from the kernel either
     assert not (tmp_path / "out").exists()
 
 

@@ -331,7 +331,7 @@ class ReportRunner:
         nb.cells.append(nbformat.v4.new_code_cell("pass" if fresh else RESET_CODE))
         client = self._client(nb, km=self._km)
         client.kc = self._kc
-        client.execute(cwd=self.cwd)
+        client.execute(**self._kernel_kwargs())
         self._kc = client.kc
 
     def execute(self, params: Mapping[str, Any]):
@@ -351,7 +351,7 @@ class ReportRunner:
                 self._reset_kernel()
                 client = self._client(nb, km=self._km)
                 client.kc = self._kc
-                client.execute(cwd=self.cwd)
+                client.execute(**self._kernel_kwargs())
             else:
                 from jupyter_core.utils import run_sync
 
@@ -359,7 +359,7 @@ class ReportRunner:
                 km = _kernel_manager(sockets)
                 client = self._client(nb, km=km)
                 try:
-                    client.execute(cwd=self.cwd)
+                    client.execute(**self._kernel_kwargs())
                 finally:
                     if client.kc is not None:
                         client.kc.stop_channels()
@@ -385,6 +385,14 @@ class ReportRunner:
             raise
         _normalise(nb)
         return nb
+
+    def _kernel_kwargs(self) -> dict:
+        """How the kernel process is started: in the run's folder, its own stderr kept off the
+        user's terminal (a kernel stopped by Ctrl-C while it starts prints a traceback there;
+        what a notebook prints reaches the report log through Jupyter's messages instead)."""
+        import subprocess
+
+        return {"cwd": self.cwd, "stderr": subprocess.DEVNULL}
 
     def _interrupted(self) -> bool:
         """True when SIGINT/SIGTERM reached one of this run's notebook clients (nbclient then
