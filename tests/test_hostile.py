@@ -452,7 +452,22 @@ def test_empty_pseudonymisation_key_is_an_error(tmp_path, monkeypatch):
         monkeypatch.setenv("SWANALYSIS_PSEUDO_KEY", value)
         with pytest.raises(UserError, match="set but empty"):
             get_key()
+    monkeypatch.delenv("SWANALYSIS_PSEUDO_KEY")
+    monkeypatch.setenv("SWANALYSIS_PSEUDO_KEY_FILE", "")
+    with pytest.raises(UserError, match="SWANALYSIS_PSEUDO_KEY_FILE is set but empty"):
+        get_key()
     assert not (tmp_path / "swanalysis").exists()  # no new key was made
+
+
+def test_oversized_csv_is_refused_unread(tmp_path, monkeypatch):
+    from swanalysis import safeio as S
+
+    monkeypatch.setattr(S, "CSV_MAX_BYTES", 4096)  # the real limit is 256 MB; the rule is the same
+    path = write_csv(tmp_path / "big_2023.csv", [worker(f"AB{i:010d}", "2020-01-01") for i in range(1, 200)],
+                     year=2023, lea="999")
+    assert path.stat().st_size > 4096
+    with pytest.raises(InputFileError, match="larger than 0 MB; refused"):
+        ingest([path], key=KEY)
 
 
 # ------------------------------------------------------------------ published data checked on read
@@ -571,3 +586,21 @@ def test_no_worker_date_in_any_message(tmp_path):
             "date_invalid"} <= set(v["rule"])
     dates = set(re.findall(r"\d{4}-\d{2}-\d{2}", " ".join(v["message"])))
     assert dates <= {"2022-09-30", "2023-09-30", "2021-10-01", "2022-10-01"}, dates
+
+
+def test_report_names_a_damaged_published_file(tmp_path, monkeypatch, capsys):
+    from swanalysis.report import context
+
+    monkeypatch.setenv("SWANALYSIS_PANEL_CACHE", "0")
+    folder = tmp_path / "csww"
+    folder.mkdir()
+    for f in SHARED.glob("*.csv"):
+        (folder / f.name).write_bytes(f.read_bytes())
+    newest = folder / "csww_indicators_2017_to_2025.csv"
+    newest.write_bytes(newest.read_bytes().replace(b"turnover_rate_fte,", b"turnover_fte_rate,", 1))
+    with pytest.warns(Warning):
+        rep = context.start({"la": "Stockport", "data_dir": str(folder), "date_produced": "2025-01-31"})
+    assert rep.year == 2024  # the newest year the fallback release has
+    assert ("The published file csww_indicators_2017_to_2025.csv is damaged and was not used: line 1: no column "
+            "for measure turnover_rate (unrecognised column 'turnover_fte_rate': renamed?); figures from release "
+            "2024 used instead.") in rep.notes

@@ -151,6 +151,9 @@ def start(params: Mapping[str, Any]) -> Report:
     authority = area.name
     rep = Report(params=p, authority=authority, year=year, area=area, panel=pan)
     rep.notes.extend(getattr(area, "notes", []) or [])
+    for note in pan.attrs.get("damaged") or []:  # a published file left out on reading
+        where, _, what = note.partition(": ")
+        rep.add_notes([f"The published file {Path(where).name} is damaged and was not used: {what}."])
 
     releases = sorted(int(r) for r in pan.attrs.get("releases", sorted(pan["release"].unique())))
     newest = releases[-1] if releases else year
