@@ -32,7 +32,7 @@ from ..benchmark import possessive
 from .. import workforce as W
 from ..config import data_source
 from ..costs import PREMIUM_SOURCE, agency_cost_table, cost_sentences, money, money_range
-from ..disclosure import protect_table, suppression_note
+from ..disclosure import is_withheld, protect_table, suppression_note
 from ..errors import UserError
 from ..plots import benchmark as BP
 from ..plots import drivers as DP
@@ -433,6 +433,14 @@ def how_long_they_stay(rep: Report) -> None:
         rep.paragraphs([note])
 
 
+def _fully_shown(protected: pd.DataFrame, table: pd.DataFrame, by: str = "census_year") -> pd.DataFrame:
+    """The rows of ``table`` for the years in which ``protected`` withholds nothing: a figure
+    draws only those (a share drawn beside a withheld count would give it away)."""
+    withheld = protected.drop(columns=[by]).map(is_withheld).any(axis=1).to_numpy()
+    bad = set(protected.loc[withheld, by])
+    return table[~table[by].isin(bad)].reset_index(drop=True)
+
+
 def _pct_cell(v) -> str:
     if isinstance(v, str):      # withheld ('c') or masked ('<5')
         return v
@@ -565,9 +573,13 @@ def _leavers_by_service(rep: Report, episodes: pd.DataFrame) -> None:
     rep.heading(3, "How long leavers had stayed", "leavers-by-service")
     rep.paragraphs([W.describe_leavers(lbs, min_group=rep.params["min_group"])])
     mg = rep.params["min_group"]
-    rep.draw(lambda: TP.plot_leavers_by_service(lbs, min_group=mg), TP.alt_text_service_bars(lbs),
-             "Permanent social workers who left each year by length of service when they left.")
     masked = _protected(rep, "leavers_by_service", lbs)
+    drawn = _fully_shown(masked, lbs)
+    if len(drawn):
+        rep.draw(lambda: TP.plot_leavers_by_service(drawn, min_group=mg),
+                 TP.alt_text_service_bars(drawn),
+                 "Permanent social workers who left each year by length of service when they left "
+                 "(years in which the table below withholds a count are not drawn).")
     wide = masked.pivot_table(index="census_year", columns="service_band", values="leavers",
                               aggfunc="first", observed=True)
     bands = [b for b in lbs["service_band"].drop_duplicates() if b in wide.columns]
@@ -599,15 +611,19 @@ def _reasons(rep: Report, episodes: pd.DataFrame) -> None:
         f"Across {first} to {last}, the most common recorded reason among {n:,} permanent leavers was "
         f"'{top['reason_leave']}' ({top['share']:.0f}%)." if top["leavers"] >= 5 else
         "Numbers of leavers by reason are too small to report individually."])
-    rep.draw(lambda: TP.plot_leaving_reasons(reasons, by="reason_leave"),
-             TP.alt_text_reasons(reasons, by="reason_leave"),
-             "Permanent social workers who left each year, by recorded reason for leaving.")
+    by_year = _protected(rep, "leaving_reasons_by_year", reasons)
+    drawn = _fully_shown(by_year, reasons)
+    if len(drawn):
+        rep.draw(lambda: TP.plot_leaving_reasons(drawn, by="reason_leave"),
+                 TP.alt_text_reasons(drawn, by="reason_leave"),
+                 "Permanent social workers who left each year, by recorded reason for leaving "
+                 "(years in which a count is withheld are not drawn).")
     masked = _protected(rep, "leaving_reasons", total)
     masked["share"] = [v if isinstance(v, str) else round(v, 1) for v in masked["share"]]
     shown = masked.rename(columns={"reason_leave": "Reason", "leavers": "Leavers", "share": "Share (%)"})
     rep.table("leaving_reasons", masked, f"Permanent social workers who left, {first} to {last}, by "
               "recorded reason (counts under 5 shown as <5).", display=shown)
-    rep.record("leaving_reasons_by_year", _protected(rep, "leaving_reasons_by_year", reasons))
+    rep.record("leaving_reasons_by_year", by_year)
 
 
 def nqsw_cohorts(rep: Report) -> None:
