@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def console() -> int:
     """The ``swanalysis`` command: :func:`main` in a process of its own."""
-    from .report.runner import skip_unused_imports
+    from .report import skip_unused_imports  # the package only: no pandas for --help
 
     skip_unused_imports()
     return main()

@@ -31,6 +31,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputFileError, UserError, one_line
@@ -55,7 +56,24 @@ def neutralise(value):
 
 
 def _text_matches(s: pd.Series, pattern: str) -> pd.Series:
-    """Boolean Series: the cell is text and ``pattern`` is found in it (anything else: False)."""
+    """Boolean Series: the cell is text and ``pattern`` is found in it (anything else: False).
+
+    The pattern is tried once per distinct value (identifiers, codes and labels repeat a lot
+    in the tables written): the cost follows the distinct values, not the rows."""
+    try:
+        codes, uniques = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+    except TypeError:  # unhashable cells: one by one
+        return _text_matches_each(s, pattern)
+    if len(uniques) == len(s):
+        return _text_matches_each(s, pattern)
+    hit = _text_matches_each(pd.Series(uniques, dtype=object), pattern).to_numpy(dtype=bool)
+    out = np.zeros(len(s), dtype=bool)
+    known = codes >= 0
+    out[known] = hit[codes[known]]
+    return pd.Series(out, index=s.index)
+
+
+def _text_matches_each(s: pd.Series, pattern: str) -> pd.Series:
     try:
         return s.str.contains(pattern, regex=True, na=False).astype(bool)
     except (AttributeError, TypeError):  # no text at all, or bytes and the like among it

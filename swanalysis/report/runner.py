@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import params as params_mod
+from . import skip_unused_imports  # noqa: F401 - batch workers call it from here
 from ..config import slugify
 from ..errors import UserError
 from ..safeio import created_dirs, ensure_dir, output_error, remove_empty_dirs
@@ -220,24 +221,6 @@ def _streams(nb) -> list[str]:
                 text = "".join(text) if isinstance(text, list) else text
                 lines.append(f"[cell {i} {out.get('name')}] {text.rstrip()}")
     return lines
-
-
-def skip_unused_imports() -> None:
-    """In a process that swanalysis owns (the command line, a batch worker), never import
-    ``rfc3987_syntax``.
-
-    nbformat imports jsonschema, and jsonschema imports ``rfc3987_syntax`` when it is installed
-    (jupyter-events, part of JupyterLab, pulls it in) only to register a checker for the "iri"
-    string format. Importing it builds a grammar: more than a second of CPU per process, paid by
-    every batch worker and every ``swanalysis report``. Nothing here validates IRIs (nbformat
-    checks a notebook's structure, and its schema has no "iri" formats), so the import is
-    marked as unavailable before jsonschema is first imported; jsonschema then leaves that one
-    format unchecked. A process that already imported jsonschema is left as it is.
-    """
-    import sys
-
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)
 
 
 # ---------------------------------------------------------------------------------------------

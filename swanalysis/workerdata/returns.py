@@ -19,6 +19,7 @@ Items the 2022 schema does not know are kept as extra string columns and reporte
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -264,6 +265,11 @@ def _read_xml(path: Path):
                                  "(not a CSWW census return)")
 
     root = None
+    # the parse makes ~20 tree elements per worker, all acyclic and freed together: pausing the
+    # cyclic collector meanwhile saves its repeated walks over them (and over every object alive
+    # in the process, which grows with the input), not any check
+    paused = gc.isenabled()
+    gc.disable()
     try:
         with open(path, "rb") as fh:
             if path.stat().st_size <= STREAM_ABOVE_BYTES:
@@ -319,6 +325,9 @@ def _read_xml(path: Path):
         if what.startswith("no element found") and line <= 1 and path.stat().st_size <= 3:
             raise InputFileError(f"{name}: file is empty") from None
         raise InputFileError(f"{name}: malformed XML at line {line}, column {column} ({what})") from None
+    finally:
+        if paused:
+            gc.enable()
     if root is None:
         raise InputFileError(f"{name}: file is empty")
     return records, header, vacancies, unknown, unknown_top
@@ -510,6 +519,21 @@ def _census_years_for(date: pd.Timestamp) -> tuple[int, int]:
     return census_year_of(date - pd.Timedelta(days=31)), census_year_of(date)
 
 
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def _header_date(text: str):
+    """A header date as :func:`~swanalysis.workerdata.validation.parse_dates` reads it; the
+    plain YYYY-MM-DD of nearly every return without building a Series (once per file)."""
+    m = _ISO_DATE.fullmatch(text.strip())
+    if m:
+        try:
+            return pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:  # 2023-02-30 and the like: as parse_dates would (NaT)
+            return pd.NaT
+    return parse_dates(pd.Series([text], dtype=object)).iloc[0]
+
+
 def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, pd.Timestamp]:
     """LEA, census year and reference date of a return, checked against each other.
 
@@ -527,7 +551,7 @@ def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, p
     year_text = (header.get("Year") or "").strip()
     year = int(year_text) if re.fullmatch(r"\d{4}", year_text) else None
     if ref_text:
-        ref = parse_dates(pd.Series([ref_text], dtype=object)).iloc[0]
+        ref = _header_date(ref_text)
         if pd.isna(ref):
             raise InputFileError(f"{name}: Header ReferenceDate '{ref_text[:20]}' is not a date (YYYY-MM-DD)")
         likely, strict = _census_years_for(ref)
@@ -659,11 +683,24 @@ def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
     tab = [r for r in raws if not isinstance(r.rows, list)]
     frames = []
     if xml:
+        # the XML reader already stripped each value and left out blank ones: only the
+        # missing cells (NaN here) become None
         dicts = [d for r in xml for d in r.rows]
-        frames.append((pd.DataFrame.from_records(dicts) if dicts else pd.DataFrame(), xml))
+        rows = pd.DataFrame.from_records(dicts) if dicts else pd.DataFrame()
         del dicts
+        for c in rows.columns:
+            v = rows[c].to_numpy(dtype=object)
+            missing = pd.isna(v)
+            if missing.any():
+                v = v.copy()
+                v[missing] = None
+                rows[c] = v
+        frames.append((rows, xml))
     if tab:
-        frames.append((pd.concat([r.rows for r in tab], ignore_index=True), tab))
+        rows = pd.concat([r.rows for r in tab], ignore_index=True)
+        for c in rows.columns:  # blanks -> None, strip
+            rows[c] = via_uniques(rows[c], lambda u: u.where(u.notna(), "").astype(str).str.strip().replace("", None))
+        frames.append((rows, tab))
     parts = []
     for rows, group in frames:
         sizes = [r.n_records for r in group]
@@ -683,10 +720,14 @@ def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
     for item in C.WORKER_ITEMS:
         if item not in df.columns:
             df[item] = None
-    item_cols = [c for c in df.columns if c not in ("file", "record", "lea", "census_year", "reference_date")]
-    for c in item_cols:  # blanks -> None, strip
-        s = df[c]
-        df[c] = via_uniques(s, lambda u: u.where(u.notna(), "").astype(str).str.strip().replace("", None))
+    if len(parts) > 1:  # an item only one kind of file had is missing (NaN) in the other's rows
+        for c in df.columns[5:]:
+            v = df[c].to_numpy(dtype=object)
+            missing = pd.isna(v)
+            if missing.any():
+                v = v.copy()
+                v[missing] = None
+                df[c] = v
     swe = df["SWENo"]
     ok = via_uniques(swe, lambda u: u.astype("string").str.fullmatch(C.SWENO_PATTERN).fillna(False).astype(object))
     status = np.where(swe.isna(), "missing", np.where(ok.astype(bool), "ok", "invalid"))
