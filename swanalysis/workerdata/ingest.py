@@ -24,7 +24,7 @@ from .validation import check_records, concat_issues, issue, issues_frame
 
 
 #: records pseudonymised and compacted per batch of about this many (bounds peak memory)
-FINISH_BATCH = 50_000
+FINISH_BATCH = 20_000
 
 
 #: Text shared by the docstrings here, written once (see :mod:`swanalysis._docs`).

@@ -85,21 +85,31 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
             "end_date", "fte", "fte30", "cases30", "working_days_lost", "age_band", "OrgRole", "StartOrigin",
             "ReasonLeave", "LeaverDestination", "CFKSSstatus", "GenderCurrent", "Ethnicity", "QualLevel"]
     if "quarantined" in records.columns:
-        r = records.loc[~records["quarantined"].to_numpy(dtype=bool), cols]
+        keep = np.flatnonzero(~records["quarantined"].to_numpy(dtype=bool))
     else:
-        r = records[cols].copy()
-    returns = _returns_table(r) if returns is None else returns[["lea", "census_year", "reference_date"]]
+        keep = np.arange(len(records))
+    if returns is None:
+        returns = _returns_table(records[["lea", "census_year", "reference_date"]].iloc[keep])
+    returns = returns[["lea", "census_year", "reference_date"]]
     returns = returns.drop_duplicates(["lea", "census_year"]).sort_values(["lea", "census_year"])
-    r["reference_date"] = pd.to_datetime(r["reference_date"])
+
+    def kept(c, dtype=object):
+        return records[c].to_numpy(dtype=dtype)[keep]
+
     # integer keys (codes in sorted order, so sorting by them sorts by LA then worker) and one
     # numpy lexsort: census year, then start date (missing first), then record number
-    lea_code, _ = pd.factorize(r["lea"].astype(str).to_numpy(dtype=object), sort=True)
-    wid_code, wids = pd.factorize(r["worker_id"].to_numpy(dtype=object), sort=True)
+    lea_code, _ = pd.factorize(records["lea"].astype(str).to_numpy(dtype=object)[keep], sort=True)
+    wid_code, wids = pd.factorize(kept("worker_id"), sort=True)
     w = lea_code.astype("int64") * (len(wids) + 1) + wid_code
-    start_i = r["start_date"].to_numpy(dtype="datetime64[ns]").view("int64")  # NaT sorts first
-    order = np.lexsort((r["record"].to_numpy(), start_i, r["census_year"].to_numpy(), w))
-    r = r.iloc[order].reset_index(drop=True)
+    start_i = kept("start_date", "datetime64[ns]").view("int64")  # NaT sorts first
+    order = np.lexsort((kept("record", None), start_i, kept("census_year", None), w))
+    # the accepted records in that order, column by column (one copy, not a selection and a sort)
+    rows = keep[order]
+    r = records.iloc[rows, [records.columns.get_loc(c) for c in cols]]
+    r.index = pd.RangeIndex(len(r))
+    r["reference_date"] = pd.to_datetime(r["reference_date"])
     w = w[order]
+    del keep, rows, order, start_i, lea_code, wid_code
 
     n = len(r)
     same = np.r_[False, w[1:] == w[:-1]]  # same LA and worker as the previous record
@@ -208,7 +218,8 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
     # --- worker_years: one row per spell x census year (the latest-starting record of a year)
     cy = r["census_year"].to_numpy()
     last_in_year = np.r_[(sid[1:] != sid[:-1]) | (cy[1:] != cy[:-1]), True] if n else np.zeros(0, dtype=bool)
-    wy = r.loc[last_in_year].rename(columns={"start_date": "record_start", "end_date": "record_end"})
+    wy = r.loc[last_in_year].rename(columns={"start_date": "record_start", "end_date": "record_end"}, copy=False)
+    del r, first, last, gs  # the record-level frames are not needed any more (peak memory)
     spell_of = wy["_sid"].to_numpy()
     for c in ("start_date", "end_date", "entry_route"):
         wy[c] = ep[c].to_numpy()[spell_of]
@@ -241,17 +252,21 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
         for c in ("team", "job_title", "grade"):
             wy[c] = None
     # rows by spell (spell ids follow LA, worker, spell order) then census year; only the
-    # output columns are carried (and the record-level frames freed) to keep peak memory down
-    del r, first, last, gs
+    # output columns are carried, to keep peak memory down (rows taken from the sorted records
+    # are in that order already: then no second copy)
     wy = wy[WORKER_YEAR_COLUMNS + ["_sid"]]
-    wy = wy.iloc[np.lexsort((wy["census_year"].to_numpy(), wy["_sid"].to_numpy()))].reset_index(drop=True)
+    by_spell = np.lexsort((wy["census_year"].to_numpy(), wy["_sid"].to_numpy()))
+    if not np.array_equal(by_spell, np.arange(len(wy))):
+        wy = wy.iloc[by_spell]
+    wy.index = pd.RangeIndex(len(wy))  # (reset_index would copy the frame)
     # a leaver has no payroll row at the 30 September after leaving: team, job title and grade
     # carry forward within the spell (salary does not: it stays the payroll's figure or missing)
     for c in ("team", "job_title", "grade"):
         if wy[c].notna().any():
             wy[c] = wy[c].astype(object).where(wy[c].notna(), None)
-            wy[c] = wy.groupby("_sid", sort=False)[c].ffill()
-    team = wy.groupby("_sid", sort=False)["team"].last()  # last non-missing team of the spell
+            wy[c] = wy[c].groupby(wy["_sid"].to_numpy(), sort=False).ffill()
+    # last non-missing team of the spell (grouping the Series: grouping the frame would copy it)
+    team = wy["team"].groupby(wy["_sid"].to_numpy(), sort=False).last()
     ep["team"] = team.reindex(ep["_sid"]).to_numpy() if len(team) else None
     ep["team"] = ep["team"].astype(object).where(ep["team"].notna(), None)
 

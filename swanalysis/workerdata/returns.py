@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import gc
 import re
+import sys
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -227,6 +228,7 @@ def _read_xml(path: Path):
     unknown_top: Counter = Counter()
     multi_sep = C.MULTI_SEP
     known = C.WORKER_ITEMS
+    intern = sys.intern
 
     def take(elem) -> None:
         tag = elem.tag
@@ -242,9 +244,11 @@ def _read_xml(path: Path):
                 if "}" in ctag:
                     ctag = ctag.rsplit("}", 1)[1]
                 if ctag in rec:
-                    rec[ctag] = rec[ctag] + multi_sep + text
+                    rec[ctag] = intern(rec[ctag] + multi_sep + text)
                 else:
-                    rec[ctag] = text
+                    # codes, dates and a worker's values repeat across records and returns: one
+                    # string object each instead of one per record keeps memory near the input's
+                    rec[ctag] = intern(text)
                 if ctag not in known:
                     unknown[ctag] += 1
             records.append(rec)
@@ -704,10 +708,12 @@ def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
     parts = []
     for rows, group in frames:
         sizes = [r.n_records for r in group]
+        # object arrays of the same few strings (np.repeat of a list would make fixed-width
+        # text, turned back into one new string per record by pandas)
         meta = pd.DataFrame({
-            "file": np.repeat([r.file for r in group], sizes),
+            "file": np.repeat(np.array([r.file for r in group], dtype=object), sizes),
             "record": np.concatenate([r.record_numbers for r in group]) if group else np.array([], dtype="int64"),
-            "lea": np.repeat([r.lea for r in group], sizes),
+            "lea": np.repeat(np.array([r.lea for r in group], dtype=object), sizes),
             "census_year": np.repeat([r.census_year for r in group], sizes).astype("int64"),
             "reference_date": np.repeat(np.array([r.reference_date for r in group], dtype="datetime64[ns]"), sizes),
         })
