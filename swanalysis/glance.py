@@ -106,7 +106,8 @@ def position_words(measure: str, value, refs: Mapping[str, float], values: bool 
     for name, ref in refs.items():
         side = _side(measure, value, ref)
         if side:
-            groups[side].append(f"{name} ({fmt(measure, ref, unit=False)})" if values else name)
+            shown = fmt(measure, ref, unit=MEASURE_LABELS[measure][1] == "%")
+            groups[side].append(f"{name} ({shown})" if values else name)
     parts = []
     for side, words in (("higher", "higher than"), ("lower", "lower than"),
                         ("similar", "similar to")):
@@ -126,7 +127,7 @@ def _comparison(row: Mapping, measure: str, value, england) -> str:
     if not (_finite(value) and _finite(england)) or measure == "inpost_fte":
         return ""
     gap = float(value) - float(england)
-    unit = " points" if MEASURE_LABELS[measure][1] == "%" else ""
+    unit = " points" if MEASURE_LABELS[measure][1] == "%" else " cases" if measure == "caseload" else ""
     if abs(gap) < 0.05:
         return "the same as England"
     return f"{abs(gap):.1f}{unit} {'above' if gap > 0 else 'below'} England"

@@ -55,16 +55,25 @@ def chromium():
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory, data_dir):
-    """One full report (published benchmarks plus a synthetic council) and the batch index."""
+    """The demo report (params/demo.yaml: published benchmarks plus a synthetic council, printed to
+    PDF by the runner) with its annex and the batch index, and Wokingham 2022 from the published
+    statistics only (params/benchmark_only.yaml), printed too."""
+    from swanalysis.report.params import load_yaml
+    from swanalysis.report.runner import render_report
+
     out = tmp_path_factory.mktemp("browser")
-    result = run_batch(2023, out, data_dir=data_dir, las=["Wokingham"], workers=1,
-                       progress=False,
-                       params={"comparators": ["Slough", "Reading", "Bracknell Forest"],
-                               "synthetic": True, "synthetic_seed": 7,
-                               "synthetic_scale": 0.5})
+    demo = load_yaml(REPO / "params" / "demo.yaml")
+    year = demo.pop("year")
+    demo.pop("la")
+    result = run_batch(year, out, data_dir=data_dir, las=["Wokingham"], workers=1,
+                       progress=False, params={**demo, "pdf": True})
     assert result.exit_code == 0, [r.reason for r in result.failures]
-    report = Path(result.results[0].report_dir) / "report.html"
-    return {"report": report, "index": result.index}
+    folder = Path(result.results[0].report_dir)
+    published = render_report({**load_yaml(REPO / "params" / "benchmark_only.yaml"),
+                               "data_dir": str(data_dir), "pdf": True}, out / "published")
+    return {"report": folder / "report.html", "annex": folder / "technical.html",
+            "pdf": folder / "report.pdf", "index": result.index,
+            "published": published.html, "published_pdf": published.pdf}
 
 
 def _save(shot: Path, name: str) -> None:
@@ -101,14 +110,47 @@ def test_printed_report_is_a4_and_every_page_carries_the_watermark(chromium, pag
 
     r = chromium.check(pages["report"], axe=False, pdf=tmp_path / "report.pdf")
     reader = PdfReader(r.pdf)
-    assert len(reader.pages) >= 5
+    assert len(reader.pages) >= 3
     for n, page in enumerate(reader.pages, start=1):
         w, h = float(page.mediabox.width), float(page.mediabox.height)
         assert abs(w - 595.3) < 2 and abs(h - 841.9) < 2, f"page {n} is {w:.0f}x{h:.0f} pt, not A4"
         text = " ".join(page.extract_text().split())
         assert "illustration only" in text, f"page {n} has no synthetic-data watermark"
     everything = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
-    assert "How we compare" in everything and "Figure 1." in everything and "Table 1." in everything
+    assert "At a glance" in everything and "Figure 1." in everything and "Table 1." in everything
+
+
+def test_annex_in_chromium(chromium, pages):
+    r = chromium.check(pages["annex"], probes=PROBES)
+    assert r.console_errors == [] and r.network_requests == []
+    assert r.serious() == [], _describe(r.serious())
+    assert r.probes["h1"] == 1 and r.probes["code_cells"] == 0
+    assert r.probes["tables_without_caption"] == 0
+    assert r.title.startswith("Technical annex")
+
+
+def _a4_pages(pdf) -> int:
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    for n, page in enumerate(reader.pages, start=1):
+        w, h = float(page.mediabox.width), float(page.mediabox.height)
+        assert abs(w - 595.3) < 2 and abs(h - 841.9) < 2, f"page {n} is {w:.0f}x{h:.0f} pt, not A4"
+    return len(reader.pages)
+
+
+def test_the_committee_paper_fits_its_page_budget(pages, chromium):
+    """Printed by Chromium (swanalysis report --pdf): at most 6 A4 pages from the published
+    statistics alone (Wokingham 2022) and at most 10 with worker data (the demo); the published
+    report still passes axe."""
+    assert pages["published_pdf"].is_file() and pages["pdf"].is_file()
+    published, demo = _a4_pages(pages["published_pdf"]), _a4_pages(pages["pdf"])
+    print(f"committee paper: {published} pages published-only, {demo} pages with worker data")
+    assert 2 <= published <= 6
+    assert 3 <= demo <= 10
+    r = chromium.check(pages["published"], probes=PROBES)
+    assert r.serious() == [], _describe(r.serious())
+    assert r.console_errors == [] and r.network_requests == []
 
 
 def test_batch_index_in_chromium(chromium, pages, tmp_path):

@@ -86,6 +86,11 @@ def structure(html):
     return s
 
 
+@pytest.fixture(scope="module")
+def annex(report):
+    return (report.report_dir / "technical.html").read_text(encoding="utf-8")
+
+
 def test_layout_and_tables_written(report):
     assert report.report_dir.name == "wokingham"
     assert report.report_dir.parent.name == "2022"
@@ -129,36 +134,41 @@ def test_html_has_no_code_and_is_self_contained(html, report):
     assert str(report.report_dir.parent) not in html  # the temporary build folder never leaks
 
 
-def test_html_is_accessible(structure, html):
-    s = structure
-    assert s.headings[0] == 1 and s.headings.count(1) == 1
-    for prev, cur in zip(s.headings, s.headings[1:]):
-        assert cur <= prev + 1, f"heading level skips from h{prev} to h{cur}"
-    assert s.tables >= 3 and s.captions == s.tables
-    for img in s.imgs:
-        assert img.get("alt", "").strip(), "image without alt text"
-        assert img["src"].startswith("data:image/svg+xml;base64,")
-    assert s.links and all(target in s.ids for target in s.links), "contents link without target"
-    assert '<html lang="en-GB">' in html
-    # GAF dark blue headings, A4 print stylesheet
-    assert "#12436D" in html and "@page { size: A4" in html and "@media print" in html
+def test_html_is_accessible(structure, html, annex):
+    for doc, s, min_tables in ((html, structure, 2), (annex, None, 5)):
+        if s is None:
+            s = Structure()
+            s.feed(doc)
+        assert s.headings[0] == 1 and s.headings.count(1) == 1
+        for prev, cur in zip(s.headings, s.headings[1:]):
+            assert cur <= prev + 1, f"heading level skips from h{prev} to h{cur}"
+        assert s.tables >= min_tables and s.captions == s.tables
+        for img in s.imgs:
+            assert img.get("alt", "").strip(), "image without alt text"
+            assert img["src"].startswith("data:image/svg+xml;base64,")
+        assert s.links and all(t in s.ids for t in s.links), "contents link without target"
+        assert '<html lang="en-GB">' in doc
+        # GAF dark blue headings, A4 print stylesheet
+        assert "#12436D" in doc and "@page { size: A4" in doc and "@media print" in doc
 
 
-def test_report_text_title_block_and_notes(html):
+def test_report_text_title_block_and_notes(html, annex):
     assert "Social worker recruitment and retention: Wokingham, 2022" in html
     for label in ("Authority", "Period", "Data sources", "Release", "Date produced"):
         assert f"<dt>{label}</dt>" in html
     assert f"<dd>{DATE}</dd>" in html
-    # key messages quote the number and the comparison
-    msg = "agency rate of 24.2% in 2022 was 6.6 points above England (17.6%)"
-    assert "Wokingham&#x27;s " + msg in html or "Wokingham's " + msg in html
+    # At a glance and the key messages quote the number, the direction and the comparison
+    assert "The agency rate rose from 14.7% to 24.2% in 2022 (worse)." in html
+    assert "higher than the neighbours (19.8%), the South East (17.9%) and England (17.6%)" in html
+    assert "Against England: within the spread usually seen between councils of its size" in html
     assert "£552,000" in html  # 27.6 agency FTE × £20,000
-    # worker-level sections replaced by a note; no synthetic watermark on a published-data report
-    assert html.count("needs the council&#x27;s own worker-level data") >= 3 \
-        or html.count("needs the council's own worker-level data") >= 3
-    assert 'class="synthetic"' not in html
+    # no worker data: the paper has no worker-level sections and no instructions; the annex's
+    # notes say what was not supplied; no synthetic watermark on a published-data report
+    assert 'id="how-long-they-stay"' not in html and "--csww" not in html
+    assert "was not supplied for this report" in annex
+    assert 'class="synthetic' not in html
     # the privacy note states the suppression threshold in force (min_group, default 10)
-    assert "groups of fewer than 10 workers are not shown" in html
+    assert "groups of fewer than 10 workers are not shown" in annex
 
 
 def test_warm_kernel_output_is_identical_to_fresh(report, tmp_path):
@@ -241,9 +251,16 @@ def test_synthetic_report_worker_sections(synthetic_report):
     assert {"retention", "hazard_ratios", "destinations", "experience_mix", "asye_cohorts",
             "service_stock", "leaving_reasons"} <= names
     # watermarked on every page (fixed-position overlay, repeated by print) and said in words
-    assert '<body class="synthetic">' in html
+    assert '<body class="synthetic paper">' in html
     assert "body.synthetic::after" in html and "illustration only" in html
-    assert "needs the council" not in html  # no "no worker data" notes
+    assert "was not supplied" not in html  # no "no worker data" notes
+    # the committee paper keeps the methods' names for the annex, with worker data too
+    from test_paper import FORBIDDEN
+
+    visible = re.sub(r'src="data:[^"]*"', "", html)
+    assert [w for w in FORBIDDEN if w in visible] == []
+    annex = (synthetic_report.report_dir / "technical.html").read_text(encoding="utf-8")
+    assert "Cox" in annex and "Kaplan-Meier" in annex   # ... where they are explained
     s = Structure()
     s.feed(html)
     assert s.captions == s.tables and all(i.get("alt", "").strip() for i in s.imgs)
@@ -384,7 +401,8 @@ def test_page_kit_escapes_text_but_not_marked_html():
     out = table_html(df, "Caption <i>", "t", None)
     assert '<th scope="row"><a href="x.html">X</a></th>' in out
     assert "&lt;b&gt;Y&lt;/b&gt;" in out and "Caption &lt;i&gt;" in out
-    assert '<td class="num">12.5%</td>' in out and "<td>n/a</td>" in out
+    # a column of numbers is right-aligned throughout, its gaps included
+    assert '<td class="num">12.5%</td>' in out and '<td class="num">n/a</td>' in out
     assert "Table" not in out  # no number, no label
 FORECAST_MEASURES = {"inpost_fte", "inpost_headcount", "leavers_fte", "starters_fte", "agency_rate",
                      "vacancy_rate", "agency_premium_cost"}

@@ -81,7 +81,7 @@ def ranked_bar(result: B.BenchmarkResult, measure: str = "agency_rate", ax=None)
     'Bar chart of the turnover rate in 2022, highest first: Brack'
     """
     bars = B.ranked_bar_data(result, measure)
-    ax = _ax(ax, (7.0, min(4.6, 0.3 * len(bars) + 1.5)))
+    ax = _ax(ax, (7.0, min(4.6, 0.26 * len(bars) + 1.3)))
     y = np.arange(len(bars))
     colours = [P.AUTHORITY if k == "la" else P.COMPARATOR for k in bars["kind"]]
     vals = bars["value"].fillna(0).to_numpy()

@@ -77,7 +77,7 @@ def fan_chart(result: ForecastResult, measure: str = "inpost_fte", ax=None, *,
     ax.set_ylabel(MEASURE_LABELS.get(measure, measure)[0].upper() + MEASURE_LABELS.get(measure, measure)[1:])
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
-    ax.legend(frameon=False, fontsize=8, loc="lower left", ncol=2)
+    ax.legend(frameon=False, fontsize=9, loc="lower left", ncol=2)
     ax.set_title(f"{result.model.la}: {MEASURE_LABELS.get(measure, measure)}", fontsize=11, loc="left")
     return ax
 

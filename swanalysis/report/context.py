@@ -179,6 +179,8 @@ def start(params: Mapping[str, Any]) -> Report:
         ("Release", release),
         ("Date produced", p["date_produced"]),
     ]
+    if p.get("contact"):
+        facts.append(("Contact", p["contact"]))
     meta = {
         "title": title,
         "authority": authority,
@@ -187,7 +189,7 @@ def start(params: Mapping[str, Any]) -> Report:
         "synthetic": rep.synthetic,
         "kicker": "Children's social care workforce: report to scrutiny committee",
         "footer": (
-            f"Produced on {p['date_produced']} with swanalysis from {sources}. "
+            f"Produced on {p['date_produced']} from {sources}. "
             "Figures are full-time equivalent (FTE) at 30 September unless stated."
         ),
     }

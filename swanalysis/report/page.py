@@ -10,6 +10,7 @@ pages written outside a notebook (the batch index) look and read the same way.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import math
@@ -28,17 +29,44 @@ class Html(str):
     """Text that is already HTML (a link, a marked-up note): table cells show it unescaped."""
 
 
+from .parts import PART_KEY  # noqa: E402  (the runner splits the documents on it)
+
+#: Figure and table numbers: "Figure 3." in the paper, "Figure A3." in the annex.
+PART_PREFIX = {"paper": "", "annex": "A"}
+
+
 @dataclass(kw_only=True)
 class Page:
-    """Display helpers shared by every report: each call shows one block of HTML."""
+    """Display helpers shared by every report: each call shows one block of HTML.
+
+    Blocks go to the committee paper unless shown inside ``with page.annex():`` (the technical
+    annex); figures and tables are numbered within each document.
+    """
 
     tables: dict = field(default_factory=dict)
     figures: int = 0
     table_count: int = 0
+    part: str = "paper"
+    _numbers: dict = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def annex(self):
+        """Show what follows in the technical annex (technical.html), not the paper."""
+        before, self.part = self.part, "annex"
+        try:
+            yield self
+        finally:
+            self.part = before
+
+    def _next(self, kind: str) -> str:
+        """The next figure or table number in the current document ("3" or "A3")."""
+        key = (kind, self.part)
+        self._numbers[key] = self._numbers.get(key, 0) + 1
+        return f"{PART_PREFIX.get(self.part, '')}{self._numbers[key]}"
 
     def show(self, html_text: str) -> None:
-        """Display a piece of HTML in the notebook's output."""
-        display(HTML(html_text))
+        """Display a piece of HTML in the notebook's output, marked for the paper or annex."""
+        display(HTML(html_text), metadata={PART_KEY: self.part})
 
     def heading(self, level: int, text: str, anchor: str | None = None) -> None:
         """Display a heading of ``level`` with an id for the contents list."""
@@ -73,6 +101,7 @@ class Page:
         if not alt or not alt.strip():
             raise ValueError("every figure needs alt text")
         self.figures += 1
+        number = self._next("figure")
         buf = io.BytesIO()
         # fixed ids and no date: the same figure gives the same bytes in any kernel
         with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "swanalysis"}):
@@ -92,8 +121,8 @@ class Page:
         plt.close(fig)
         data = base64.b64encode(buf.getvalue()).decode("ascii")
         self.show(
-            f'<figure id="figure-{self.figures}"><img src="data:image/svg+xml;base64,{data}" '
-            f'alt="{esc(alt)}"><figcaption><span class="fig-label">Figure {self.figures}.</span> '
+            f'<figure id="figure-{number.lower()}"><img src="data:image/svg+xml;base64,{data}" '
+            f'alt="{esc(alt)}"><figcaption><span class="fig-label">Figure {number}.</span> '
             f"{esc(caption)}</figcaption></figure>"
         )
 
@@ -124,8 +153,9 @@ class Page:
         if export:
             self.record(name, data)
         self.table_count += 1
+        number = self._next("table")
         self.show(table_html(display if display is not None else data, caption,
-                             f"table-{self.table_count}", self.table_count, highlight))
+                             f"table-{number.lower()}", number, highlight))
 
 
 def esc(text: Any) -> str:
@@ -146,7 +176,15 @@ def heading_html(level: int, text: str, anchor: str | None = None) -> str:
     return f'<h{level} id="{esc(anchor)}">{esc(text)}</h{level}>'
 
 
-_NUMERIC_RE = re.compile(r"^[+\-−]?£?[\d,]+(\.\d+)?%?$")
+#: Number-like text, right-aligned like numbers: 24.2, -1.5, +0.8 points, 24.2%, <5, £3.94
+#: million, £20,000, 86.3 FTE, 100% (95%–100%), 0.85 to 1.10.
+_NUMERIC_RE = re.compile(
+    r"^(?:[<>≤≥]\s?)?[+\-−]?£?[\d,]+(?:\.\d+)?%?"
+    r"(?:\s?(?:million|billion|thousand|points?|pp|FTE|months?|years?|cases?))?"
+    r"(?:\s?\([^()]*\)|\s(?:to|–)\s[+\-−]?£?[\d,.]+%?)?$")
+
+
+_GAPS = {"–", "-", "—", "not published", "none set", "not shown", "n/a", ""}
 
 
 def _cell(value: Any) -> tuple[str, bool]:
@@ -176,12 +214,21 @@ def table_html(df: pd.DataFrame, caption: str, anchor: str, number: int | None,
     overrides which cells are right-aligned (default: numbers and number-like text).
     """
     cols = list(df.columns)
-    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in cols)
+    # a column of numbers is right-aligned throughout, its gaps ("–", "not published") included
+    num_col = {}
+    for c in cols:
+        cells = [_cell(v) for v in df[c]]
+        num_col[c] = (any(n and t not in _GAPS for t, n in cells)
+                      and all(n or t in _GAPS for t, n in cells))
+    num_th = ' class="num"'
+    head = "".join(f'<th scope="col"{num_th if num_col[c] and j > 0 else ""}>{esc(c)}</th>'
+                   for j, c in enumerate(cols))
     rows = []
     for _, r in df.iterrows():
         cells = []
         for j, c in enumerate(cols):
             text, is_num = _cell(r[c])
+            is_num = is_num or num_col[c]
             if numeric is not None:
                 is_num = numeric(c, r[c])
             cls = ' class="num"' if is_num and j > 0 else ""

@@ -11,8 +11,10 @@ in a Jupyter kernel, nbconvert's HTMLExporter renders it with the ``council_repo
 * Writes are atomic: the report is built in ``DIR/YYYY/.<slug>.tmp-<host>-<pid>-XXXX`` and renamed to
   ``DIR/YYYY/<slug>/`` only when complete.
 
-Layout: ``DIR/YYYY/<slug>/report.html``, ``tables/<name>.csv`` (one per table), ``tables.xlsx``
-(a sheet per table), ``params.yaml`` (the resolved parameters) and ``report.log``.
+Layout: ``DIR/YYYY/<slug>/report.html`` (the committee paper), ``technical.html`` (its technical
+annex, cross-linked; one notebook run, its outputs split by the ``swanalysis_part`` metadata the
+sections give them), ``report.pdf`` with ``pdf: true``, ``tables/<name>.csv`` (one per table),
+``tables.xlsx`` (a sheet per table), ``params.yaml`` (the resolved parameters) and ``report.log``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ REPO = PACKAGE.parents[1]
 TEMPLATE_DIR = PACKAGE / "templates"
 TEMPLATE_NAME = "council_report"
 META_MIMETYPE = "application/vnd.swanalysis.meta+json"
+# Which document an output belongs to (unmarked: the paper; the title-block metadata: both).
+from .parts import PART_KEY, PARTS  # noqa: E402
+COUNTERPARTS = {
+    "paper": {"href": "technical.html", "text": "Technical annex",
+              "about": "methods, full tables, confidence intervals and data notes"},
+    "annex": {"href": "report.html", "text": "Committee report",
+              "about": "the report this annex supports"},
+}
 KERNEL_NAME = "python3"
 
 NOTEBOOKS = {
@@ -90,6 +100,7 @@ class ReportOutput:
     log: Path | None
     report_dir: Path
     pdf: Path | None = None
+    annex: Path | None = None
 
 
 class ReportError(RuntimeError):
@@ -189,12 +200,51 @@ def report_structure(nb) -> dict:
     return {"meta": meta, "toc": toc}
 
 
-def build_html(nb) -> str:
-    """Render an executed report notebook with the swanalysis template (no code, self-contained)."""
+def part_of(output) -> str:
+    """The document an output belongs to (``PART_KEY`` in its metadata; default the paper)."""
+    meta = output.get("metadata") or {}
+    return str(meta.get(PART_KEY, "paper"))
+
+
+def split_parts(nb) -> dict:
+    """The executed notebook as one notebook per document (:data:`PARTS`): each keeps the
+    outputs marked for it (or for both) and the title-block metadata."""
+    out = {}
+    for part in PARTS:
+        doc = copy.deepcopy(nb)
+        for cell in doc.cells:
+            if cell.cell_type != "code":
+                continue
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if META_MIMETYPE in (o.get("data") or {})
+                            or part_of(o) in (part, "both")]
+        out[part] = doc
+    return out
+
+
+def build_html(nb, part: str = "paper") -> str:
+    """Render an executed report notebook with the swanalysis template (no code, self-contained).
+
+    ``part``: "paper" (the committee report) or "annex" (the technical annex): the title block
+    names the document and links to the other one.
+    """
     exporter = _html_exporter()
+    structure = report_structure(nb)
+    meta = structure["meta"]
+    if part == "annex":
+        title = meta.get("title", "")
+        meta["title"] = f"Technical annex: {title}" if title else "Technical annex"
+        meta["kicker"] = meta.get("annex_kicker") or "Technical annex to the committee report"
+    meta["part"] = part
+    meta["counterpart"] = COUNTERPARTS.get(part)
     with _exporter_lock:
-        body, _ = exporter.from_notebook_node(nb, resources={"swanalysis": report_structure(nb)})
+        body, _ = exporter.from_notebook_node(nb, resources={"swanalysis": structure})
     return body
+
+
+def build_documents(nb) -> dict[str, str]:
+    """``{file name: HTML}`` for the committee paper and the technical annex."""
+    return {PARTS[part]: build_html(doc, part) for part, doc in split_parts(nb).items()}
 
 
 def _normalise(nb) -> None:
@@ -416,8 +466,8 @@ class ReportRunner:
         try:
             tmp.chmod(0o755)
             nb = self.execute({**p, "output_dir": str(tmp)})
-            html = build_html(nb)
-            (tmp / "report.html").write_text(html, encoding="utf-8")
+            for name, html in build_documents(nb).items():
+                (tmp / name).write_text(html, encoding="utf-8")
             (tmp / "params.yaml").write_text(params_mod.dump(p), encoding="utf-8")
             log_lines = [f"swanalysis report: {authority}, {year}", f"notebook: {self.notebook.name}"]
             log_lines += _streams(nb)
@@ -444,6 +494,7 @@ class ReportRunner:
             log=final / "report.log",
             report_dir=final,
             pdf=final / "report.pdf" if p.get("pdf") else None,
+            annex=final / "technical.html",
         )
 
 

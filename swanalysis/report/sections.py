@@ -54,11 +54,15 @@ from .context import (  # noqa: F401  (start, finish, identify, params_from: the
     _permanent_workers,
 )
 from .page import esc
-from .section_forecast import looking_ahead, looking_ahead_detail  # noqa: F401  (Looking ahead)
+from . import section_forecast as _forecast
+from . import paper as P
+from .paper import commentary, log, more_in_annex
 
 __all__ = [
-    "start", "key_messages", "how_we_compare", "who_we_have", "how_long_they_stay",
-    "why_they_leave", "agency_costs", "looking_ahead", "nqsw_cohorts", "methods", "finish", "identify",
+    "start", "at_a_glance", "key_messages", "how_we_compare", "our_social_workers",
+    "childrens_experience", "purpose_and_recommendations", "glossary", "who_we_have",
+    "how_long_they_stay", "why_they_leave", "agency_costs", "looking_ahead", "nqsw_cohorts",
+    "methods", "finish", "identify",
     "params_from", "Report",
 ]
 
@@ -69,10 +73,36 @@ KEY_MEASURES = measures.names("key_message")
 FIGURE_MEASURES = tuple(measures.names("figure"))  # ranked bar + funnel as well as the trend
 
 NO_WORKER_DATA = (
-    "This section needs the council's own worker-level data (its CSWW census returns, optionally "
-    "with a payroll extract), which was not supplied for this report. Run swanalysis report with "
-    "--csww FILES (and --hr FILE --hr-map YAML), or with --synthetic for an illustration."
+    "The council's own worker-level data (its CSWW census returns, optionally with a payroll "
+    "extract) was not supplied for this report, so how long social workers stay, why they leave, "
+    "newly qualified social workers' retention and the experience mix are not shown."
 )
+#: For report.log: how to add the worker-level sections (never shown in the committee paper).
+NO_WORKER_DATA_HOW = ("worker-level sections left out: pass --csww FILES (and --hr FILE --hr-map "
+                      "YAML) for the council's own returns, or --synthetic for an illustration")
+
+# The paper's own sections (swanalysis.report.paper), callable from the notebook as sections.*
+at_a_glance = P.at_a_glance
+purpose_and_recommendations = P.purpose_and_recommendations
+our_social_workers = P.our_social_workers
+childrens_experience = P.childrens_experience
+glossary = P.glossary
+
+
+def looking_ahead(rep: Report) -> None:
+    """Looking ahead (swanalysis.report.section_forecast): the projection in plain words with one
+    chart and the scenario table in the paper; the technical detail in the annex."""
+    _forecast.looking_ahead(rep, detail=False)
+    with rep.annex():
+        rep.heading(2, "Looking ahead in detail", "looking-ahead-in-detail")
+        _forecast.looking_ahead_detail(rep)
+
+
+def _no_worker_data(rep: Report) -> None:
+    """Say once, in the annex's notes and the log, that worker-level data was not supplied."""
+    if NO_WORKER_DATA not in rep.notes:
+        rep.add_notes([NO_WORKER_DATA])
+        log(rep, NO_WORKER_DATA_HOW)
 
 
 def _first_sentence(text: str) -> str:
@@ -85,35 +115,10 @@ def _first_sentence(text: str) -> str:
 
 
 def key_messages(rep: Report) -> None:
-    """Key messages: one generated sentence per finding, each with its number and comparison."""
-
-    rep.heading(2, "Key messages", "key-messages")
-    msgs = []
-    res = bench(rep)
-    summary = res.summary.set_index("measure")
-    for m in KEY_MEASURES:
-        text = _first_sentence(B.describe(res, m))
-        if m in B.DENOMINATORS and m in summary.index:
-            # the one comparison with England, as in the section and the funnel plot
-            text = (text + " " + B.significance_sentence(summary.loc[m, "funnel_z"])).strip()
-        msgs.append(text)
-    cost = agency_cost(rep)
-    if cost is not None and math.isfinite(cost.annual_premium):
-        amount = (money(cost.annual_premium) if cost.actual else
-                  money_range(cost.annual_premium_low, cost.annual_premium, cost.annual_premium_high))
-        text = (f"Agency cover ({cost.agency_fte:.1f} FTE) costs about {amount} "
-                f"a year more than employed staff at {money(cost.premium_per_fte)} per FTE-year"
-                f"{'' if cost.actual else ' (assumed)'}")
-        if math.isfinite(cost.saving_at_sn_median) and cost.saving_at_sn_median > 0:
-            text += (f"; reaching the statistical neighbours' median agency rate "
-                     f"({cost.sn_median_rate:.1f}%) would save about {money(cost.saving_at_sn_median)} a year")
-        msgs.append(text + ".")
-    if rep.has_worker_data and _permanent_workers(rep) >= rep.params["min_group"]:
-        msgs.extend(_worker_key_messages(rep))
-    rep.bullets(msgs, css="key-messages")
-    if rep.synthetic:
-        rep.note("The worker-level findings come from a synthetic council generated to resemble "
-                 f"{rep.authority}: they illustrate the analysis and describe no real person.")
+    """Three to five key messages (swanalysis.report.paper), with worker-level ones when any."""
+    extra = _worker_key_messages(rep) if (rep.has_worker_data and _permanent_workers(rep)
+                                          >= rep.params["min_group"]) else []
+    P.key_messages(rep, extra=extra)
 
 
 def _worker_key_messages(rep: Report) -> list[str]:
@@ -126,10 +131,16 @@ def _worker_key_messages(rep: Report) -> list[str]:
         rep.add_notes([f"Retention is not in the key messages: it could not be estimated ({exc})."])
     drv = drivers_result(rep)
     if drv is not None and drv.ok:
-        sents = drv.sentences()
+        sents = _plain_driver_sentences(drv)
         if sents:
             out.append(sents[0])
     return out
+
+
+def _plain_driver_sentences(drv) -> list[str]:
+    """The drivers' findings a committee reads (each factor's link with leaving); the model
+    checks stay in the annex."""
+    return [s for s in drv.sentences() if s.startswith("Each additional")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +160,7 @@ def _summary_display(res) -> pd.DataFrame:
             res.area.region_name or "Region": B.fmt(r["measure"], r["region"], unit=False),
             "England": B.fmt(r["measure"], r["england"], unit=False),
             "Rank (1 = highest)": rank,
-            "Change on last year": (f"{r['change']:+.1f}" if pd.notna(r["change"]) else "–"),
+            "Change on last year": _change_cell(r["measure"], r["change"]),
             "Against England": _against_england(r),
         })
     return pd.DataFrame(rows)
@@ -168,14 +179,46 @@ def _against_england(r) -> str:
     return f"{gap}; within limits"
 
 
-def how_we_compare(rep: Report) -> None:
-    """How we compare: the authority against its statistical neighbours, region and England."""
 
+def _change_cell(measure: str, change) -> str:
+    """A change with its unit: +1.2 points (rates), +0.8 cases, +2.0 FTE."""
+    if change is None or pd.isna(change):
+        return "–"
+    unit = {"%": " points"}.get(B.MEASURE_LABELS.get(measure, ("", "", 1))[1],
+                                " cases" if measure == "caseload" else " FTE")
+    return f"{float(change):+.1f}{unit}"
+
+
+def how_we_compare(rep: Report) -> None:
+    """How we compare: in the paper, the agency and turnover rates against the comparators as
+    bars; in the annex, every measure's table, trend, funnel plot and the neighbours' figures."""
     rep.heading(2, "How we compare", "how-we-compare")
     res = bench(rep)
+    names = [n for n in res.neighbours["area_name"].tolist() if n]
+    region = res.area.region_name or "its region"
+    rep.paragraphs([
+        f"{rep.authority} is compared with its {len(names)} statistical neighbours (the councils "
+        f"most like it), the {region} region and England, in the year to 30 September {rep.year}."
+        + (" Also shown, as requested: " + ", ".join(a.name for a in res.comparators) + "."
+           if res.comparators else "")])
+    for m in FIGURE_MEASURES:
+        if m not in set(res.summary["measure"]):
+            continue
+        label = B.MEASURE_LABELS[m][0]
+        rep.draw(lambda: BP.ranked_bar(res, m), BP.alt_text_ranked_bar(res, m),
+                 f"{label.capitalize()} in {rep.year}: {rep.authority} and its comparators, "
+                 "highest first, with the statistical neighbours' median, region and England marked.")
+    commentary(rep, "how_we_compare")
+    more_in_annex(rep, "how-we-compare-in-detail",
+                  "Every measure over time, with the neighbours' figures")
+    with rep.annex():
+        _how_we_compare_detail(rep, res, names)
+
+
+def _how_we_compare_detail(rep: Report, res, names) -> None:
     from ..published.areas import SN_MODEL_NAMES
 
-    names = [n for n in res.neighbours["area_name"].tolist() if n]
+    rep.heading(2, "How we compare in detail", "how-we-compare-in-detail")
     intro = [
         f"This section compares {rep.authority} in the year to 30 September {rep.year} with its "
         f"{len(names)} statistical neighbours ({SN_MODEL_NAMES.get(res.sn_model, res.sn_model)}, "
@@ -198,10 +241,7 @@ def how_we_compare(rep: Report) -> None:
         label = B.MEASURE_LABELS[m][0]
         rep.heading(3, label.capitalize(), f"compare-{m.replace('_', '-')}")
         rep.paragraphs([B.describe(res, m, cite_funnel=m in FIGURE_MEASURES and m in res.funnels)])
-        if m in FIGURE_MEASURES:
-            rep.draw(lambda: BP.ranked_bar(res, m), BP.alt_text_ranked_bar(res, m),
-                     f"{label.capitalize()} in {rep.year}: {rep.authority} and its comparators, "
-                     "highest first, with the statistical neighbours' median, region and England marked.")
+        # (the ranked bars are in the paper)
         rep.draw(lambda: BP.trend(res, m), BP.alt_text_trend(res, m),
                  f"{label.capitalize()} over time: {rep.authority}, statistical neighbours' median, "
                  f"{res.area.region_name} and England.")
@@ -272,7 +312,8 @@ def national_context(rep: Report) -> None:
 
 
 def who_we_have(rep: Report) -> None:
-    """Who we have: FTE, agency share, vacancies over time; length of service; experience mix."""
+    """Who we have: FTE, agency share, vacancies (a sentence in the paper, the table in the
+    annex); with worker data, length of service and the experience mix."""
     rep.heading(2, "Who we have", "who-we-have")
     pub = published(rep)
     cols = ["inpost_fte", "agency_fte", "agency_rate", "vacancy_fte", "vacancy_rate",
@@ -292,13 +333,17 @@ def who_we_have(rep: Report) -> None:
     shown = recent.reset_index()
     shown.columns = ["Year"] + [MEASURE_LABELS.get(c, c.replace("_", " ")) for c in cols]
     shown["Year"] = shown["Year"].astype(int).astype(str)
-    rep.table("workforce", export, f"{possessive(rep.authority)} social work workforce, "
-              f"{int(recent.index.min())} to {int(recent.index.max())} (published FTE at 30 September).",
-              display=shown)
-    if rep.has_worker_data and not _enough_workers(rep):
+    with rep.annex():
+        rep.heading(2, "Who we have: the published figures", "who-we-have-figures")
+        rep.table("workforce", export, f"{possessive(rep.authority)} social work workforce, "
+                  f"{int(recent.index.min())} to {int(recent.index.max())} (published FTE at 30 "
+                  "September).", display=shown)
+    if not rep.has_worker_data:
+        _no_worker_data(rep)
         return
-    if rep.has_worker_data:
-        _own_returns(rep)
+    if not _enough_workers(rep):
+        return
+    _own_returns(rep)
     experience_mix(rep)
 
 
@@ -312,7 +357,7 @@ def experience_mix(rep: Report) -> None:
     rep.heading(3, "Experience mix against the target", "experience-mix")
     want = ", ".join(f"{v:g}% {MIX_LABELS[k].split(' (')[0].lower()}" for k, v in target.items())
     if not rep.has_worker_data:
-        rep.note(f"The workforce plan's target mix is {want}. " + NO_WORKER_DATA)
+        _no_worker_data(rep)
         return
 
     mix = W.experience_mix_table(workers(rep).worker_years, target)
@@ -329,6 +374,7 @@ def experience_mix(rep: Report) -> None:
             f"{'above' if biggest.gap_pp > 0 else 'below'} the target, about "
             f"{abs(biggest.fte_change_to_target):.1f} FTE at today's size."]
     rep.paragraphs(text)
+    commentary(rep, "who_we_have")
     masked = _protected(rep, "experience_mix", mix)
     shown = pd.DataFrame({
         "Experience": mix["experience"].map(MIX_LABELS),
@@ -338,9 +384,11 @@ def experience_mix(rep: Report) -> None:
         "Target (%)": mix["target"],
         "Gap (percentage points)": masked["gap_pp"].map(lambda v: v if isinstance(v, str) else f"{v:+.1f}"),
     })
-    rep.table("experience_mix", masked,
-              f"Permanent social workers in post at 30 September {year} by experience, against the "
-              "workforce plan's target mix (counts under 5 shown as <5).", display=shown)
+    with rep.annex():
+        rep.heading(3, "Experience mix against the target", "experience-mix-table")
+        rep.table("experience_mix", masked,
+                  f"Permanent social workers in post at 30 September {year} by experience, against "
+                  "the workforce plan's target mix (counts under 5 shown as <5).", display=shown)
 
 
 def _own_returns(rep: Report) -> None:
@@ -354,6 +402,12 @@ def _own_returns(rep: Report) -> None:
         rep.note(str(exc))
         return
     rep.paragraphs([W.describe_stock(stock)])
+    with rep.annex():
+        rep.heading(3, "Length of service", "length-of-service-table")
+        _stock_table(rep, w, stock)
+
+
+def _stock_table(rep: Report, w, stock) -> None:
     stock_out = _protected(rep, "service_stock", stock)
     shown = stock_out.rename(columns={"census_year": "Year", "in_post": "In post (headcount)",
                                       "under_12m": "Under 12 months", "under_12m_share": "Under 12 months (%)",
@@ -377,11 +431,12 @@ def _own_returns(rep: Report) -> None:
 
 
 def _worker_heading(rep: Report, title: str, anchor: str) -> bool:
-    """The section heading; False (with a note) when there is no worker data to show."""
-    rep.heading(2, title, anchor)
+    """The section heading; False when there is no worker data to show (the paper then has no
+    such section: the annex's notes and the log say why)."""
     if not rep.has_worker_data:
-        rep.note(NO_WORKER_DATA)
+        _no_worker_data(rep)
         return False
+    rep.heading(2, title, anchor)
     return _enough_workers(rep)
 
 
@@ -413,9 +468,17 @@ def how_long_they_stay(rep: Report) -> None:
     texts.append(T.describe_late_entry(ret["late"], 12))
     rep.paragraphs(texts)
     rep.draw(lambda: TP.plot_retention(ret["curves"]), TP.alt_text_retention(ret["curves"]),
-             "Share of permanent social workers still in post by months since starting, with 95% "
-             "confidence band (Kaplan-Meier, allowing for workers already in post when the data "
-             "begin); numbers still followed are shown under the axis.")
+             "Share of permanent social workers still in post by months since starting, with the "
+             "range it probably lies in (95%), allowing for workers already in post when the data "
+             "begin; numbers still followed are shown under the chart.")
+    commentary(rep, "how_long_they_stay")
+    more_in_annex(rep, "how-long-they-stay-in-detail", "By entry route and role, with intervals")
+    with rep.annex():
+        rep.heading(2, "How long they stay in detail", "how-long-they-stay-in-detail")
+        _retention_detail(rep, ret, table)
+
+
+def _retention_detail(rep: Report, ret, table) -> None:
     if ret["by_route"].groups:
         rep.draw(lambda: TP.plot_retention(ret["by_route"]), TP.alt_text_retention(ret["by_route"]),
                  "Share of permanent social workers still in post by months since starting, by entry route.")
@@ -459,6 +522,21 @@ def _group_name(group_var: str, group) -> str:
     return f"{T.GROUP_VARS.get(group_var, group_var).capitalize()}: {group}"
 
 
+def _estimate_cell(r) -> str:
+    """'78% (72%–83%)'; no interval where there is none to give (too few, or no width: a group
+    where nobody has left yet shows 100% without '100%–100%')."""
+    if pd.isna(r["retention"]):
+        return "–"
+    if isinstance(r["retention"], str):  # withheld ("<5", "c"): as published
+        return r["retention"]
+    lo, hi = r.get("ci_lower"), r.get("ci_upper")
+    if isinstance(lo, str) or isinstance(hi, str):  # an interval withheld
+        return _pct_cell(r["retention"])
+    if pd.isna(lo) or pd.isna(hi) or _pct_cell(lo) == _pct_cell(hi):
+        return f"{_pct_cell(r['retention'])} (too few for an interval)"
+    return f"{_pct_cell(r['retention'])} ({_pct_cell(lo)}–{_pct_cell(hi)})"
+
+
 def _retention_display(t: pd.DataFrame, groups=DISPLAY_GROUPS[:3]) -> pd.DataFrame:
     """Retention at 12, 24 and 60 months as 'estimate (95% CI)', one row per group."""
     t = t[t["months"].isin([12, 24, 60]) & t["group_var"].isin(groups)]
@@ -466,10 +544,7 @@ def _retention_display(t: pd.DataFrame, groups=DISPLAY_GROUPS[:3]) -> pd.DataFra
     for (gv, g), sub in t.groupby(["group_var", "group"], sort=False):
         row = {"Group": _group_name(gv, g)}
         for _, r in sub.iterrows():
-            row[f"{int(r['months'])} months"] = (
-                r["retention"] if isinstance(r["retention"], str) else
-                f"{_pct_cell(r['retention'])} ({_pct_cell(r['ci_lower'])}–{_pct_cell(r['ci_upper'])})"
-                if pd.notna(r["retention"]) else "–")
+            row[f"{int(r['months'])} months"] = _estimate_cell(r)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -498,11 +573,32 @@ def why_they_leave(rep: Report) -> None:
 
     w = workers(rep)
     res = drivers_result(rep)
-    rep.heading(3, "Caseload and pay", "caseload-and-pay")
     table = D.hazard_ratio_table(res)
     if not res.ok:
-        rep.note(res.message)
+        rep.paragraphs([res.message])
         rep.record("hazard_ratios", table)
+    else:
+        rep.paragraphs(_plain_driver_sentences(res))
+    try:
+        cif = T.cumulative_incidence(w.episodes)
+        at = T.destination_at(cif)
+    except UserError as exc:
+        cif, at = None, None
+        rep.add_notes([f"Where leavers went could not be estimated: {exc}"])
+    if at is not None and not at.empty and "months" in at.columns:
+        rep.paragraphs([T.describe_destinations(at, 24)])
+    commentary(rep, "why_they_leave")
+    more_in_annex(rep, "why-they-leave-in-detail",
+                  "The models, where leavers went, how long they had stayed and their reasons")
+    with rep.annex():
+        rep.heading(2, "Why they leave in detail", "why-they-leave-in-detail")
+        _why_detail(rep, w, res, table, cif, at)
+
+
+def _why_detail(rep: Report, w, res, table, cif, at) -> None:
+    rep.heading(3, "Caseload and pay", "caseload-and-pay")
+    if not res.ok:
+        rep.note(res.message)
     else:
         rep.paragraphs(res.sentences())
         rep.draw(lambda: DP.forest_plot(table), DP.forest_alt_text(table),
@@ -531,11 +627,8 @@ def why_they_leave(rep: Report) -> None:
         rep.paragraphs(res.caveats(), css="note")
 
     rep.heading(3, "Where leavers go", "destinations")
-    try:
-        cif = T.cumulative_incidence(w.episodes)
-        at = T.destination_at(cif)
-    except UserError as exc:
-        rep.note(str(exc))
+    if at is None:
+        rep.note("Where leavers went could not be estimated from these returns.")
         return
     if at.empty or "months" not in at.columns:
         rep.note("No permanent social worker left during the period covered, so where leavers "
@@ -645,6 +738,13 @@ def nqsw_cohorts(rep: Report) -> None:
     overall = T.retention_at(nq, months=(12, 24), min_group=mg)
     texts.append(T.describe_retention(overall, 12, who="newly qualified social workers"))
     rep.paragraphs(texts)
+    commentary(rep, "newly_qualified")
+    with rep.annex():
+        rep.heading(2, "Newly qualified social workers in detail", "newly-qualified-in-detail")
+        _nqsw_tables(rep, cohorts, nq, overall, first, mg)
+
+
+def _nqsw_tables(rep: Report, cohorts, nq, overall, first, mg) -> None:
     masked = _protected(rep, "asye_cohorts", cohorts)
     shown = pd.DataFrame({
         "Started in year to September": cohorts["cohort"].astype(int).astype(str),
@@ -675,10 +775,18 @@ def agency_costs(rep: Report) -> None:
     rep.heading(2, "What agency cover costs", "agency-costs")
     cost = agency_cost(rep)
     if cost is None:
-        rep.note(f"Agency figures for {rep.authority} in {rep.year} are not published, so the cost "
-                 "cannot be estimated.")
+        rep.paragraphs([f"Agency figures for {rep.authority} in {rep.year} are not published, so "
+                        "the cost cannot be estimated."])
         return
     rep.paragraphs(cost_sentences(rep.authority, rep.year, cost))
+    commentary(rep, "agency_costs")
+    more_in_annex(rep, "agency-costs-by-authority", "The same estimate for each comparator")
+    with rep.annex():
+        rep.heading(2, "What agency cover costs, by authority", "agency-costs-by-authority")
+        _agency_cost_table(rep, cost)
+
+
+def _agency_cost_table(rep: Report, cost) -> None:
     res = bench(rep)
     keys = [rep.area.old_la_code] + [a.old_la_code for a in res.comparators]
     keys += [k for k in res.neighbours.get("data_code", pd.Series(dtype=str)).tolist() if k]
@@ -773,14 +881,29 @@ METHODS = [
 ]
 
 
+PEOPLE_METHODS = (
+    "Who the social workers are",
+    "The DfE's role-by-characteristics file: employed social workers in post at 30 September by "
+    "role, age group, sex and ethnicity (FTE and headcount). An ethnic group's share is of those "
+    "whose ethnicity is known. Looked-after children with three or more social workers in the "
+    "year: the DfE's Children looked after statistics (year to 31 March).")
+
+
 def methods(rep: Report) -> None:
-    """Data and methods notes, including joint-return and boundary-change notes for the area."""
+    """Data and methods notes (the annex), including joint-return and boundary-change notes for
+    the area and what the report could not show."""
+    with rep.annex():
+        _methods(rep)
+
+
+def _methods(rep: Report) -> None:
     rep.heading(2, "Data and methods", "data-and-methods")
     if rep.notes:
         rep.heading(3, f"About {possessive(rep.authority)} figures", "area-notes")
         rep.bullets(rep.notes)
     rep.heading(3, "Methods", "methods")
     items = METHODS if rep.has_worker_data else [m for m in METHODS if "worker-level" not in m[0]]
+    items = items + [PEOPLE_METHODS]
     body = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d.format(min_group=rep.params['min_group']))}</dd>"
                    for t, d in items)
     rep.show(f'<dl class="methods">{body}</dl>')
