@@ -83,6 +83,7 @@ def contact(rep: C.Report) -> None:
 
 
 def glance(rep: C.Report) -> pd.DataFrame:
+    """The At a glance rows for the report (swanalysis.glance, with the params' targets)."""
     return rep.cached("glance", lambda: G.at_a_glance(C.bench(rep), rep.params.get("targets")))
 
 
@@ -199,6 +200,7 @@ def characteristics(rep: C.Report) -> pd.DataFrame | None:
 
 
 def people_summary(rep: C.Report) -> pd.DataFrame | None:
+    """Headline shares per area and year (swanalysis.people.mix_summary), or None."""
     t = characteristics(rep)
     if t is None or t.empty:
         return None
@@ -342,6 +344,7 @@ GLOSSARY = [
 
 
 def glossary(rep: C.Report) -> None:
+    """The annex's glossary of terms a councillor may not know."""
     with rep.annex():
         rep.heading(2, "Glossary", "glossary")
         body = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d)}</dd>" for t, d in GLOSSARY)
