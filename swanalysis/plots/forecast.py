@@ -41,8 +41,14 @@ def fan_chart(result: ForecastResult, measure: str = "inpost_fte", ax=None, *,
 
     Examples
     --------
-    >>> ax = fan_chart(res, "agency_rate")          # doctest: +SKIP
-    >>> alt_text_fan(res, "agency_rate")            # doctest: +SKIP
+    >>> from swanalysis.published.panel import load_panel
+    >>> from swanalysis.forecast import fit, project
+    >>> res = project(fit("Wokingham", panel=load_panel(), origin=2023), horizon=2)
+    >>> ax = fan_chart(res, "agency_rate")
+    >>> len(ax.collections)         # the 50%, 80% and 95% bands
+    3
+    >>> alt_text_fan(res, "agency_rate")[:61]
+    'Fan chart of agency share of social workers (%) for Wokingham'
     """
     palette.use()
     if ax is None:
