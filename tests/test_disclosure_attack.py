@@ -353,8 +353,10 @@ def test_report_artefacts_carry_only_protected_values(tmp_path, data_dir):
     cells = [c for row in wb[sheet].iter_rows(values_only=True) for c in row]
     assert cells.count("c") + cells.count("<5") == \
         int(published["service_stock"].map(D.is_withheld).to_numpy().sum())
-    # HTML tables: no figure beside a withheld count in the same row
-    page = out.html.read_text(encoding="utf-8")
+    # HTML tables (the committee paper and its technical annex, where the worker-level tables
+    # are): no figure beside a withheld count in the same row
+    page = out.html.read_text(encoding="utf-8") + \
+        (out.report_dir / "technical.html").read_text(encoding="utf-8")
     for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S):
         cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
         if "&lt;5" in cells:
