@@ -54,10 +54,16 @@ $(AXE_JS): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
 	cd $(BROWSER_DIR) && { npm ci --no-audit --no-fund || npm install --no-audit --no-fund; }
 	touch $@
 
+# the ingest before the national-scale work of issue 16, timed beside the current code
+INGEST_BASELINE ?= 9c51ffd
+
 benchmarks: $(STAMP)
 	$(PY) benchmarks/batch.py
 	$(PY) benchmarks/report_parts.py
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/ingest_scaling.py --baseline $(INGEST_BASELINE) --write-doc
+	$(PY) benchmarks/startup.py --write-doc
+	$(PY) benchmarks/council.py --write-doc
 	$(PY) benchmarks/forecast_backtest.py
 
 # The forecast back-test on the published statistics (docs/forecast.md prints its table).

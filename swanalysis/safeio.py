@@ -248,6 +248,8 @@ def csv_to(df: pd.DataFrame, target, **kwargs) -> None:
     kwargs.setdefault("index", False)
     kwargs.setdefault("lineterminator", "\n")
     out = neutralise_frame(df)
+    if kwargs.get("date_format"):
+        out = _dates_as_text(out, kwargs["date_format"])
     if kwargs["lineterminator"] == "\n" and _has_carriage_return(out):
         # the csv module quotes a field holding "\n" but not a lone "\r" when lines end in "\n";
         # a spreadsheet would split the row there: quote every text field instead
@@ -255,6 +257,22 @@ def csv_to(df: pd.DataFrame, target, **kwargs) -> None:
 
         kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)
     out.to_csv(target, **kwargs)
+
+
+def _dates_as_text(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    """Date columns as the text ``to_csv(date_format=fmt)`` would write, each distinct date
+    formatted once (pandas formats every cell, and dates repeat a lot); missing stays missing."""
+    out = None
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if not pd.api.types.is_datetime64_any_dtype(col.dtype):
+            continue
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        text = np.append(np.asarray(uniques.strftime(fmt), dtype=object), np.nan)
+        if out is None:
+            out = df.copy(deep=False)
+        out.isetitem(i, pd.Series(text[codes], index=col.index, dtype=object))
+    return df if out is None else out
 
 
 def _has_carriage_return(df: pd.DataFrame) -> bool:
