@@ -223,3 +223,26 @@ def test_calibration_of_80pc_intervals_on_synthetic_councils(panel, data_dir):
     print(f"80% interval coverage over {len(covered)} values: {coverage:.1%}")
     assert len(covered) >= 200
     assert 0.65 <= coverage <= 0.92
+
+
+def test_cum_hazard_band_by_band_is_bit_identical_to_the_summed_form():
+    """_cum_hazard adds the bands one at a time when there are fewer than 8 (no
+    simulations x workers x bands temporaries): the same bits as the summed form, so no number or
+    byte of a report moves; with 8 or more it is the summed form itself."""
+    from swanalysis.forecast import _cum_hazard
+
+    def summed(rates, edges, a, b):
+        span = np.clip(np.minimum(b[..., None], edges[1:]) - np.maximum(a[..., None], edges[:-1]), 0, None)
+        return (span * rates).sum(axis=-1)
+
+    rng = np.random.default_rng(7)
+    for k in (1, 3, 5, 7, 9):
+        edges = np.r_[0.0, np.sort(rng.uniform(0.5, 20, k - 1)), np.inf]
+        a = rng.uniform(0, 15, (200, 300))
+        b = a + rng.uniform(0, 3, (200, 300))
+        for rates in (rng.gamma(1.0, 0.1, (200, 1, k)), rng.gamma(1.0, 0.1, k)):
+            got, want = _cum_hazard(rates, edges, a, b), summed(rates, edges, a, b)
+            assert got.shape == want.shape
+            assert np.array_equal(got.view(np.int64), want.view(np.int64)), k
+    assert float(_cum_hazard(np.array([0.1, 0.2]), np.array([0.0, 1.0, np.inf]),
+                             np.array([0.5]), np.array([3.0]))[0]) == pytest.approx(0.05 + 0.4)
