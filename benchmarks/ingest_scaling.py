@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+from _doc import write_section  # noqa: E402 - benchmarks/_doc.py
 
 FRACTIONS = ((1, 8), (1, 4), (1, 2), (1, 1))
 
@@ -218,15 +219,7 @@ def main(argv=None) -> int:
     text = "\n".join(lines)
     print(text)
     if args.write_doc:
-        doc = REPO / "docs" / "performance.md"
-        s = doc.read_text()
-        a, b = "<!-- ingest_scaling:begin -->", "<!-- ingest_scaling:end -->"
-        if a in s and b in s:
-            s = s[:s.index(a) + len(a)] + "\n" + text + "\n" + s[s.index(b):]
-            doc.write_text(s)
-            print(f"wrote {doc}")
-        else:
-            print(f"markers {a} ... {b} not in {doc}; not written")
+        write_section("ingest_scaling", text)
     return 0
 
 

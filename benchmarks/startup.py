@@ -26,6 +26,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _doc import write_section  # noqa: E402 - benchmarks/_doc.py
 GOAL = 0.3
 
 
@@ -103,12 +105,7 @@ def main(argv=None) -> int:
     text = "\n".join(lines)
     print(text)
     if args.write_doc:
-        doc = REPO / "docs" / "performance.md"
-        s = doc.read_text()
-        a, b = "<!-- startup:begin -->", "<!-- startup:end -->"
-        if a in s and b in s:
-            doc.write_text(s[:s.index(a) + len(a)] + "\n" + text + "\n" + s[s.index(b):])
-            print(f"wrote {doc}")
+        write_section("startup", text)
     return 0
 
 

@@ -677,6 +677,17 @@ def _read_raw(path: Path) -> RawReturn:
     return RawReturn(name, lea, year, ref, rows, record_numbers, issues, vacancies, dict(unknown))
 
 
+def _missing_as_none(df: pd.DataFrame, columns) -> None:
+    """Missing cells (NaN) of these object columns become None, in place."""
+    for c in columns:
+        v = df[c].to_numpy(dtype=object)
+        missing = pd.isna(v)
+        if missing.any():
+            v = v.copy()
+            v[missing] = None
+            df[c] = v
+
+
 def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
     """Records of several returns as one frame: SWENo -> worker_id, birth date -> age band.
 
@@ -692,13 +703,7 @@ def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
         dicts = [d for r in xml for d in r.rows]
         rows = pd.DataFrame.from_records(dicts) if dicts else pd.DataFrame()
         del dicts
-        for c in rows.columns:
-            v = rows[c].to_numpy(dtype=object)
-            missing = pd.isna(v)
-            if missing.any():
-                v = v.copy()
-                v[missing] = None
-                rows[c] = v
+        _missing_as_none(rows, rows.columns)
         frames.append((rows, xml))
     if tab:
         rows = pd.concat([r.rows for r in tab], ignore_index=True)
@@ -727,13 +732,7 @@ def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
         if item not in df.columns:
             df[item] = None
     if len(parts) > 1:  # an item only one kind of file had is missing (NaN) in the other's rows
-        for c in df.columns[5:]:
-            v = df[c].to_numpy(dtype=object)
-            missing = pd.isna(v)
-            if missing.any():
-                v = v.copy()
-                v[missing] = None
-                df[c] = v
+        _missing_as_none(df, df.columns[5:])
     swe = df["SWENo"]
     ok = via_uniques(swe, lambda u: u.astype("string").str.fullmatch(C.SWENO_PATTERN).fillna(False).astype(object))
     status = np.where(swe.isna(), "missing", np.where(ok.astype(bool), "ok", "invalid"))
