@@ -20,20 +20,11 @@ import numpy as np
 import pandas as pd
 
 from . import measures
+from .measures import get as measure_info
 from .benchmark import MEASURE_LABELS, fmt, possessive
 
-#: The headline measures, in the order a paper shows them.
-HEADLINE = ["agency_rate", "turnover_rate", "vacancy_rate", "caseload", "absence_rate",
-            "inpost_fte"]
-
-#: A change smaller than this is "about the same" (points for rates, cases, or a share of FTE).
-STEADY = {"agency_rate": 0.5, "turnover_rate": 0.5, "vacancy_rate": 0.5, "caseload": 0.5,
-          "absence_rate": 0.2, "inpost_fte": 0.02}
-
-#: Short names for the table's first column.
-SHORT_NAMES = {"agency_rate": "Agency workers", "turnover_rate": "Turnover",
-               "vacancy_rate": "Vacancies", "caseload": "Caseload",
-               "absence_rate": "Sickness absence", "inpost_fte": "Social workers in post"}
+#: The headline measures, in the order a paper shows them (the registry's ``glance`` role).
+HEADLINE = measures.names("glance")
 
 COLUMNS = ["measure", "name", "value", "last_year", "change", "direction", "better", "neighbours",
            "region", "england", "position", "position_values", "comparison", "target",
@@ -58,8 +49,9 @@ def _finite(v) -> bool:
 
 
 def _steady(measure: str, value, change) -> bool:
-    limit = STEADY.get(measure, 0.5)
-    if measure == "inpost_fte":
+    m = measures.get(measure)
+    limit = m.steady
+    if m.kind == "count":  # a share of last year's value
         base = float(value) - float(change)
         return base > 0 and abs(float(change)) / base < limit
     return abs(float(change)) < limit
@@ -83,10 +75,10 @@ def _side(measure: str, value, ref) -> str:
     if not (_finite(value) and _finite(ref)):
         return ""
     gap = float(value) - float(ref)
-    limit = STEADY.get(measure, 0.5)
-    if measure == "inpost_fte":
+    m = measures.get(measure)
+    if m.kind == "count":
         return "higher" if gap > 0 else "lower" if gap < 0 else "similar"
-    if abs(gap) < limit:
+    if abs(gap) < m.steady:
         return "similar"
     return "higher" if gap > 0 else "lower"
 
@@ -167,7 +159,7 @@ def at_a_glance(result, targets: Mapping[str, float] | None = None,
             lower = _lower_is_better(m)
             met = bool(float(value) <= target) if lower is not False else bool(float(value) >= target)
         rows.append({
-            "measure": m, "name": SHORT_NAMES.get(m, MEASURE_LABELS[m][0].capitalize()),
+            "measure": m, "name": measure_info(m).short_label,
             "value": float(value) if _finite(value) else np.nan, "last_year": last,
             "change": float(change) if _finite(change) else np.nan,
             "direction": direction, "better": better,

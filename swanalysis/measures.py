@@ -26,7 +26,7 @@ from typing import Mapping
 #: named in a download check); ``key_message``: one sentence in the report's key messages and a
 #: subsection of "How we compare"; ``figure``: ranked bar and funnel plot as well as the trend;
 #: ``headline``: a column of the batch index.
-ROLES = ("benchmark", "key_message", "figure", "headline")
+ROLES = ("benchmark", "key_message", "figure", "headline", "glance")
 KINDS = ("rate", "count", "ratio")
 
 
@@ -62,7 +62,11 @@ class Measure:
     better : {"lower", "higher", None}
         Which direction is better for children's services; None when neither is by itself.
     roles : dict
-        Role (:data:`ROLES`) -> position in that role's lists.
+        Role (:data:`ROLES`) -> position in that role's lists (``glance``: a row of the
+        committee paper's At a glance table).
+    steady : float
+        A change on last year smaller than this reads "about the same" (points for a rate,
+        cases for a caseload; for a count, a share of last year's value).
     """
 
     name: str
@@ -78,6 +82,7 @@ class Measure:
     denominator: tuple[str, ...] = ()
     better: str | None = None
     roles: Mapping[str, int] = field(default_factory=dict)
+    steady: float = 0.5
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -172,7 +177,7 @@ _FTE, _HC = " FTE", ""
 REGISTRY: dict[str, Measure] = {m.name: m for m in [
     _m("inpost_fte", "inpost_fte", "social_worker_fte", "social workers in post",
        "Social workers in post", "Social workers in post (FTE)", _FTE, "FTE", "count",
-       roles={"benchmark": 6}),
+       roles={"benchmark": 6, "glance": 6}, steady=0.02),
     _m("inpost_headcount", "inpost_headcount", "social_worker_headcount",
        "social workers in post (headcount)", "Social workers in post",
        "Social workers in post (headcount)", _HC, "headcount", "count", decimals=0),
@@ -187,7 +192,7 @@ REGISTRY: dict[str, Measure] = {m.name: m for m in [
     _m("turnover_rate", "turnover_rate_fte", "turnover_rate_fte_%", "turnover rate",
        "Turnover rate", "Turnover rate (%)", "%", "%", "rate", numerator="leavers_fte",
        denominator=("inpost_fte",), better="lower",
-       roles={"benchmark": 1, "key_message": 2, "figure": 2, "headline": 2}),
+       roles={"benchmark": 1, "key_message": 2, "figure": 2, "headline": 2, "glance": 2}),
     _m("turnover_rate_headcount", "turnover_rate_headcount", "turnover_rate_headcount_%",
        "turnover rate (headcount)", "Turnover rate", "Turnover rate, headcount (%)", "%", "%",
        "rate", numerator="leavers_headcount", denominator=("inpost_headcount",), better="lower"),
@@ -198,7 +203,7 @@ REGISTRY: dict[str, Measure] = {m.name: m for m in [
     _m("agency_rate", "agency_rate_fte", "agency_worker_rate_fte_%", "agency rate",
        "Agency rate", "Agency rate (%)", "%", "%", "rate", numerator="agency_fte",
        denominator=("inpost_fte", "agency_fte"), better="lower",
-       roles={"benchmark": 2, "key_message": 1, "figure": 1, "headline": 1}),
+       roles={"benchmark": 2, "key_message": 1, "figure": 1, "headline": 1, "glance": 1}),
     _m("agency_rate_headcount", "agency_rate_headcount", "agency_worker_rate_headcount_%",
        "agency rate (headcount)", "Agency rate", "Agency rate, headcount (%)", "%", "%", "rate",
        numerator="agency_headcount", denominator=("inpost_headcount", "agency_headcount"),
@@ -214,7 +219,7 @@ REGISTRY: dict[str, Measure] = {m.name: m for m in [
     _m("vacancy_rate", "vacancy_rate_fte", "vacancy_rate_fte_%", "vacancy rate", "Vacancy rate",
        "Vacancy rate (%)", "%", "%", "rate", numerator="vacancy_fte",
        denominator=("inpost_fte", "vacancy_fte"), better="lower",
-       roles={"benchmark": 3, "key_message": 3, "headline": 3}),
+       roles={"benchmark": 3, "key_message": 3, "headline": 3, "glance": 3}),
     _m("vacancy_agency_cover_rate", "vacancy_agency_cover_rate_fte",
        "vacancy_agency_cover_rate_fte_%", "share of vacancies covered by agency",
        "Vacancies covered by agency", "Vacancies covered by agency (%)", "%", "%", "rate",
@@ -226,13 +231,14 @@ REGISTRY: dict[str, Measure] = {m.name: m for m in [
     _m("caseload", "caseload_fte", "caseload_fte", "average caseload", "Caseload",
        "Average caseload", " cases per case-holding FTE", "cases per FTE", "ratio",
        numerator="cases", denominator=("case_holders_fte",), better="lower",
-       roles={"benchmark": 4, "key_message": 4, "headline": 4}),
+       roles={"benchmark": 4, "key_message": 4, "headline": 4, "glance": 4}),
     _m("working_days_lost_fte", "working_days_lost_fte", "working_days_lost_fte",
        "working days lost to sickness", "Working days lost", "Working days lost (FTE days)",
        " FTE days", "FTE days", "count"),
     _m("absence_rate", "absence_rate_fte", "absence_rate_fte_%", "sickness absence rate",
        "Sickness absence rate", "Sickness absence rate (%)", "%", "%", "rate",
-       denominator=("inpost_fte",), better="lower", roles={"benchmark": 5, "key_message": 5}),
+       denominator=("inpost_fte",), better="lower",
+       roles={"benchmark": 5, "key_message": 5, "glance": 5}, steady=0.2),
 ]}
 
 

@@ -87,6 +87,9 @@ def test_everything_else_derives_from_the_registry():
     assert sections.MEASURE_LABELS["agency_rate"] == "Agency rate (%)"
     assert [m.name for m in batch.HEADLINE] == ["agency_rate", "turnover_rate", "vacancy_rate",
                                                  "caseload"]
+    from swanalysis import glance
+    assert glance.HEADLINE == ["agency_rate", "turnover_rate", "vacancy_rate", "caseload",
+                               "absence_rate", "inpost_fte"]
     assert set(fetch.NEEDED_MEASURES) == set(B.BENCHMARK_MEASURES)
     assert P.REQUIRED_COLUMNS == list(M.REQUIRED_COLUMNS)
     # the direction the committee summary needs

@@ -116,8 +116,8 @@ def test_at_a_glance_lists_every_headline_measure_with_a_status_word(papers):
         section = html[html.index('id="at-a-glance"'):html.index('id="key-messages"')]
         rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, flags=re.S)[1:]
         names = [re.sub(r"<[^>]+>", "", re.search(r"<th[^>]*>(.*?)</th>", r).group(1)) for r in rows]
-        assert names == ["Agency workers", "Turnover", "Vacancies", "Caseload", "Sickness absence",
-                         "Social workers in post"], la
+        assert names == ["Agency rate", "Turnover rate", "Vacancy rate", "Caseload",
+                         "Sickness absence rate", "Social workers in post"], la
         words = re.findall(r'<span class="status[^"]*">([^<]+)</span>', section)
         assert len(words) == 6 and set(words) <= statuses, (la, words)
         # the targets from params: agency and absence are met or not met
