@@ -25,17 +25,31 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser: one sub-command per module of swanalysis/commands."""
+def _command_of(argv: list[str]) -> str | None:
+    """The sub-command ``argv`` names: its first word not starting with '-' (the top-level
+    parser has no option taking a value), or None."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: one sub-command per module of swanalysis/commands.
+
+    Given the ``argv`` it will parse, only the sub-command named there gets its options (a
+    command's ``add_arguments`` may import what its defaults come from; ``swanalysis --help``
+    needs only each command's HELP). Without ``argv`` every sub-command is complete.
+    """
     parser = argparse.ArgumentParser(
         prog="swanalysis",
         description="Children's social worker recruitment and retention analysis.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = _command_of(argv) if argv is not None else None
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(p)
+        if argv is None or name == wanted:
+            module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
 
@@ -70,7 +84,9 @@ _default_showwarning = warnings.showwarning
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv``; return the exit code (2 for bad input, with one line on stderr)."""
     warnings.showwarning = _show_warning
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
