@@ -30,8 +30,10 @@ import os
 import secrets
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+from .._lazy import lazy
+
+np = lazy("numpy", globals(), "np")  # imported on first use: the pseudonyms themselves need neither
+pd = lazy("pandas", globals(), "pd")
 
 KEY_ENV = "SWANALYSIS_PSEUDO_KEY"
 KEY_FILE_ENV = "SWANALYSIS_PSEUDO_KEY_FILE"
@@ -39,7 +41,7 @@ KEY_FILE_NAME = "pseudo.key"
 PSEUDONYM_LENGTH = 16
 
 AGE_BANDS = ("under 25", "25-29", "30-39", "40-49", "50-59", "60+", "unknown")
-_AGE_EDGES = [-np.inf, 25, 30, 40, 50, 60, np.inf]
+_AGE_EDGES = [float("-inf"), 25, 30, 40, 50, 60, float("inf")]
 #: ages at the census outside this range are implausible for a social worker (age band unknown,
 #: and a ``birth_date_implausible`` warning)
 MIN_AGE, MAX_AGE = 16, 90

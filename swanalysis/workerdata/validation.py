@@ -14,17 +14,23 @@ Messages never quote a value from a worker's record (a shifted CSV row can put a
 a name or an identifier into any field): they name the file, the record number, the field and
 the rule. Return-level facts (the reference date, the LEA) may be quoted.
 
-Checks are vectorised over all records of all returns at once (no per-row Python loop).
+The rules on one field's value (codes, numbers, dates, the birth date's plausibility) are
+plain Python functions of that value — :func:`check_code`, :func:`number_text` with
+:func:`number_rules`, :func:`parse_date`, :func:`birth_date_status` — so they run without pandas
+(``swanalysis validate`` on a small return, :mod:`swanalysis.workerdata.plain`). Over a frame
+they run once per distinct value of a column (:func:`per_value`: codes, dates and numbers repeat
+a lot); the checks across fields and records are vectorised over all records at once.
+numpy and pandas are imported on first use only.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import re
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
-import numpy as np
-import pandas as pd
-
+from .._lazy import lazy
 from . import codes as C
 from .pseudonymise import MAX_AGE, MIN_AGE  # noqa: F401 - age limits, documented with the rest
 
@@ -81,6 +87,8 @@ CASES_IMPLAUSIBLE = 150    # warning, set to missing
 DAYS_LOST_MAX = 260        # working days in a year (52 weeks x 5 days)
 SALARY_MIN, SALARY_MAX = 10_000, 200_000  # £ per FTE a year (payroll extract)
 
+np = lazy("numpy", globals(), "np")
+pd = lazy("pandas", globals(), "pd")
 
 
 @dataclass(frozen=True)
@@ -134,15 +142,25 @@ def mask_identifiers(messages: pd.Series) -> pd.Series:
     return via_uniques(messages.astype(str), lambda u: u.str.replace(_IDENTIFIER_RE, "[identifier]", regex=True))
 
 
+def count_by_rule(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str, int, str]]:
+    """``(rule, severity, count, description)`` for the ``(rule, severity)`` of each issue, in
+    the order :func:`summary_by_rule` gives: errors, warnings, infos, each by count (most
+    first), ties in order of first appearance."""
+    counts: dict[tuple[str, str], int] = {}
+    for pair in pairs:
+        counts[pair] = counts.get(pair, 0) + 1
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rows = sorted(counts.items(), key=lambda kv: (rank.get(kv[0][1], len(rank)), -kv[1]))
+    return [(rule, sev, n, RULES.get(rule, ("", ""))[1]) for (rule, sev), n in rows]
+
+
 def summary_by_rule(issues: pd.DataFrame) -> pd.DataFrame:
     """Counts of issues by rule and severity (rule order: errors first, then by count)."""
+    columns = ["rule", "severity", "count", "description"]
     if issues is None or issues.empty:
-        return pd.DataFrame(columns=["rule", "severity", "count", "description"])
-    out = issues.groupby(["rule", "severity"], sort=False).size().rename("count").reset_index()
-    out["description"] = out["rule"].map(lambda r: RULES.get(r, ("", ""))[1])
-    order = out["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    out = out.assign(_o=order).sort_values(["_o", "count"], ascending=[True, False]).drop(columns="_o")
-    return out.reset_index(drop=True)
+        return pd.DataFrame(columns=columns)
+    rows = count_by_rule(zip(issues["rule"].tolist(), issues["severity"].tolist()))
+    return pd.DataFrame(rows, columns=columns)
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,56 +204,203 @@ def via_uniques(s: pd.Series, func) -> pd.Series:
     return pd.Series(mapped[codes], index=s.index)
 
 
-_DECIMAL_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
-_INTEGER_RE = r"^[+-]?\d+$"
+# --------------------------------------------------------------------------------------------
+# the rules on one field's value, in plain Python (no pandas: see the module docstring)
 
 
-def _fraction_digits(s: pd.Series) -> pd.Series:
-    frac = s.str.extract(r"\.(\d*)$", expand=False).fillna("").str.rstrip("0")
-    return frac.str.len()
+def _text(value) -> str | None:
+    """A cell as stripped text; None when missing (None or NaN)."""
+    if value is None or value != value:  # noqa: PLR0124 - NaN
+        return None
+    return str(value).strip()
 
 
-def _parse_dates(s: pd.Series) -> pd.Series:
-    s = s.astype("string").str.strip()
-    iso = s.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:$|[T Zz+\-])", expand=False)
-    out = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
-    rest = out.isna() & s.notna()
-    if rest.any():
-        uk = s.where(rest).str.extract(r"^(\d{1,2}/\d{1,2}/\d{4})$", expand=False)
-        out = out.fillna(pd.to_datetime(uk, format="%d/%m/%Y", errors="coerce"))
+#: the order the number rules are reported in (after ``number_invalid``)
+NUMBER_RULE_ORDER = ("decimal_places", "fte_range", "cases_negative", "cases_implausible", "cases_high",
+                     "days_lost_range")
+
+
+def _number_message(item: str, rule: str) -> str:
+    return {
+        "decimal_places": f"{item} has more than {NUMBER_ITEMS[item][1]} decimal places (value kept)",
+        "fte_range": f"{item} outside 0–1; set to missing",
+        "cases_negative": "Cases30 below 0; set to missing",
+        "cases_implausible": f"Cases30 above {CASES_IMPLAUSIBLE} (not a caseload one worker can hold); set to missing",
+        "cases_high": f"Cases30 above {CASES_HIGH} (value kept)",
+        "days_lost_range": f"WorkingDaysLost below 0 or above {DAYS_LOST_MAX} (the working days in a year); set to missing",
+    }[rule]
+
+
+_CODE_DOT_ZERO = re.compile(r"^(\d+)\.0+$")
+
+
+def normalise_code_value(value) -> str | None:
+    """A code as compared with the code list: blanks stripped, a spurious '.0' (a code that went
+    through a spreadsheet) dropped; None when missing or blank."""
+    s = _text(value)
+    if not s:
+        return None
+    m = _CODE_DOT_ZERO.match(s)
+    return m.group(1) if m else s
+
+
+def check_code(value, allowed, multi: bool = False) -> tuple[str | None, bool]:
+    """``(value kept, invalid)`` for a coded item: the normalised code, or None when it is not in
+    ``allowed``. A repeated item (``multi``: values joined with ``;``) keeps the codes that are
+    in the list (None when none is) and is invalid when any is not."""
+    s = normalise_code_value(value)
+    if s is None:
+        return None, False
+    if not multi:
+        return (s, False) if s in allowed else (None, True)
+    parts = [part.strip() for part in s.split(C.MULTI_SEP)]
+    if all(part in allowed for part in parts):
+        return s, False
+    good = [part for part in parts if part in allowed]
+    return (C.MULTI_SEP.join(good) if good else None), True
+
+
+_DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_INTEGER_RE = re.compile(r"^[+-]?\d+$")
+_WHOLE_DECIMAL_RE = re.compile(r"^[+-]?\d+\.0*$")
+_FRACTION_RE = re.compile(r"\.(\d*)$")
+
+#: numeric items: (whole number, most decimal places the schema allows)
+NUMBER_ITEMS: dict[str, tuple[bool, int | None]] = {
+    "FTE": (False, 6), "FTE30": (False, 6), "Cases30": (True, None), "WorkingDaysLost": (False, 2),
+}
+
+
+def number_text(value, integer: bool = False) -> tuple[str | None, bool]:
+    """``(text, invalid)``: the stripped text of a number (None when missing or blank), or
+    ``(None, True)`` when it is not a (whole) number as the schema writes one."""
+    r = _text(value)
+    if not r:
+        return None, False
+    if (_INTEGER_RE if integer else _DECIMAL_RE).match(r) or (integer and _WHOLE_DECIMAL_RE.match(r)):
+        return r, False
+    return None, True
+
+
+def plain_number(text: str | None) -> float | None:
+    """A number's text (from :func:`number_text`) as a float; None for digits other than ASCII
+    (which pandas does not read either). pandas' reader may differ in the last bit for long
+    fractions; only a value within a rounding error of a limit could be judged differently."""
+    return float(text) if text is not None and text.isascii() else None
+
+
+def number_rules(item: str, text: str | None, value) -> tuple[float | None, tuple[str, ...]]:
+    """``(value kept, rules broken)`` for a numeric item's value (from its ``text``):
+    ``decimal_places`` (value kept); ``fte_range``, ``cases_negative``, ``cases_implausible``,
+    ``days_lost_range`` (set to missing); ``cases_high`` (kept)."""
+    if value is None or value != value:  # noqa: PLR0124 - NaN
+        return None, ()
+    broken: list[str] = []
+    max_dp = NUMBER_ITEMS[item][1]
+    if max_dp is not None:
+        m = _FRACTION_RE.search(text or "")
+        if m and len(m.group(1).rstrip("0")) > max_dp:
+            broken.append("decimal_places")
+    if item in ("FTE", "FTE30"):
+        if value < 0 or value > 1:
+            broken.append("fte_range")
+            value = None
+    elif item == "Cases30":
+        if value < 0:
+            broken.append("cases_negative")
+            value = None
+        elif value > CASES_IMPLAUSIBLE:
+            broken.append("cases_implausible")
+            value = None
+        elif value > CASES_HIGH:
+            broken.append("cases_high")
+    elif item == "WorkingDaysLost" and (value < 0 or value > DAYS_LOST_MAX):
+        broken.append("days_lost_range")
+        value = None
+    return value, tuple(broken)
+
+
+_ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:$|[T Zz+\-])")
+_UK_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+#: the dates a datetime64[ns] column holds (pandas makes anything else missing)
+_FIRST_DATE, _LAST_DATE = _dt.date(1677, 9, 22), _dt.date(2262, 4, 11)
+
+
+def _date(y: str, m: str, d: str) -> _dt.date | None:
+    if not (y + m + d).isascii():
+        return None
+    try:
+        out = _dt.date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+    return out if _FIRST_DATE <= out <= _LAST_DATE else None
+
+
+def parse_date(value) -> _dt.date | None:
+    """xs:date (YYYY-MM-DD, optional time/zone suffix) or DD/MM/YYYY; None when missing or invalid."""
+    s = _text(value)
+    if not s:
+        return None
+    m = _ISO_DATE_RE.match(s)
+    out = _date(*m.groups()) if m else None
+    if out is None:
+        m = _UK_DATE_RE.match(s)
+        out = _date(m.group(3), m.group(2), m.group(1)) if m else None
     return out
 
 
+def birth_date_status(value, reference_date) -> str:
+    """``missing``, ``invalid`` (not a date), ``implausible`` (an age under MIN_AGE or over
+    MAX_AGE at the reference date, or born after it) or ``ok``."""
+    if value is None:
+        return "missing"
+    born = parse_date(value)
+    if born is None:
+        return "invalid"
+    ref = reference_date
+    age = ref.year - born.year - ((ref.month, ref.day) < (born.month, born.day))
+    return "implausible" if age < MIN_AGE or age > MAX_AGE else "ok"
+
+
+# --------------------------------------------------------------------------------------------
+# the same rules over pandas columns: once per distinct value
+
+
+def _per_unique(values, func) -> tuple[list, np.ndarray]:
+    """``(results, codes)``: ``func`` of each distinct value of ``values`` and, last, of None
+    (for the missing ones); ``codes[i]`` is where value i's result is."""
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    results = [func(u) for u in uniq.tolist()]
+    results.append(func(None))
+    return results, np.where(codes < 0, len(results) - 1, codes)
+
+
+def _array(results: list, dtype=object) -> np.ndarray:
+    out = np.empty(len(results), dtype=dtype)
+    for i, r in enumerate(results):  # one by one: a result may be a tuple
+        out[i] = r
+    return out
+
+
+def per_value(s: pd.Series, func, dtype=object) -> pd.Series:
+    """``func`` applied to each distinct value of ``s`` (and once to None for the missing ones),
+    spread back over ``s`` as a Series of ``dtype``."""
+    results, codes = _per_unique(s.to_numpy(dtype=object), func)
+    if dtype != object:
+        return pd.Series(np.array(results, dtype=dtype)[codes], index=s.index)
+    return pd.Series(_array(results)[codes], index=s.index)
+
+
 def parse_dates(s: pd.Series) -> pd.Series:
-    """xs:date (YYYY-MM-DD, optional time/zone suffix) or DD/MM/YYYY -> datetime64; invalid -> NaT."""
+    """:func:`parse_date` over a Series -> datetime64[ns]; invalid -> NaT."""
     if len(s) == 0:
         return pd.Series([], index=s.index, dtype="datetime64[ns]")
-    return pd.to_datetime(via_uniques(s, _parse_dates))
-
-
-def _normalise_code(s: pd.Series) -> pd.Series:
-    s = s.astype("string").str.strip()
-    s = s.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return s.where(s != "", pd.NA).astype(object)
+    return per_value(s, parse_date, "datetime64[ns]")
 
 
 def normalise_code(s: pd.Series) -> pd.Series:
-    """Strip blanks and a spurious '.0' (codes that went through a spreadsheet); missing -> None."""
-    out = via_uniques(s, _normalise_code)
-    return out.where(out.notna(), None)
-
-
-def _number(raw: pd.Series, integer: bool, max_dp):
-    """(value, bad pattern, too many decimals) for distinct strings."""
-    r = raw.astype("string").str.strip()
-    r = r.where(r != "", pd.NA)
-    ok = r.str.match(_INTEGER_RE if integer else _DECIMAL_RE)
-    if integer:
-        ok = ok | r.str.match(r"^[+-]?\d+\.0*$")
-    bad = r.notna() & ~ok.fillna(False)
-    val = pd.to_numeric(r.where(~bad), errors="coerce").astype(float)
-    many = (val.notna() & (_fraction_digits(r.fillna("")) > max_dp)) if max_dp is not None else pd.Series(False, index=r.index)
-    return val, bad.astype(bool), many.astype(bool)
+    """:func:`normalise_code_value` over a Series (missing -> None)."""
+    return per_value(s, normalise_code_value)
 
 
 def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None = None, *, inplace: bool = False):
@@ -262,28 +427,19 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
     for item, table in code_lists.items():
         if item not in df.columns:
             continue
-        s = normalise_code(df[item])
-        allowed = list(table)
-        if item in C.MULTI_ITEMS:
-            multi = s.notna()
-            parts = s[multi].str.split(C.MULTI_SEP).explode().str.strip()
-            bad_parts = parts[~parts.isin(allowed)]
-            bad = df.index.isin(bad_parts.index.unique())
-            if bad.any():
+        allowed, multi = frozenset(table), item in C.MULTI_ITEMS
+        results, codes = _per_unique(df[item].to_numpy(dtype=object), lambda v: check_code(v, allowed, multi))
+        bad = np.array([r[1] for r in results], dtype=bool)[codes]
+        if bad.any():
+            if multi:
                 col.add(bad, item, "code_invalid",
                         f"{item} has code(s) not in the schema's list (value not shown); those codes ignored")
-                good = parts[parts.isin(allowed)].groupby(level=0).agg(C.MULTI_SEP.join)
-                rebuilt = good.reindex(df.index)
-                s = s.where(~bad, rebuilt.where(rebuilt.notna(), None))
-        else:
-            bad = (s.notna() & ~s.isin(allowed)).to_numpy()
-            if bad.any():
+            else:
                 sev = "error" if item == "AgencyWorker" else None
                 tail = "; record quarantined" if item == "AgencyWorker" else "; set to missing"
                 col.add(bad, item, "code_invalid",
                         f"{item} code not in the schema's list (value not shown){tail}", severity=sev)
-                s = s.where(~bad, None)
-        df[item] = s
+        df[item] = _array([r[0] for r in results])[codes]
 
     col.add(df["AgencyWorker"].isna() & (df["swe_status"] != "missing") & ~col.quarantine,
             "AgencyWorker", "mandatory_missing", "AgencyWorker is missing; record quarantined")
@@ -291,41 +447,19 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
     col.add(df["QualInst"].isna() & ~df["agency"], "QualInst", "mandatory_missing",
             "QualInst is missing", severity="warning")
 
-    # --- numbers (parsed once per distinct string)
-    def number(item, integer=False, max_dp=None):
-        raw = df[item]
-        uniq = pd.unique(raw.to_numpy(dtype=object))
-        val, bad, many = _number(pd.Series(uniq, dtype=object), integer, max_dp)
-        idx = pd.Index(uniq)
-        pos = idx.get_indexer(raw.to_numpy(dtype=object))
-        v = pd.Series(val.to_numpy()[pos], index=df.index)
-        b = bad.to_numpy()[pos]
-        m = many.to_numpy()[pos]
-        col.add(b, item, "number_invalid", f"{item} is not a valid "
-                + ("whole number" if integer else "number") + " (value not shown); set to missing")
-        col.add(m, item, "decimal_places", f"{item} has more than {max_dp} decimal places (value kept)")
-        return v
-
-    for item, out in (("FTE", "fte"), ("FTE30", "fte30")):
-        v = number(item, max_dp=6)
-        bad = v.notna() & ((v < 0) | (v > 1))
-        col.add(bad, item, "fte_range", f"{item} outside 0–1; set to missing")
-        df[out] = v.where(~bad)
-    v = number("Cases30", integer=True)
-    neg = v.notna() & (v < 0)
-    col.add(neg, "Cases30", "cases_negative", "Cases30 below 0; set to missing")
-    v = v.where(~neg)
-    huge = v > CASES_IMPLAUSIBLE
-    col.add(huge, "Cases30", "cases_implausible",
-            f"Cases30 above {CASES_IMPLAUSIBLE} (not a caseload one worker can hold); set to missing")
-    v = v.where(~huge)
-    col.add(v > CASES_HIGH, "Cases30", "cases_high", f"Cases30 above {CASES_HIGH} (value kept)")
-    df["cases30"] = v
-    v = number("WorkingDaysLost", max_dp=2)
-    out_of_range = v.notna() & ((v < 0) | (v > DAYS_LOST_MAX))
-    col.add(out_of_range, "WorkingDaysLost", "days_lost_range",
-            f"WorkingDaysLost below 0 or above {DAYS_LOST_MAX} (the working days in a year); set to missing")
-    df["working_days_lost"] = v.where(~out_of_range)
+    # --- numbers (the rules run once per distinct string; pandas reads the numbers)
+    for item, out in (("FTE", "fte"), ("FTE30", "fte30"), ("Cases30", "cases30"), ("WorkingDaysLost", "working_days_lost")):
+        integer, max_dp = NUMBER_ITEMS[item]
+        texts, codes = _per_unique(df[item].to_numpy(dtype=object), lambda v: number_text(v, integer))
+        values = pd.to_numeric(pd.Series([t for t, _ in texts], dtype="string"), errors="coerce").astype(float)
+        kept = [number_rules(item, t, v) for (t, _), v in zip(texts, values.tolist())]
+        col.add(np.array([b for _, b in texts], dtype=bool)[codes], item, "number_invalid",
+                f"{item} is not a valid " + ("whole number" if integer else "number") + " (value not shown); set to missing")
+        broken = [rules for _, rules in kept]
+        for rule in NUMBER_RULE_ORDER:
+            if any(rule in b for b in broken):
+                col.add(np.array([rule in b for b in broken], dtype=bool)[codes], item, rule, _number_message(item, rule))
+        df[out] = np.array([np.nan if v is None else v for v, _ in kept], dtype=float)[codes]
 
     # --- dates (worker dates are not quoted; the return's reference date is)
     for item, out in (("RoleStartDate", "start_date"), ("RoleEndDate", "end_date")):
