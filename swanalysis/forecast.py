@@ -906,11 +906,14 @@ def _noise(model: ForecastModel, horizon: int) -> dict:
     return z
 
 
-def _stock_uniforms(model: ForecastModel, t: int, width: int) -> np.ndarray:
-    """Uniforms (simulations x width) for the leaving of everyone in post at the start of year t;
-    column i gets the same numbers whatever the width (common random numbers)."""
+def _stock_uniforms(model: ForecastModel, t: int, columns: np.ndarray) -> np.ndarray:
+    """Uniforms (simulations x columns) for the leaving of everyone in post at the start of year t;
+    column i gets the same numbers whatever the width (common random numbers): the generator
+    gives column 0's numbers, then column 1's, and so on, so only those up to the last column
+    asked for are drawn (``columns`` ascending)."""
     rng = np.random.default_rng([model.seed, 7, t])
-    return rng.random((width, model.simulations), dtype=np.float32).T
+    width = int(columns[-1]) + 1 if len(columns) else 0
+    return rng.random((width, model.simulations), dtype=np.float32)[columns].T
 
 
 def _effect_draws(model: ForecastModel, z: dict, s: Scenario) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -990,14 +993,28 @@ def _is_baseline(s: Scenario) -> bool:
 
 def _baseline_vacancies(model: ForecastModel, horizon: int) -> np.ndarray:
     """The baseline's vacancy draws (simulations x horizon), computed once per model and horizon."""
+    return _baseline_draws(model, horizon)["vacancy_fte"]
+
+
+def _baseline_draws(model: ForecastModel, horizon: int) -> dict[str, np.ndarray]:
+    """The baseline's draws, computed once per model and horizon (the projection's baseline, the
+    other scenarios' agency link and the what-it-takes solver's starting point share them)."""
     cache = model.__dict__.setdefault("_cache", {})
-    key = ("baseline_vacancies", horizon)
+    key = ("baseline", horizon)
     if key not in cache:
-        cache[key] = _simulate(model, Scenario(BASELINE), horizon)["vacancy_fte"]
+        cache[key] = _simulate_draws(model, Scenario(BASELINE), horizon)
     return cache[key]
 
 
 def _simulate(model: ForecastModel, s: Scenario, horizon: int) -> dict[str, np.ndarray]:
+    """Draws (simulations x horizon) of every measure under one scenario (a scenario that changes
+    nothing gets a copy of the baseline's: the same numbers, computed once)."""
+    if _is_baseline(s):
+        return {m: x.copy() for m, x in _baseline_draws(model, horizon).items()}
+    return _simulate_draws(model, s, horizon)
+
+
+def _simulate_draws(model: ForecastModel, s: Scenario, horizon: int) -> dict[str, np.ndarray]:
     """Draws (simulations x horizon) of every measure under one scenario."""
     from scipy import stats
 
@@ -1029,11 +1046,23 @@ def _simulate(model: ForecastModel, s: Scenario, horizon: int) -> dict[str, np.n
     S = main.copy()
     out = {m: np.full((n, horizon), np.nan) for m in MEASURES}
     if worker:
+        # tenure, FTE and route ratio of each column (a worker, or a starter's slot) are the same
+        # in every simulation: one row each, broadcast against the simulations where used
         stock = model.stock
-        ten = np.broadcast_to(stock["tenure"].to_numpy(), (n, len(stock))).copy()
-        fte = np.broadcast_to(stock["fte"].to_numpy(), (n, len(stock))).copy()
-        rat = np.broadcast_to(stock["ratio"].to_numpy(), (n, len(stock))).copy()
+        ten = stock["tenure"].to_numpy(float)
+        fte = stock["fte"].to_numpy(float)
+        rat = stock["ratio"].to_numpy(float)
         alive = np.ones((n, len(stock)), bool)
+        # Who would leave (before "alive" is applied) is worked out column by column, only in the
+        # columns someone can be in post in: ``segs`` holds (first column, width) of the stock
+        # and of the starter slots each year actually used (the rest of the slots reserved by
+        # _capacity stay empty in every simulation). When the scenario leaves the leaving
+        # probabilities alone it depends only on the year and the column, so it is kept on the
+        # model (per horizon) and shared by the baseline, most scenarios and every step of the
+        # what-it-takes solver, extended when a scenario uses more starter slots.
+        segs = [(0, len(stock))]
+        shared = not (s.retention_change or s.caseload_change or s.pay_change)
+        cache = model.__dict__.setdefault("_cache", {})
         routes = list(model.starter_routes.values())
         cum = np.cumsum([p for p, _ in routes])
         route_ratio = np.array([r for _, r in routes])
@@ -1048,10 +1077,27 @@ def _simulate(model: ForecastModel, s: Scenario, horizon: int) -> dict[str, np.n
         lv = _Leaving(model, z, t, level, mult, add, s.retention_change, q_mean)
         # 1. leavers among those in post at the start of the year
         if worker:
-            p = lv.prob(ten, ten + 1.0, rat)
-            lv.set_scale(p, alive)
-            p = np.clip(p * lv.k[:, None], 0, 1)
-            go = alive & (_stock_uniforms(model, t, ten.shape[1]) < p)
+            m = len(ten)
+            if shared:
+                leaves, done = cache.setdefault(("stock_leaves", horizon, t), (np.zeros((n, m), bool), {}))
+            else:
+                leaves, done = np.zeros((n, m), bool), {}
+            todo = [(a, a + done.get(a, 0), a + w) for a, w in segs if w > done.get(a, 0)]
+            if todo:
+                idx = np.concatenate([np.arange(lo, hi) for _, lo, hi in todo])
+                p = lv.prob(ten[idx], ten[idx] + 1.0, rat[idx])
+                if s.retention_change:
+                    whole = np.zeros((n, m))
+                    whole[:, idx] = p
+                    lv.set_scale(whole, alive)
+                p = np.clip(p * lv.k[:, None], 0, 1)
+                hit = _stock_uniforms(model, t, idx) < p
+                j = 0
+                for a, lo, hi in todo:
+                    leaves[:, lo:hi] = hit[:, j:j + hi - lo]
+                    j += hi - lo
+                    done[a] = hi - a
+            go = alive & leaves
             L = (fte * go).sum(1)
             alive &= ~go
             ten = ten + 1.0
@@ -1070,13 +1116,23 @@ def _simulate(model: ForecastModel, s: Scenario, horizon: int) -> dict[str, np.n
             when = z["start_when"][t]  # part of the year served by 30 September
             r_idx = np.minimum(np.searchsorted(cum, z["start_route"][t] * cum[-1]), len(cum) - 1)
             sr = route_ratio[r_idx]
-            ps = lv.prob(np.zeros((1, cap)), when[None, :], sr[None, :])
-            gone = on & (z["start_u"][t] < ps)
+            used = int(max(heads.max(), 0))  # starter slots used in some simulation
+            if shared:
+                leaves, done = cache.setdefault(("starter_leaves", horizon, t), (np.zeros((n, cap), bool), {}))
+            else:
+                leaves, done = np.zeros((n, cap), bool), {}
+            lo = done.get(0, 0)
+            if used > lo:
+                ps = lv.prob(np.zeros((1, used - lo)), when[None, lo:used], sr[None, lo:used])
+                leaves[:, lo:used] = z["start_u"][t][:, lo:used] < ps
+                done[0] = used
+            gone = on & leaves
             Ls = gone.sum(1) * fpp
             starters_fte = on.sum(1) * fpp
-            ten = np.concatenate([ten, np.broadcast_to(when, (n, cap))], axis=1)
-            fte = np.concatenate([fte, np.full((n, cap), fpp)], axis=1)
-            rat = np.concatenate([rat, np.broadcast_to(sr, (n, cap))], axis=1)
+            segs.append((len(ten), used))
+            ten = np.concatenate([ten, when])
+            fte = np.concatenate([fte, np.full(cap, fpp)])
+            rat = np.concatenate([rat, sr])
             alive = np.concatenate([alive, on & ~gone], axis=1)
             drift = drift + est["other_sd"] * z["other"][:, t] * main
             main = np.clip((fte * alive).sum(1) + drift, 0, None)

@@ -246,3 +246,44 @@ def test_cum_hazard_band_by_band_is_bit_identical_to_the_summed_form():
             assert np.array_equal(got.view(np.int64), want.view(np.int64)), k
     assert float(_cum_hazard(np.array([0.1, 0.2]), np.array([0.0, 1.0, np.inf]),
                              np.array([0.5]), np.array([3.0]))[0]) == pytest.approx(0.05 + 0.4)
+
+
+def test_worker_draws_are_the_same_whatever_was_projected_before(synthetic_council, panel):
+    """Who would leave is kept on the model (per horizon and year, column by column) and shared
+    by the scenarios that leave the leaving probabilities alone and by the what-it-takes solver,
+    extended when a scenario uses more starter slots: every scenario's draws must have the same
+    bits on a fresh model as on one that has already solved what it takes (all slots in use)
+    and projected the others; a scenario that changes nothing gets the baseline's draws, as a
+    copy."""
+    c = synthetic_council
+    kw = dict(panel=panel, episodes=c.true_episodes, worker_years=c.true_worker_years,
+              simulations=120, seed=5)
+    scenarios = [F.Scenario(F.BASELINE), F.Scenario("none", extra_starters=0.0),
+                 F.Scenario("campaign", campaign_starters=10, campaign_quarter=2, campaign_retention=70),
+                 F.Scenario("conv", agency_conversions=5), F.Scenario("more", extra_starters=40),
+                 F.Scenario("ret", retention_change=5), F.Scenario("ret_more", retention_change=3,
+                                                               extra_starters=25)]
+    warm = F.fit("Stockport", **kw)
+    wit = F.what_it_takes(warm, "vacancy_rate", 0.0, warm.origin + 3)
+    assert warm._cache[("starter_leaves", 3, 0)][1][0] == F._capacity(warm)  # every slot in use
+    for s in scenarios[::-1]:
+        got = F._simulate(warm, s, 3)
+        want = F._simulate(F.fit("Stockport", **kw), s, 3)
+        for meas in F.MEASURES:
+            assert np.array_equal(got[meas].view(np.int64), want[meas].view(np.int64)), (s.name, meas)
+    none = F._simulate(warm, scenarios[1], 3)
+    none["inpost_fte"][:] = -1
+    assert np.array_equal(F._simulate(warm, scenarios[0], 3)["inpost_fte"],
+                          F._simulate(F.fit("Stockport", **kw), scenarios[0], 3)["inpost_fte"])
+    again = F.what_it_takes(F.fit("Stockport", **kw), "vacancy_rate", 0.0, warm.origin + 3)
+    assert (again.answer, again.achieved, again.message) == (wit.answer, wit.achieved, wit.message)
+
+
+def test_stock_uniforms_of_some_columns_are_those_of_the_whole_width():
+    """Only the columns asked for (up to the last) are drawn: each column gets the numbers it
+    got when every column of the year was drawn at once."""
+    m = F.fit("Test", history=steady_history(), priors=ZERO, simulations=40, seed=9)
+    whole = np.random.default_rng([9, 7, 2]).random((300, 40), dtype=np.float32).T
+    cols = np.array([0, 1, 2, 57, 58, 200, 299])
+    assert np.array_equal(F._stock_uniforms(m, 2, cols), whole[:, cols])
+    assert np.array_equal(F._stock_uniforms(m, 2, np.arange(300)), whole)
