@@ -64,6 +64,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/ingest_scaling.py --baseline $(INGEST_BASELINE) --write-doc
 	$(PY) benchmarks/startup.py --write-doc
 	$(PY) benchmarks/council.py --write-doc
+	$(PY) benchmarks/forecast_speed.py --write-doc
 	$(PY) benchmarks/forecast_backtest.py
 
 # The forecast back-test on the published statistics (docs/forecast.md prints its table).

@@ -205,6 +205,7 @@ def main(argv=None) -> int:
     base = baseline_tree(args.baseline, work / "baseline-src")
     label = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h %s", args.baseline],
                            capture_output=True, text=True).stdout.strip()
+    label = label if len(label) <= 80 else label[:79] + "…"
     impls = [("baseline", base), ("ours", REPO)]
     cpu: dict = {name: {} for name, _ in impls}
     outs: dict = {}
