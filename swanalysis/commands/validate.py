@@ -24,11 +24,18 @@ def add_arguments(parser):
 
 
 def print_summary(result, out=None) -> None:
-    """Print what was read and linked, and the issues counted by rule (counts only, no record values)."""
+    """Print what was read and linked, and the issues counted by rule (counts only, no record
+    values). ``result``: an IngestResult, or the PlainSummary of
+    :func:`swanalysis.workerdata.plain.validate_summary`."""
     from ..errors import one_line
-    from ..workerdata.validation import summary_by_rule
 
     out = out or sys.stdout
+    if hasattr(result, "by_rule"):
+        rows = result.by_rule
+    else:
+        from ..workerdata.validation import summary_by_rule
+
+        rows = summary_by_rule(result.validation).itertuples(index=False)
 
     s = result.summary
     print(f"files read: {s['files_read']} of {s['files']}; records: {s['records']} "
@@ -43,21 +50,19 @@ def print_summary(result, out=None) -> None:
         print(f"payroll: {h['payroll_workers']} workers, {h['matched_workers']} matched; unmatched: "
               f"{h['unmatched_payroll_workers']} payroll, {h['unmatched_return_workers']} non-agency return workers",
               file=out)
-    table = summary_by_rule(result.validation)
-    if table.empty:
+    rows = list(rows)
+    if not rows:
         print("no problems found", file=out)
         return
     print("", file=out)
     print(f"{'rule':<26} {'severity':<8} {'count':>7}  meaning", file=out)
-    for r in table.itertuples():
-        print(f"{r.rule:<26} {r.severity:<8} {r.count:>7}  {r.description}", file=out)
+    for rule, severity, count, description in rows:
+        print(f"{rule:<26} {severity:<8} {count:>7}  {description}", file=out)
 
 
 def run(args) -> int:
     """Validate the returns and print the summary; return the exit code (2 when a file cannot be read)."""
     from ..errors import one_line
-    from ..safeio import write_csv
-    from ..workerdata.ingest import ingest
 
     if args.issues:
         from pathlib import Path
@@ -66,9 +71,20 @@ def run(args) -> int:
 
         if Path(args.issues).is_dir():
             raise UserError(f"--issues {one_line(args.issues)}: is a folder; give a file name such as issues.csv")
-    result = ingest(args.paths, hr=args.hr, hr_map=args.hr_map, strict=False, xsd=args.xsd)
+    result = None
+    if not (args.hr or args.hr_map or args.issues):
+        # counts only: in plain Python when every return is XML (no pandas to import)
+        from ..workerdata.plain import validate_summary
+
+        result = validate_summary(args.paths, xsd=args.xsd)
+    if result is None:
+        from ..workerdata.ingest import ingest
+
+        result = ingest(args.paths, hr=args.hr, hr_map=args.hr_map, strict=False, xsd=args.xsd)
     print_summary(result)
     if args.issues:
+        from ..safeio import write_csv
+
         write_csv(result.validation, args.issues)
     for line in result.unreadable:
         print(f"swanalysis: error: {one_line(line)}", file=sys.stderr)

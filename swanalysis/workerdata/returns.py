@@ -27,13 +27,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from .._lazy import lazy
 from . import codes as C
 from ..errors import InputFileError, one_line
 from .pseudonymise import MAX_AGE, MIN_AGE, Pseudonymiser, age_band, age_in_years
-from .validation import ValidationIssue, issue, parse_dates, via_uniques
+from .validation import ValidationIssue, issue, parse_date, parse_dates, via_uniques
+
+# imported on first use: an XML return's header and records are read in plain Python
+# (read_raw(..., plain=True) for `swanalysis validate` on a small return)
+np = lazy("numpy", globals(), "np")
+pd = lazy("pandas", globals(), "pd")
 
 RETURN_SUFFIXES = (".xml", ".csv", ".xlsx")
 ROOT_TAG = "Message"
@@ -520,26 +523,27 @@ _LEA_IN_NAME = re.compile(r"(?<!\d)(\d{3})(?!\d)")
 def _census_years_for(date: pd.Timestamp) -> tuple[int, int]:
     """The census a reference date most likely means, and the one it strictly falls in: a date
     up to a month after 30 September (a slip) is taken as that census."""
-    return census_year_of(date - pd.Timedelta(days=31)), census_year_of(date)
+    return census_year_of(date - _dt.timedelta(days=31)), census_year_of(date)
 
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-def _header_date(text: str):
-    """A header date as :func:`~swanalysis.workerdata.validation.parse_dates` reads it; the
-    plain YYYY-MM-DD of nearly every return without building a Series (once per file)."""
+def _header_date(text: str) -> _dt.datetime | None:
+    """A header date (midnight) as :func:`~swanalysis.workerdata.validation.parse_date` reads
+    it, any plain YYYY-MM-DD taken; None when it is not a date."""
     m = _ISO_DATE.fullmatch(text.strip())
     if m:
         try:
-            return pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:  # 2023-02-30 and the like: as parse_dates would (NaT)
-            return pd.NaT
-    return parse_dates(pd.Series([text], dtype=object)).iloc[0]
+            return _dt.datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:  # 2023-02-30 and the like: not a date
+            return None
+    d = parse_date(text)
+    return None if d is None else _dt.datetime(d.year, d.month, d.day)
 
 
-def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, pd.Timestamp]:
-    """LEA, census year and reference date of a return, checked against each other.
+def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, _dt.datetime]:
+    """LEA, census year and reference date (a datetime) of a return, checked against each other.
 
     * ``Year`` and ``ReferenceDate`` that name different censuses: the file is refused (which
       census it is cannot be known, and taking either could displace the real return).
@@ -556,7 +560,7 @@ def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, p
     year = int(year_text) if re.fullmatch(r"\d{4}", year_text) else None
     if ref_text:
         ref = _header_date(ref_text)
-        if pd.isna(ref):
+        if ref is None:
             raise InputFileError(f"{name}: Header ReferenceDate '{ref_text[:20]}' is not a date (YYYY-MM-DD)")
         likely, strict = _census_years_for(ref)
         census = year if year in (likely, strict) else likely
@@ -568,9 +572,9 @@ def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, p
             issues.append(issue(name, 0, "ReferenceDate", "reference_date_moved",
                                 f"Header ReferenceDate {ref:%Y-%m-%d} is not 30 September (the census date); "
                                 f"{census}-09-30 used instead"))
-            ref = pd.Timestamp(census, 9, 30)
+            ref = _dt.datetime(census, 9, 30)
     elif year is not None:
-        ref = pd.Timestamp(year, 9, 30)
+        ref = _dt.datetime(year, 9, 30)
         issues.append(issue(name, 0, "ReferenceDate", "header_inferred",
                             f"no ReferenceDate in the Header; 30 September of Year {year} used"))
     else:
@@ -579,7 +583,7 @@ def _resolve_header(path: Path, header: dict, issues: list) -> tuple[str, int, p
             raise InputFileError(
                 f"{name}: no ReferenceDate in Header/CollectionDetails and no census year (20YY) in the "
                 "file name; add the header or rename the file, e.g. csww_2023.xml")
-        ref = pd.Timestamp(int(years[-1]), 9, 30)
+        ref = _dt.datetime(int(years[-1]), 9, 30)
         issues.append(issue(name, 0, "ReferenceDate", "header_inferred",
                             f"no ReferenceDate in the Header; 30 September {years[-1]} taken from the file name"))
     lea = (header.get("LEA") or "").strip()
@@ -618,10 +622,14 @@ class RawReturn:
         return len(self.record_numbers)
 
 
-def read_raw(path) -> RawReturn:
-    """Read one return's header and records (no pseudonymisation yet). InputFileError if unreadable."""
+def read_raw(path, *, plain: bool = False) -> RawReturn:
+    """Read one return's header and records (no pseudonymisation yet). InputFileError if unreadable.
+
+    ``plain=True`` (XML returns only) reads without numpy or pandas: ``rows`` is a list of one
+    dict per record, ``record_numbers`` a range and ``reference_date`` a datetime.
+    """
     try:
-        return _read_raw(Path(path))
+        return _read_raw(Path(path), plain)
     except InputFileError:
         raise
     except PermissionError:
@@ -630,7 +638,7 @@ def read_raw(path) -> RawReturn:
         raise InputFileError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
 
 
-def _read_raw(path: Path) -> RawReturn:
+def _read_raw(path: Path, plain: bool = False) -> RawReturn:
     name = str(path)
     if not path.exists():
         raise InputFileError(f"{name}: file not found")
@@ -640,6 +648,8 @@ def _read_raw(path: Path) -> RawReturn:
         raise InputFileError(f"{name}: file is empty")
     issues: list[ValidationIssue] = []
     suffix = path.suffix.lower()
+    if plain and suffix != ".xml":
+        raise ValueError(f"{name}: only XML returns are read without pandas")
     if suffix in (".csv", ".xlsx", ".xlsm", ".txt"):
         table = _read_table(path)
         header = {}
@@ -664,10 +674,12 @@ def _read_raw(path: Path) -> RawReturn:
         unknown_top = Counter()
     elif suffix == ".xml":
         rows, header, vacancies, unknown, unknown_top = _read_xml(path)
-        record_numbers = np.arange(1, len(rows) + 1, dtype="int64")
+        record_numbers = range(1, len(rows) + 1) if plain else np.arange(1, len(rows) + 1, dtype="int64")
     else:
         raise InputFileError(f"{name}: not a CSWW return (expected .xml, .csv or .xlsx)")
     lea, year, ref = _resolve_header(path, header, issues)
+    if not plain:
+        ref = pd.Timestamp(ref)
     for tag, count in sorted(unknown.items()):
         issues.append(issue(name, 0, tag[:60], "unknown_item",
                             f"item {tag[:60]} is not in the 2022 schema ({count} records); kept, not interpreted"))
