@@ -147,7 +147,7 @@ def test_benchmark_only_params_select_the_benchmark_notebook(monkeypatch):
         pass
 
     class Spy:
-        def __init__(self, notebook=None, warm=True, timeout=600):
+        def __init__(self, notebook=None, warm=True, timeout=600, engine="inprocess"):
             seen["notebook"] = notebook
             raise Stop
 

@@ -36,8 +36,9 @@ def _env(data_dir):
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
+    """The reference: a fresh Jupyter kernel, as Papermill runs a notebook."""
     out = tmp_path_factory.mktemp("reports")
-    return render_report(PARAMS, out, warm=False)
+    return render_report(PARAMS, out, warm=False, engine="kernel")
 
 
 @pytest.fixture(scope="module")
@@ -171,8 +172,11 @@ def test_report_text_title_block_and_notes(html, annex):
     assert "groups of fewer than 10 workers are not shown" in annex
 
 
-def test_warm_kernel_output_is_identical_to_fresh(report, tmp_path):
-    with ReportRunner(warm=True) as runner:
+@pytest.mark.parametrize("engine", ["inprocess", "kernel"])
+def test_warm_kernel_output_is_identical_to_fresh(report, tmp_path, engine):
+    """Another authority then the same one, warm (in this process, as the batch and the report
+    command run them, or in one kept kernel), give the fresh kernel's bytes."""
+    with ReportRunner(warm=True, engine=engine) as runner:
         runner.run({**PARAMS, "la": "Slough", "comparators": None}, tmp_path)
         again = runner.run(PARAMS, tmp_path)
     # every file of the report folder (HTML, each CSV, the workbook with its pinned dates)
@@ -445,3 +449,46 @@ def test_synthetic_report_forecast_starts_from_the_returns_and_matches_the_libra
         council_rates(res.worker_years).set_index("census_year").at[2024, "inpost_fte"])
     ours = F.project(model, [F.scenario_from_dict(s) for s in cfg["scenarios"]], horizon=3).table()
     pd.testing.assert_frame_equal(got, ours, check_exact=False, rtol=1e-9)
+
+
+def test_in_process_cells_fail_as_a_kernel_reports_them(tmp_path):
+    """A notebook run in this process: what it displays and prints becomes the outputs a kernel
+    gives, and a cell's error is the user's (one line) or a bug, as from a kernel."""
+    import nbformat
+
+    from swanalysis.report.runner import ReportError
+
+    def notebook(*sources):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.cells = [nbformat.v4.new_code_cell("la = None", metadata={"tags": ["parameters"]}),
+                    *map(nbformat.v4.new_code_cell, sources)]
+        path = tmp_path / f"nb{len(list(tmp_path.glob('*.ipynb')))}.ipynb"
+        nbformat.write(nb, path)
+        return path
+
+    shows = notebook("print('one'); print('two')",
+                     "from IPython.display import HTML, display\n"
+                     "print('before'); display(HTML('<p>' + la + '</p>'), metadata={'part': 'annex'})\n"
+                     "display({'application/json': {'facts': (('a', 1),)}, 'text/plain': 'x'}, raw=True)",
+                     "6 * 7")
+    with ReportRunner(notebook=shows) as runner:
+        nb = runner.execute({"la": "Wokingham"})
+    outs = [c.outputs for c in nb.cells if c.cell_type == "code"]
+    assert outs[2] == [{"output_type": "stream", "name": "stdout", "text": "one\ntwo\n"}]
+    assert [o["output_type"] for o in outs[3]] == ["stream", "display_data", "display_data"]
+    assert outs[3][1]["data"] == {"text/html": "<p>Wokingham</p>",
+                                  "text/plain": "<IPython.core.display.HTML object>"}
+    assert outs[3][1]["metadata"] == {"part": "annex"}
+    assert outs[3][2]["data"]["application/json"] == {"facts": [["a", 1]]}  # through JSON
+    assert outs[4][0]["output_type"] == "execute_result" and outs[4][0]["data"] == {"text/plain": "42"}
+
+    user = notebook("from swanalysis.errors import UserError\nraise UserError('no data for ' + la)")
+    with ReportRunner(notebook=user) as runner, pytest.raises(UserError, match="^no data for Slough$"):
+        runner.execute({"la": "Slough"})
+    bug = notebook("1 / 0")
+    with ReportRunner(notebook=bug) as runner, pytest.raises(ReportError, match="ZeroDivisionError"):
+        runner.execute({"la": "Slough"})
+    # the shell is left usable and its output captured no longer
+    with ReportRunner(notebook=shows) as runner:
+        assert runner.execute({"la": "Reading"}).cells[3].outputs[1]["data"]["text/html"] == "<p>Reading</p>"

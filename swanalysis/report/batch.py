@@ -5,9 +5,11 @@ data (joint returns are one row, hence one report; regional and national rows ar
 and ``out_dir/YYYY/index.html`` linking them with a headline table.
 
 How it is fast: each worker process holds ONE warm :class:`swanalysis.report.ReportRunner`
-(one Jupyter kernel with the library already imported) and reuses it for every authority it
-is given, so the ~3.5 s of kernel start-up and imports is paid once per worker instead of
-once per report.  ``warm=False`` gives the fresh-kernel-per-report baseline.
+and runs every authority it is given in its own process (the in-process engine,
+:mod:`swanalysis.report.inprocess`: the outputs a fresh Jupyter kernel gives, without a kernel),
+with the library imported and the published panel's derived results (the per-panel memo) kept,
+so start-up and imports are paid once per worker instead of once per report, and no report's
+output crosses a socket.  ``warm=False`` gives the fresh-kernel-per-report baseline.
 
 Executors:
 

@@ -1,9 +1,12 @@
 """Run the report notebook for one authority and publish it: HTML, tables as CSV and Excel.
 
-In-process, with the Python APIs: Papermill injects the parameters, nbclient executes the notebook
-in a Jupyter kernel, nbconvert's HTMLExporter renders it with the ``council_report`` template.
+With the Python APIs: Papermill injects the parameters, the notebook is executed (in this process
+by default, or by nbclient in a Jupyter kernel), nbconvert's HTMLExporter renders it with the
+``council_report`` template.
 
-* ``ReportRunner(warm=True)`` starts one kernel and reuses it for every :meth:`ReportRunner.run`,
+* ``ReportRunner(warm=True)`` (the default engine, ``"inprocess"``) runs every notebook in this
+  process (:mod:`swanalysis.report.inprocess`: a fresh kernel's outputs without a kernel);
+  ``engine="kernel"`` starts one kernel and reuses it for every :meth:`ReportRunner.run`,
   resetting the user namespace and matplotlib's state between
   authorities, so the output is identical to a fresh kernel's (``warm=False``: a new kernel per run).
 * Output is deterministic: no timestamps except ``date_produced`` (a parameter), no execution
@@ -50,6 +53,9 @@ COUNTERPARTS = {
               "about": "the report this annex supports"},
 }
 KERNEL_NAME = "python3"
+#: How notebooks are executed: in this process's IPython shell (swanalysis.report.inprocess:
+#: the outputs a kernel would give, without the kernel) or in a Jupyter kernel (nbclient).
+ENGINES = ("inprocess", "kernel")
 
 NOTEBOOKS = {
     "council": "council_report.ipynb",
@@ -273,6 +279,20 @@ def _streams(nb) -> list[str]:
     return lines
 
 
+def _cell_failure(ename: str, evalue: str) -> Exception:
+    """The error to raise for a notebook cell that raised ``ename: evalue``: the user's
+    (:class:`UserError`, one line) or a bug (:class:`ReportError`)."""
+    lines = (evalue or "").strip().splitlines()
+    message = lines[0] if lines else ename
+    if ename == "KeyboardInterrupt":
+        return KeyboardInterrupt()
+    if ename in user_error_names():
+        return UserError(message)
+    if ename in OS_ERRORS:  # the notebook could not write its tables (disk full, ...)
+        return UserError(f"the report could not be written: {message}")
+    return ReportError(f"report notebook failed: {ename}: {message}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Runner
 
@@ -287,9 +307,15 @@ class ReportRunner:
                 runner.run({"la": la, "year": 2022}, "outputs")
     """
 
-    def __init__(self, notebook=None, warm: bool = True, timeout: int = 600):
+    def __init__(self, notebook=None, warm: bool = True, timeout: int = 600,
+                 engine: str = "inprocess"):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r} (use one of {', '.join(ENGINES)})")
         self.notebook = notebook_path(notebook)
         self.warm = warm
+        # a fresh kernel for every run is the kernel engine by definition
+        self.engine = engine if warm else "kernel"
+        self._runs = 0
         self.timeout = timeout
         self.cwd = str(Path.cwd())
         self._km = None
@@ -369,7 +395,6 @@ class ReportRunner:
 
     def execute(self, params: Mapping[str, Any]):
         """Parameterise and execute the notebook; returns the executed, normalised notebook."""
-        from nbclient.exceptions import CellExecutionError
         from papermill.parameterize import parameterize_notebook
 
         if self._source is None:
@@ -379,6 +404,20 @@ class ReportRunner:
         nb = copy.deepcopy(self._source)
         nb = parameterize_notebook(nb, dict(params), kernel_name=KERNEL_NAME, language="python")
         self._clients = []
+        if self.engine == "inprocess":
+            from .inprocess import ENGINE, CellError
+
+            try:
+                # the reset before every run, the first included: this process may have made
+                # figures or changed matplotlib's settings before (the CLI, an earlier report)
+                ENGINE.execute(nb, prelude=RESET_CODE)
+            except CellError as exc:
+                raise _cell_failure(exc.ename, exc.evalue) from None
+            self._runs += 1
+            _normalise(nb)
+            return nb
+        from nbclient.exceptions import CellExecutionError
+
         try:
             if self.warm:
                 self._reset_kernel()
@@ -401,15 +440,9 @@ class ReportRunner:
                     shutil.rmtree(sockets, ignore_errors=True)
         except CellExecutionError as exc:
             ename = getattr(exc, "ename", "") or ""
-            evalue = (getattr(exc, "evalue", "") or "").strip().splitlines()
-            message = evalue[0] if evalue else ename
             if ename == "KeyboardInterrupt" or self._interrupted():
                 raise KeyboardInterrupt from None
-            if ename in user_error_names():
-                raise UserError(message) from None
-            if ename in OS_ERRORS:  # the notebook could not write its tables (disk full, ...)
-                raise UserError(f"the report could not be written: {message}") from None
-            raise ReportError(f"report notebook failed: {ename}: {message}") from None
+            raise _cell_failure(ename, getattr(exc, "evalue", "")) from None
         except BaseException:  # asyncio.CancelledError is not an Exception
             # Ctrl-C while nbclient runs is caught by its own loop handler, which shuts the kernel
             # down: what surfaces is then DeadKernelError or a ZMQError. Say what really happened.
@@ -581,12 +614,17 @@ def _commit(tmp: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def render_report(params: Mapping[str, Any], out_dir, warm: bool = False, notebook=None) -> ReportOutput:
-    """One report, start to finish (a fresh kernel unless ``warm``).
+def render_report(params: Mapping[str, Any], out_dir, warm: bool = False, notebook=None,
+                  engine: str = "inprocess") -> ReportOutput:
+    """One report, start to finish: executed in this process (``engine="inprocess"``, the same
+    bytes as a fresh kernel without starting one) or in a Jupyter kernel (``engine="kernel"``:
+    a fresh kernel unless ``warm``).
 
     With no ``notebook``, ``benchmark_only`` in the params selects the benchmark notebook.
     """
     if notebook is None and params.get("benchmark_only"):
         notebook = "benchmark"
-    with ReportRunner(notebook=notebook, warm=warm) as runner:
+    if engine == "inprocess":
+        warm = True  # "warm" here only means: not a new kernel
+    with ReportRunner(notebook=notebook, warm=warm, engine=engine) as runner:
         return runner.run(params, out_dir)
