@@ -65,9 +65,10 @@ def _combine(rows: pd.DataFrame) -> pd.DataFrame:
     return combined
 
 
-def _la_rows_for(chars: pd.DataFrame, code: str) -> pd.DataFrame:
-    las = chars[chars["area_level"] == "la"]
-    mine = las[las["area_code"] == code]
+def _la_rows_for(las: pd.DataFrame, at: dict, code: str) -> pd.DataFrame:
+    """An authority's rows among ``las`` (the authorities' rows of the characteristics table;
+    ``at``: each code's row positions in it, in order)."""
+    mine = las.iloc[at[code]] if code in at else las.iloc[:0]
     if len(mine) == 0 and " / " in str(code):
         mine = _combine(las[las["area_code"].isin([c.strip() for c in code.split("/")])])
     return mine
@@ -112,7 +113,9 @@ def characteristics_table(chars: pd.DataFrame, area, year: int, neighbours: Iter
         notes.append(f"Social workers' characteristics are published from "
                      f"{int(chars['time_period'].min())}; there are none for {year}.")
 
-    nb = [(c, _la_rows_for(in_years, c)) for c in dict.fromkeys(n for n in neighbours if n)]
+    las = in_years[in_years["area_level"] == "la"]
+    at = las.groupby("area_code", sort=False).indices if len(las) else {}
+    nb = [(c, _la_rows_for(las, at, c)) for c in dict.fromkeys(n for n in neighbours if n)]
     nb = [(c, r) for c, r in nb if len(r)]
     if each_neighbour:
         for _, r in nb:

@@ -202,3 +202,59 @@ def test_own_mix_counts_as_the_dfe_does():
     assert mix["case_holders"] == pytest.approx(round(100 * 6 / 9, 1))
     assert mix["managers"] == pytest.approx(round(100 * 2 / 9, 1))
     assert people.own_mix(wy, 2023, min_group=11).isna().all()
+
+
+def test_parsed_files_are_kept_on_disk_between_processes(tmp_path, monkeypatch, chars, chars_dir):
+    """The parsed characteristics file is kept under the cache folder: a new process (the
+    in-memory cache cleared) reads back the same frame without parsing; a changed file is parsed
+    again, never served stale; a file that does not parse is never kept; SWANALYSIS_PANEL_CACHE=0
+    keeps nothing."""
+    import pandas as pd
+
+    monkeypatch.setenv("SWANALYSIS_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "chars"
+    folder.mkdir()
+    path = folder / "csww_role_by_characteristics_inpost_2019_to_2025.csv.gz"
+    path.write_bytes((chars_dir / path.name).read_bytes())
+    first = C.read_characteristics(folder)
+    pd.testing.assert_frame_equal(first, chars)
+    kept = list((tmp_path / "cache" / "characteristics-cache").glob("characteristics-*.pkl"))
+    assert len(kept) == 1
+    C._read_characteristics.cache_clear()  # as a new process starts
+    parsed = []
+    monkeypatch.setattr(C, "_parse_characteristics", lambda p: parsed.append(p))  # must not run
+    again = C.read_characteristics(folder)
+    assert parsed == [] and again is not first
+    pd.testing.assert_frame_equal(again, chars)
+    assert again.attrs == chars.attrs
+    monkeypatch.undo()
+    monkeypatch.setenv("SWANALYSIS_CACHE_DIR", str(tmp_path / "cache"))
+    # a changed file: parsed afresh (its first data row's FTE changed), a second cache file
+    with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    fte = rows[0].index("inpost_FTE")
+    rows[1][fte] = "123456.5"
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    C._read_characteristics.cache_clear()
+    changed = C.read_characteristics(folder)
+    assert changed["fte"].iloc[0] == 123456.5 and chars["fte"].iloc[0] != 123456.5
+    assert len(list((tmp_path / "cache" / "characteristics-cache").glob("*.pkl"))) == 2
+    # a damaged cache file is parsed again
+    for k in (tmp_path / "cache" / "characteristics-cache").glob("*.pkl"):
+        k.write_bytes(b"not a pickle")
+    C._read_characteristics.cache_clear()
+    assert C.read_characteristics(folder)["fte"].iloc[0] == 123456.5
+    # a bad file is refused and not kept; with the cache off nothing is written
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / path.name.removesuffix(".gz")).write_text("time_period,geographic_level\n2022,National\n")
+    with pytest.raises(InputFileError):
+        C.read_characteristics(bad)
+    assert len(list((tmp_path / "cache" / "characteristics-cache").glob("*.pkl"))) == 2
+    monkeypatch.setenv("SWANALYSIS_PANEL_CACHE", "0")
+    monkeypatch.setenv("SWANALYSIS_CACHE_DIR", str(tmp_path / "off"))
+    C._read_characteristics.cache_clear()
+    C.read_characteristics(folder)
+    assert not (tmp_path / "off").exists()
+    C._read_characteristics.cache_clear()

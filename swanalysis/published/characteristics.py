@@ -26,12 +26,14 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputFileError, NoDataError
+from . import diskcache, panel as _panel
 from .panel import LEVELS, LONDON, LONDON_SUBREGIONS, SYMBOLS
 
 CHARACTERISTICS_GLOB = "csww_role_by_characteristics_inpost_2019_to_*.csv*"
@@ -156,9 +158,26 @@ def _check_symbols(symbol: pd.Series, path: Path, field: str) -> None:
                              "DfE symbol")
 
 
-@functools.lru_cache(maxsize=4)
-def _read_characteristics(path: str, mtime: int) -> pd.DataFrame:
-    p = Path(path)
+def _kept(kind: str, columns: list[str], parse):
+    """``parse(path)`` kept in memory per file and modification time, and on disk between
+    processes (swanalysis.published.diskcache: keyed by the file's path, modification time and
+    size and by the source of this module and of the panel's, whose levels and symbols it
+    reads by; a file that fails to parse is never kept)."""
+
+    @functools.lru_cache(maxsize=4)
+    def read(path: str, mtime: int) -> pd.DataFrame:
+        key = (path, mtime, Path(path).stat().st_size)
+        disk = diskcache.cache_file(kind, key, (sys.modules[__name__], _panel))
+        kept = diskcache.read(disk, lambda t: isinstance(t, pd.DataFrame) and list(t.columns) == columns)
+        if kept is None:
+            kept = parse(Path(path))
+            diskcache.write(disk, kept)
+        return kept
+
+    return read
+
+
+def _parse_characteristics(p: Path) -> pd.DataFrame:
     raw = _read_csv(p)
     missing = [c for c in _REQUIRED + list(_VALUE_COLUMNS) if c not in raw.columns]
     if missing:
@@ -182,6 +201,9 @@ def _read_characteristics(path: str, mtime: int) -> pd.DataFrame:
     return out
 
 
+_read_characteristics = _kept("characteristics", CHARACTERISTICS_COLUMNS, _parse_characteristics)
+
+
 def read_characteristics(path: str | os.PathLike | None = None, data_dir=None) -> pd.DataFrame:
     """The role-by-characteristics file as a tidy table (columns ``CHARACTERISTICS_COLUMNS``).
 
@@ -192,9 +214,7 @@ def read_characteristics(path: str | os.PathLike | None = None, data_dir=None) -
     return _read_characteristics(str(f), f.stat().st_mtime_ns)
 
 
-@functools.lru_cache(maxsize=4)
-def _read_stability(path: str, mtime: int) -> pd.DataFrame:
-    p = Path(path)
+def _parse_stability(p: Path) -> pd.DataFrame:
     raw = _read_csv(p)
     raw = raw.rename(columns={"children_count": "number", "children_percent": "percentage"})
     missing = [c for c in ["time_period", "geographic_level", "sw_stability", "number", "percentage"]
@@ -224,6 +244,9 @@ def _read_stability(path: str, mtime: int) -> pd.DataFrame:
     out = out[STABILITY_COLUMNS].reset_index(drop=True)
     out.attrs["source"] = p.name
     return out
+
+
+_read_stability = _kept("stability", STABILITY_COLUMNS, _parse_stability)
 
 
 def read_cla_stability(path: str | os.PathLike | None = None, data_dir=None) -> pd.DataFrame:

@@ -15,10 +15,9 @@ live in :mod:`swanalysis.published.areas`.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
-import tempfile
+import sys
 import warnings
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import pandas as pd
 from .. import measures
 from ..config import COMPRESSED_SUFFIXES, data_dir as _resolve_data_dir
 from ..errors import InputFileError
+from . import diskcache
 
 _RELEASE_RE = re.compile(r"_to_(\d{4})\.csv(?:\.gz|\.xz)?$")
 
@@ -265,42 +265,16 @@ def _disk_cache_file(folder: str, signature: tuple) -> Path | None:
     """Where a parsed panel is kept between processes (each notebook kernel of a batch run
     would otherwise parse every CSV again). Keyed by folder, file state and this module's
     source, so any change re-parses. ``SWANALYSIS_PANEL_CACHE=0`` turns it off."""
-    if os.environ.get("SWANALYSIS_PANEL_CACHE", "1") == "0":
-        return None
-    from ..config import cache_dir
-    try:  # this module and the registry it reads columns by
-        code = tuple((st.st_mtime_ns, st.st_size)
-                     for st in (Path(__file__).stat(), Path(measures.__file__).stat()))
-    except OSError:
-        code = ()
-    digest = hashlib.sha256(repr((folder, signature, code, pd.__version__)).encode()).hexdigest()
-    return cache_dir() / "panel-cache" / f"panel-{digest[:24]}.pkl"
+    # this module and the registry it reads columns by
+    return diskcache.cache_file("panel", (folder, signature), (sys.modules[__name__], measures))
 
 
 def _read_disk_cache(path: Path | None) -> pd.DataFrame | None:
-    if path is None or not path.exists():
-        return None
-    try:
-        panel = pd.read_pickle(path)
-    except Exception:  # a damaged or incompatible cache file: parse again
-        return None
-    return panel if isinstance(panel, pd.DataFrame) and list(panel.columns) == PANEL_COLUMNS else None
+    return diskcache.read(path, lambda panel: isinstance(panel, pd.DataFrame)
+                          and list(panel.columns) == PANEL_COLUMNS)
 
 
-def _write_disk_cache(path: Path | None, panel: pd.DataFrame) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".panel-", suffix=".pkl", dir=path.parent)
-        os.close(fd)
-        panel.to_pickle(tmp)
-        os.replace(tmp, path)
-    except OSError:  # read-only home, full disk: the cache is only an optimisation
-        try:
-            os.unlink(tmp)
-        except (OSError, UnboundLocalError):
-            pass
+_write_disk_cache = diskcache.write
 
 
 @functools.lru_cache(maxsize=8)
