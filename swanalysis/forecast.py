@@ -987,6 +987,43 @@ class _Leaving:
         return np.clip(1 - surv, 0, 1)
 
 
+#: Bytes of the buffer :func:`_masked_sum` fills a few rows at a time (kept in the CPU's cache).
+_SUM_BUFFER = 2 ** 18
+
+
+def _masked_sum(fte: np.ndarray, mask: np.ndarray, segs: list, fpp: float) -> np.ndarray:
+    """``(fte * mask).sum(1)`` with the same bits, for a worker-data simulation's columns
+    (simulations x columns) where ``mask`` can be True only in ``segs`` ((first column, width)
+    pairs: the stock and the starter slots used), and ``fte`` elsewhere is ``fpp``, the
+    starters' FTE per head.
+
+    The products are worked out only in ``segs``, into a zeroed buffer (elsewhere each product
+    is fpp x 0 = +0.0 when fpp is positive), a few rows at a time so that the buffer stays in the
+    CPU's cache; each row is still summed over every column (numpy's pairwise summation depends
+    on the width, not on the number of rows)."""
+    if not (math.isfinite(fpp) and fpp > 0):
+        return (fte * mask).sum(1)
+    n, m = mask.shape
+    k = max(1, min(n, _SUM_BUFFER // max(m, 1)))
+    buf = np.zeros((k, m))
+    out = np.empty(n)
+    for r0 in range(0, n, k):
+        r1 = min(r0 + k, n)
+        b = buf[:r1 - r0]
+        for a, w in segs:
+            np.multiply(fte[a:a + w], mask[r0:r1, a:a + w], out=b[:, a:a + w])
+        out[r0:r1] = b.sum(1)
+    return out
+
+
+def _count(mask: np.ndarray, segs: list) -> np.ndarray:
+    """``mask.sum(1)`` (whole numbers, the same in any order), counted only in ``segs``."""
+    out = np.zeros(mask.shape[0], dtype=np.int64)
+    for a, w in segs:
+        out += mask[:, a:a + w].sum(1)
+    return out
+
+
 def _is_baseline(s: Scenario) -> bool:
     return replace(s, name=BASELINE, description="") == Scenario(BASELINE)
 
@@ -1098,7 +1135,7 @@ def _simulate_draws(model: ForecastModel, s: Scenario, horizon: int) -> dict[str
                     j += hi - lo
                     done[a] = hi - a
             go = alive & leaves
-            L = (fte * go).sum(1)
+            L = _masked_sum(fte, go, segs, fpp)
             alive &= ~go
             ten = ten + 1.0
         else:
@@ -1112,11 +1149,11 @@ def _simulate_draws(model: ForecastModel, s: Scenario, horizon: int) -> dict[str
         starters = starters + s.extra_starters
         if worker:
             heads = np.minimum(np.rint(starters / fpp).astype(int), cap)
-            on = np.arange(cap)[None, :] < heads[:, None]
+            used = int(max(heads.max(), 0))  # starter slots used in some simulation
+            on = np.arange(used)[None, :] < heads[:, None]  # (the others stay empty)
             when = z["start_when"][t]  # part of the year served by 30 September
             r_idx = np.minimum(np.searchsorted(cum, z["start_route"][t] * cum[-1]), len(cum) - 1)
             sr = route_ratio[r_idx]
-            used = int(max(heads.max(), 0))  # starter slots used in some simulation
             if shared:
                 leaves, done = cache.setdefault(("starter_leaves", horizon, t), (np.zeros((n, cap), bool), {}))
             else:
@@ -1126,16 +1163,18 @@ def _simulate_draws(model: ForecastModel, s: Scenario, horizon: int) -> dict[str
                 ps = lv.prob(np.zeros((1, used - lo)), when[None, lo:used], sr[None, lo:used])
                 leaves[:, lo:used] = z["start_u"][t][:, lo:used] < ps
                 done[0] = used
-            gone = on & leaves
+            gone = on & leaves[:, :used]
             Ls = gone.sum(1) * fpp
             starters_fte = on.sum(1) * fpp
             segs.append((len(ten), used))
             ten = np.concatenate([ten, when])
             fte = np.concatenate([fte, np.full(cap, fpp)])
             rat = np.concatenate([rat, sr])
-            alive = np.concatenate([alive, on & ~gone], axis=1)
+            slots = np.zeros((n, cap), bool)
+            slots[:, :used] = on & ~gone
+            alive = np.concatenate([alive, slots], axis=1)
             drift = drift + est["other_sd"] * z["other"][:, t] * main
-            main = np.clip((fte * alive).sum(1) + drift, 0, None)
+            main = np.clip(_masked_sum(fte, alive, segs, fpp) + drift, 0, None)
         else:
             # the leaving rate already counts starters who leave within the year, except those
             # a scenario adds: they serve half the year on average
@@ -1183,7 +1222,7 @@ def _simulate_draws(model: ForecastModel, s: Scenario, horizon: int) -> dict[str
             A = np.clip(A + est["kappa"] * dV, 0, None) * np.exp(sd * z["agency"][:, t] - sd ** 2 / 2)
             A = np.clip(A - conv, 0, None)
         out["inpost_fte"][:, t] = S
-        out["inpost_headcount"][:, t] = (alive.sum(1) + drift / fpp + coh_heads if worker
+        out["inpost_headcount"][:, t] = (_count(alive, segs) + drift / fpp + coh_heads if worker
                                          else S * st["headcount_per_fte"])
         out["leavers_fte"][:, t] = L + Ls + coh_L
         out["starters_fte"][:, t] = starters_fte + coh_start

@@ -287,3 +287,29 @@ def test_stock_uniforms_of_some_columns_are_those_of_the_whole_width():
     cols = np.array([0, 1, 2, 57, 58, 200, 299])
     assert np.array_equal(F._stock_uniforms(m, 2, cols), whole[:, cols])
     assert np.array_equal(F._stock_uniforms(m, 2, np.arange(300)), whole)
+
+
+def test_masked_sum_and_count_equal_the_plain_sums_bit_for_bit():
+    """_masked_sum works out fte x mask only in the columns that can be True, a few rows at a
+    time; _count counts them: the same bits as (fte * mask).sum(1) and mask.sum(1) over every
+    column, whatever the rows, widths and buffer size."""
+    from swanalysis.forecast import _count, _masked_sum
+
+    rng = np.random.default_rng(11)
+    for n, stock, cap, used in ((1000, 810, 1455, (260, 0, 1455)), (37, 5, 9, (3, 9, 1)),
+                                (1, 300, 200, (120,))):
+        fpp = float(rng.uniform(0.5, 1.0))
+        fte = np.r_[rng.uniform(0.1, 1.0, stock), np.full(cap * len(used), fpp)]
+        segs = [(0, stock)] + [(stock + b * cap, u) for b, u in enumerate(used)]
+        mask = np.zeros((n, len(fte)), bool)
+        for a, w in segs:
+            mask[:, a:a + w] = rng.random((n, w)) < 0.6
+        want = (fte * mask).sum(1)
+        for buffer in (2 ** 18, 64, 10 ** 9):
+            F._SUM_BUFFER = buffer
+            try:
+                got = _masked_sum(fte, mask, segs, fpp)
+            finally:
+                F._SUM_BUFFER = 2 ** 18
+            assert np.array_equal(got.view(np.int64), want.view(np.int64)), (n, buffer)
+        assert np.array_equal(_count(mask, segs), mask.sum(1))
