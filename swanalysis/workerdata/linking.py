@@ -31,11 +31,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-
+from .._lazy import lazy
 from . import codes as C
 from .validation import concat_issues, via_uniques
+
+# imported on first use: the rules below also count spells in plain Python (workerdata/plain.py)
+np = lazy("numpy", globals(), "np")
+pd = lazy("pandas", globals(), "pd")
 
 EPISODE_COLUMNS = [
     "worker_id", "spell", "lea", "start_date", "end_date", "event", "censor_date", "duration_days",
@@ -56,6 +58,27 @@ class Linked:
     episodes: pd.DataFrame
     worker_years: pd.DataFrame
     issues: pd.DataFrame
+
+
+def starts_spell(same_worker, start, prev_end, prev_reference, agency, prev_agency):
+    """Whether a record starts a new spell, given the worker's previous record (the rules in the
+    module docstring). Elementwise: numpy arrays (dates datetime64, missing NaT) or one record's
+    plain values (dates as numbers, missing NaN); ``same_worker``: same LA and worker as the
+    previous record in (LA, worker, census year, start date, record) order."""
+    ended = prev_end == prev_end  # noqa: PLR0124 - missing (NaT, NaN) is unequal to itself
+    return ((same_worker ^ True) | (ended & (start > prev_end)) | ((ended ^ True) & (start > prev_reference))
+            | (agency != prev_agency))
+
+
+def spell_flags(n_start, n_end, any_end_given, ended, last_census, last_year, n_census, census_span):
+    """``(start_date_changed, end_date_changed, disappeared, gap_in_returns)`` of spells from their
+    counts: distinct start and end dates, whether any record had an end date, whether the last
+    did (``ended``), the last census the spell is in and the LA's last, the censuses it is in and
+    the LA's censuses from its first to its last. Elementwise, as :func:`starts_spell`."""
+    return (n_start > 1,
+            (n_end > 1) | (any_end_given & (ended ^ True)),
+            (ended ^ True) & (last_census < last_year),
+            n_census < census_span)
 
 
 def _decode(s: pd.Series, item: str) -> pd.Series:
@@ -120,10 +143,7 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
     prev_end = np.r_[np.datetime64("NaT", "ns"), end[:-1]]
     prev_ref = np.r_[np.datetime64("NaT", "ns"), ref[:-1]]
     prev_agency = np.r_[False, agency[:-1]]
-    new = (~same
-           | (~np.isnat(prev_end) & (start > prev_end))
-           | (np.isnat(prev_end) & (start > prev_ref))
-           | (agency != prev_agency))
+    new = starts_spell(same, start, prev_end, prev_ref, agency, prev_agency)
     sid = np.cumsum(new) - 1  # global spell number, rows of a spell are contiguous
     group_first = np.maximum.accumulate(np.where(~same, np.arange(n), 0)) if n else np.zeros(0, dtype=int)
     r["spell"] = (sid - sid[group_first] + 1).astype("int64")
@@ -173,8 +193,6 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
     ep["reason_leave"] = _decode(ep["reason_code"], "ReasonLeave")
     ep["leaver_destination"] = _decode(ep["dest_code"], "LeaverDestination")
     ep["destination_group"] = ep["dest_code"].map(C.DESTINATION_GROUP).astype(object).where(ep["dest_code"].notna(), None)
-    ep["start_date_changed"] = ep["n_start"] > 1
-    ep["disappeared"] = (ep["event"] == 0) & (ep["last_census"] < ep["last_year"])
     ep["start_cohort"] = _cohort(ep["start_date"])
     ep["first_census"] = ep["first_census"].astype("int64")
     ep["last_census"] = ep["last_census"].astype("int64")
@@ -186,8 +204,9 @@ def link(records: pd.DataFrame, returns: pd.DataFrame | None = None,
     rank = years.set_index(["lea", "census_year"])["rank"]
     r_first = rank.reindex(pd.MultiIndex.from_arrays([ep["lea"], ep["first_census"]])).to_numpy()
     r_last = rank.reindex(pd.MultiIndex.from_arrays([ep["lea"], ep["last_census"]])).to_numpy()
-    gap = ep["n_census"].to_numpy() < (r_last - r_first + 1)
-    end_changed = (ep["n_end"] > 1) | (ep["any_end"].notna() & ep["end_date"].isna())
+    ep["start_date_changed"], end_changed, ep["disappeared"], gap = spell_flags(
+        ep["n_start"], ep["n_end"], ep["any_end"].notna(), ep["end_date"].notna(), ep["last_census"], ep["last_year"],
+        ep["n_census"].to_numpy(), r_last - r_first + 1)
     parts = []
 
     def add(mask, field, rule, severity, msg):

@@ -7,10 +7,12 @@ census years and LAs, workers, spells, leavers and agency spells, and issues by 
 severity. It makes no tables: one council's returns are checked in a few milliseconds instead
 of the second that importing pandas takes.
 
-The checks across a record's fields, the duplicates within a return and the linking of records
-into spells are the vectorised ones of ``validation.check_records`` and ``linking.link``
-restated here for one record or spell at a time, for counting only; tests/test_cli.py holds the
-two to the same summary on hand-built and fuzzed returns. Anything else — a CSV/XLSX return,
+The rules across a record's dates (``validation.record_rules``), whether a record starts a spell
+and a spell's flags (``linking.starts_spell``, ``linking.spell_flags``) are the pandas path's own
+functions too, called here on one record or spell at a time. What is restated for plain
+values is the bookkeeping around them: the order of the checks, the duplicates within a return,
+the sort and grouping of records into spells. tests/test_cli.py holds the two paths to the same
+summary on hand-built and fuzzed returns. Anything else — a CSV/XLSX return,
 a payroll extract, the full issue list, or more than :data:`MAX_BYTES` of returns (where the
 vectorised path is the faster once pandas is loaded) — goes through ``ingest`` (None here).
 """
@@ -24,10 +26,11 @@ from pathlib import Path
 
 from . import codes as C
 from ..errors import InputFileError
+from .linking import spell_flags, starts_spell
 from .pseudonymise import Pseudonymiser
 from .returns import find_returns, read_raw
 from .validation import (NUMBER_ITEMS, NUMBER_RULE_ORDER, RULES, birth_date_status, check_code, count_by_rule,
-                         number_rules, number_text, parse_date, plain_number)
+                         number_rules, number_text, parse_date, plain_number, record_rules)
 
 
 #: returns larger than this in all go through ``ingest``: counting in plain Python costs about
@@ -210,20 +213,23 @@ def _check(records: list[dict], code_lists: dict) -> list:
     add([r for r in records if r["birth_date_status"] == "invalid"], "date_invalid")
     add([r for r in records if r["birth_date_status"] == "implausible"], "birth_date_implausible")
 
-    add([r for r in records if r["start_date"] is None and not r["agency"]], "start_missing")
-    add([r for r in records if r["start_date"] is not None and r["start_date"] > r["ref"]], "start_in_future")
-    add([r for r in records if r["end_date"] is not None and r["start_date"] is not None
-         and r["end_date"] < r["start_date"]], "end_before_start")
-    after = [r for r in records if r["end_date"] is not None and r["end_date"] > r["ref"]]
-    add(after, "end_after_reference")
-    for r in after:
-        r["end_date"] = None
-    add([r for r in records if r["end_date"] is not None and r["end_date"] < _year_start(r["ref"])], "end_before_year")
-    add([r for r in records if (r.get("ReasonLeave") is not None or r.get("LeaverDestination") is not None)
-         and r.get("RoleEndDate") is None], "leaver_no_end_date")
-    add([r for r in records if r["end_date"] is not None and r.get("ReasonLeave") is None and not r["agency"]],
-        "leaver_no_reason")
-
+    nan = float("nan")
+    broken: dict = {}
+    for r in records:
+        start = r["start_date"].toordinal() if r["start_date"] is not None else nan
+        end = r["end_date"].toordinal() if r["end_date"] is not None else nan
+        rules = record_rules(start, end, r["ref"].toordinal(), _year_start(r["ref"]).toordinal(), r["agency"],
+                             r.get("RoleEndDate") is not None,
+                             r.get("ReasonLeave") is not None or r.get("LeaverDestination") is not None,
+                             r.get("ReasonLeave") is not None)
+        for rule, hit in rules:
+            broken.setdefault(rule, [])
+            if hit:
+                broken[rule].append(r)
+    for rule, hit in broken.items():
+        add(hit, rule)
+    for r in broken.get("end_after_reference", ()):
+        r["end_date"] = None  # treated as in post
     live = [r for r in records if not r["quarantined"] and r["worker_id"] is not None]
     seen, dup = set(), []
     for r in live:
@@ -248,20 +254,23 @@ def _number(item: str, value, integer: bool) -> tuple[bool, tuple]:
 
 
 def _link(records: list[dict], returns) -> tuple[list[dict], list]:
-    """Spells as ``linking.link`` makes them, for counting: ``(spells, slots)`` with each spell's
-    worker_id, agency and end_date, and ``((rule, severity), count)`` for the spell-level rules
-    in link's order."""
+    """Spells as ``linking.link`` makes them (its :func:`~swanalysis.workerdata.linking.starts_spell`
+    and :func:`~swanalysis.workerdata.linking.spell_flags`), for counting: ``(spells, slots)``
+    with each spell's worker_id, agency and end_date, and ``((rule, severity), count)`` for the
+    spell-level rules in link's order."""
+    nan = float("nan")
+
+    def day(d):
+        return nan if d is None else d.toordinal()
+
     records = sorted(records, key=lambda r: (str(r["lea"]), r["worker_id"], r["census_year"],
                                              r["start_date"] is not None, r["start_date"] or _dt.date.min, r["record"]))
     spells: list[dict] = []
     prev = None
     for r in records:
         same = prev is not None and (str(prev["lea"]), prev["worker_id"]) == (str(r["lea"]), r["worker_id"])
-        new = (not same
-               or (prev["end_date"] is not None and r["start_date"] is not None and r["start_date"] > prev["end_date"])
-               or (prev["end_date"] is None and r["start_date"] is not None and r["start_date"] > prev["ref"])
-               or r["agency"] != prev["agency"])
-        if new:
+        if prev is None or starts_spell(same, day(r["start_date"]), day(prev["end_date"]), day(prev["ref"]),
+                                        r["agency"], prev["agency"]):
             spells.append({"lea": r["lea"], "worker_id": r["worker_id"], "agency": r["agency"], "records": []})
         spells[-1]["records"].append(r)
         prev = r
@@ -270,21 +279,21 @@ def _link(records: list[dict], returns) -> tuple[list[dict], list]:
         years.setdefault(rd.lea, [])
         if rd.census_year not in years[rd.lea]:
             years[rd.lea].append(rd.census_year)
-    changed_start = changed_end = gap = 0
-    gone = {True: 0, False: 0}
+    counts = {k: 0 for k in ("start", "end", "gone_agency", "gone", "gap")}
     for s in spells:
         rs = s["records"]
         s["end_date"] = rs[-1]["end_date"]
-        starts = {r["start_date"] for r in rs} - {None}
         ends = {r["end_date"] for r in rs} - {None}
         census = [r["census_year"] for r in rs]
-        changed_start += len(starts) > 1
-        changed_end += len(ends) > 1 or (bool(ends) and s["end_date"] is None)
         la_years = years[s["lea"]]
-        if s["end_date"] is None and max(census) < la_years[-1]:
-            gone[s["agency"]] += 1
-        gap += len(set(census)) < la_years.index(max(census)) - la_years.index(min(census)) + 1
-    slots = [(("start_date_changed", "warning"), changed_start), (("end_date_changed", "warning"), changed_end),
-             (("spell_disappeared", "info"), gone[True]), (("spell_disappeared", "warning"), gone[False]),
-             (("gap_in_returns", "info"), gap)]
+        start_changed, end_changed, gone, gap = spell_flags(
+            len({r["start_date"] for r in rs} - {None}), len(ends), bool(ends), s["end_date"] is not None,
+            max(census), la_years[-1], len(set(census)), la_years.index(max(census)) - la_years.index(min(census)) + 1)
+        counts["start"] += start_changed
+        counts["end"] += end_changed
+        counts["gone_agency" if s["agency"] else "gone"] += gone
+        counts["gap"] += gap
+    slots = [(("start_date_changed", "warning"), counts["start"]), (("end_date_changed", "warning"), counts["end"]),
+             (("spell_disappeared", "info"), counts["gone_agency"]), (("spell_disappeared", "warning"), counts["gone"]),
+             (("gap_in_returns", "info"), counts["gap"])]
     return spells, slots

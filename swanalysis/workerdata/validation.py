@@ -362,6 +362,29 @@ def birth_date_status(value, reference_date) -> str:
     return "implausible" if age < MIN_AGE or age > MAX_AGE else "ok"
 
 
+def record_rules(start, end, reference_date, year_start, agency, end_given, leaver_given, reason_given) -> list:
+    """The rules across a record's dates, in the order they are reported: ``[(rule, broken)]``.
+
+    Elementwise: pandas Series or numpy arrays of many records (dates datetime64, missing NaT),
+    or one record's plain values (dates as numbers, e.g. ordinals, missing NaN). ``year_start``
+    is 1 October before the census year; ``end_given`` whether RoleEndDate was given at all
+    (even if not a date), ``leaver_given`` whether ReasonLeave or LeaverDestination was,
+    ``reason_given`` whether ReasonLeave was. An end date after the reference date is ignored
+    (treated as in post) by the rules after ``end_after_reference``.
+    """
+    has_start, has_end = start == start, end == end  # noqa: PLR0124 - missing (NaT, NaN) is unequal to itself
+    after = end > reference_date
+    return [
+        ("start_missing", (has_start ^ True) & (agency ^ True)),
+        ("start_in_future", start > reference_date),
+        ("end_before_start", end < start),
+        ("end_after_reference", after),
+        ("end_before_year", (end < year_start) & (after ^ True)),
+        ("leaver_no_end_date", leaver_given & (end_given ^ True)),
+        ("leaver_no_reason", has_end & (after ^ True) & (reason_given ^ True) & (agency ^ True)),
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # the same rules over pandas columns: once per distinct value
 
@@ -475,30 +498,30 @@ def check_records(df: pd.DataFrame, code_lists: dict[str, dict[str, str]] | None
             "after it (value not shown); age band unknown")
 
     ref = pd.to_datetime(df["reference_date"])
-    start, end = df["start_date"], df["end_date"]
+    df["_year_start"] = ref - pd.DateOffset(years=1) + pd.Timedelta(days=1)
+    broken = dict(record_rules(df["start_date"], df["end_date"], ref, df["_year_start"], df["agency"],
+                               df["RoleEndDate"].notna(), df["ReasonLeave"].notna() | df["LeaverDestination"].notna(),
+                               df["ReasonLeave"].notna()))
     ymd = lambda c: lambda sub: sub[c].dt.strftime("%Y-%m-%d")  # noqa: E731
-    col.add(start.isna() & ~df["agency"], "RoleStartDate", "start_missing",
+    col.add(broken["start_missing"], "RoleStartDate", "start_missing",
             "RoleStartDate missing for a non-agency worker; record quarantined")
-    col.add(start > ref, "RoleStartDate", "start_in_future",
+    col.add(broken["start_in_future"], "RoleStartDate", "start_in_future",
             lambda sub: "RoleStartDate is after the reference date "
             + ymd("reference_date")(sub) + "; record quarantined", cols=["reference_date"])
-    col.add(end < start, "RoleEndDate", "end_before_start",
+    col.add(broken["end_before_start"], "RoleEndDate", "end_before_start",
             "RoleEndDate is before RoleStartDate; record quarantined")
-    after = (end > ref).to_numpy()
-    col.add(after, "RoleEndDate", "end_after_reference",
+    col.add(broken["end_after_reference"], "RoleEndDate", "end_after_reference",
             lambda sub: "RoleEndDate is after the reference date "
             + ymd("reference_date")(sub) + "; treated as in post (end date ignored)", cols=["reference_date"])
-    df["end_date"] = end = end.where(~after)
-    df["_year_start"] = ref - pd.DateOffset(years=1) + pd.Timedelta(days=1)
-    col.add(end < df["_year_start"], "RoleEndDate", "end_before_year",
+    col.add(broken["end_before_year"], "RoleEndDate", "end_before_year",
             lambda sub: "RoleEndDate is before the census year began ("
             + ymd("_year_start")(sub) + ")", cols=["_year_start"])
-    df.drop(columns="_year_start", inplace=True)
-    leaver_items = df["ReasonLeave"].notna() | df["LeaverDestination"].notna()
-    col.add(leaver_items & df["RoleEndDate"].isna(), "RoleEndDate", "leaver_no_end_date",
+    col.add(broken["leaver_no_end_date"], "RoleEndDate", "leaver_no_end_date",
             "ReasonLeave/LeaverDestination given but RoleEndDate missing; treated as in post")
-    col.add(end.notna() & df["ReasonLeave"].isna() & ~df["agency"], "ReasonLeave", "leaver_no_reason",
+    col.add(broken["leaver_no_reason"], "ReasonLeave", "leaver_no_reason",
             "RoleEndDate given without ReasonLeave")
+    df["end_date"] = df["end_date"].where(~broken["end_after_reference"])
+    df.drop(columns="_year_start", inplace=True)
 
     # --- duplicates within one return (among records not already quarantined)
     live = ~col.quarantine & df["worker_id"].notna().to_numpy()
