@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _doc import write_section  # noqa: E402 - benchmarks/_doc.py
+from _doc import baseline_tree, write_section  # noqa: E402 - benchmarks/_doc.py
 GOAL = 0.3
 
 
@@ -41,18 +41,6 @@ def run_once(cmd, env) -> tuple[float, float, str]:
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), res.stdout
-
-
-def baseline_tree(rev: str, work: Path) -> Path:
-    """The baseline commit's package, extracted once under ``work``."""
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev], capture_output=True,
-                            text=True, check=True).stdout.strip()
-    dest = work / f"baseline-{commit}"
-    if not (dest / "swanalysis" / "cli.py").exists():
-        dest.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "swanalysis"], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
-    return dest
 
 
 def import_breakdown(cmd_args, env, top=8) -> list[tuple[str, float]]:
