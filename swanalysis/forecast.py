@@ -906,14 +906,26 @@ def _noise(model: ForecastModel, horizon: int) -> dict:
     return z
 
 
-def _stock_uniforms(model: ForecastModel, t: int, columns: np.ndarray) -> np.ndarray:
-    """Uniforms (simulations x columns) for the leaving of everyone in post at the start of year t;
-    column i gets the same numbers whatever the width (common random numbers): the generator
-    gives column 0's numbers, then column 1's, and so on, so only those up to the last column
-    asked for are drawn (``columns`` ascending)."""
+def _stock_uniforms(model: ForecastModel, t: int, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Uniforms (simulations x columns) for the leaving of everyone in post at the start of year
+    t, in the columns of ``ranges`` ((first, last + 1) pairs, ascending), side by side; column i
+    gets the same numbers whatever the width (common random numbers): the generator gives
+    column 0's numbers, then column 1's, and so on. With an even number of simulations the
+    columns before each range are skipped (``PCG64.advance``: one 64-bit step per two float32
+    numbers) rather than drawn; tests/test_forecast.py checks both ways against the whole width."""
+    n = model.simulations
     rng = np.random.default_rng([model.seed, 7, t])
-    width = int(columns[-1]) + 1 if len(columns) else 0
-    return rng.random((width, model.simulations), dtype=np.float32)[columns].T
+    parts: list[np.ndarray] = []
+    if n % 2 == 0 and isinstance(rng.bit_generator, np.random.PCG64):
+        pos = 0
+        for lo, hi in ranges:
+            rng.bit_generator.advance((lo - pos) * n // 2)
+            parts.append(rng.random((hi - lo, n), dtype=np.float32))
+            pos = hi
+    else:
+        u = rng.random((max((hi for _, hi in ranges), default=0), n), dtype=np.float32)
+        parts = [u[lo:hi] for lo, hi in ranges]
+    return (np.concatenate(parts) if parts else np.zeros((0, n), np.float32)).T
 
 
 def _effect_draws(model: ForecastModel, z: dict, s: Scenario) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -958,10 +970,62 @@ class _Leaving:
                 q = q - retention_change / 100
             self.q = np.clip(q, 0, 0.95)
 
-    def prob(self, a: np.ndarray, b: np.ndarray, ratio) -> np.ndarray:
-        """Worker data: probability of leaving between tenure a and b (arrays n x m)."""
+    def prob(self, a: np.ndarray, b: np.ndarray, ratio, *, u: np.ndarray | None = None,
+             rescale: bool = False) -> np.ndarray:
+        """Worker data: probability of leaving between tenure a and b (arrays n x m, or one row
+        of m columns, the same in every simulation).
+
+        With ``u`` (uniforms, n x m), who leaves instead: ``u < p``, and with ``rescale``
+        ``u < clip(p * k, 0, 1)`` (p scaled once more, as for the stock after set_scale)."""
+        if np.ndim(a) == 1 and np.ndim(b) == 1 and np.ndim(ratio) <= 1 and len(self.edges) < 9:
+            return self._prob_columns(a, b, ratio, u, rescale)
         H = _cum_hazard(self.rates[:, None, :], self.edges, a, b) * ratio * self.year_mult[:, None]
-        return np.clip((1 - np.exp(-H)) * self.k[:, None], 0, 1)
+        p = np.clip((1 - np.exp(-H)) * self.k[:, None], 0, 1)
+        if rescale:
+            p = np.clip(p * self.k[:, None], 0, 1)
+        return p if u is None else u < p
+
+    def _prob_columns(self, a: np.ndarray, b: np.ndarray, ratio, u: np.ndarray | None,
+                      rescale: bool) -> np.ndarray:
+        """:meth:`prob` for columns whose tenures are the same in every simulation: the same
+        operations on each element, in the same order (so the same bits; tested), done a few
+        rows at a time in place instead of on whole (simulations x columns) temporaries. A band
+        no column overlaps adds +0.0 to every element and is skipped."""
+        lo, hi = self.edges[:-1], self.edges[1:]
+        bands = []
+        for k in range(len(lo)):
+            span = np.clip(np.minimum(b, hi[k]) - np.maximum(a, lo[k]), 0, None)
+            if span.any() or not np.isfinite(self.rates[:, k]).all():
+                bands.append((k, span))
+        n, m = len(self.rates), len(a)
+        out = np.zeros((n, m)) if u is None else np.zeros((n, m), bool)
+        rows = max(1, min(n, _SUM_BUFFER // max(m, 1)))
+        tmp = np.empty((rows, m))
+        work = np.empty((rows, m)) if u is not None else None
+        for r0 in range(0, n, rows):
+            r1 = min(r0 + rows, n)
+            o = out[r0:r1] if u is None else work[:r1 - r0]
+            t = tmp[:r1 - r0]
+            rates = self.rates[r0:r1]
+            for j, (k, span) in enumerate(bands):
+                if j == 0:
+                    np.multiply(span, rates[:, k:k + 1], out=o)
+                else:
+                    np.multiply(span, rates[:, k:k + 1], out=t)
+                    np.add(o, t, out=o)
+            np.multiply(o, ratio, out=o)
+            np.multiply(o, self.year_mult[r0:r1, None], out=o)
+            np.negative(o, out=o)
+            np.exp(o, out=o)
+            np.subtract(1, o, out=o)
+            np.multiply(o, self.k[r0:r1, None], out=o)
+            np.clip(o, 0, 1, out=o)
+            if rescale:
+                np.multiply(o, self.k[r0:r1, None], out=o)
+                np.clip(o, 0, 1, out=o)
+            if u is not None:
+                np.less(u[r0:r1], o, out=out[r0:r1])
+        return out
 
     def set_scale(self, p: np.ndarray, alive: np.ndarray) -> None:
         """Retention improvement: scale every leaving probability so the stock's mean falls by
@@ -1122,13 +1186,15 @@ def _simulate_draws(model: ForecastModel, s: Scenario, horizon: int) -> dict[str
             todo = [(a, a + done.get(a, 0), a + w) for a, w in segs if w > done.get(a, 0)]
             if todo:
                 idx = np.concatenate([np.arange(lo, hi) for _, lo, hi in todo])
-                p = lv.prob(ten[idx], ten[idx] + 1.0, rat[idx])
+                u = _stock_uniforms(model, t, [(lo, hi) for _, lo, hi in todo])
                 if s.retention_change:
+                    p = lv.prob(ten[idx], ten[idx] + 1.0, rat[idx])
                     whole = np.zeros((n, m))
                     whole[:, idx] = p
                     lv.set_scale(whole, alive)
-                p = np.clip(p * lv.k[:, None], 0, 1)
-                hit = _stock_uniforms(model, t, idx) < p
+                    hit = u < np.clip(p * lv.k[:, None], 0, 1)
+                else:  # the same, with the comparison done a few rows at a time (k is 1)
+                    hit = lv.prob(ten[idx], ten[idx] + 1.0, rat[idx], u=u, rescale=True)
                 j = 0
                 for a, lo, hi in todo:
                     leaves[:, lo:hi] = hit[:, j:j + hi - lo]
@@ -1160,8 +1226,8 @@ def _simulate_draws(model: ForecastModel, s: Scenario, horizon: int) -> dict[str
                 leaves, done = np.zeros((n, cap), bool), {}
             lo = done.get(0, 0)
             if used > lo:
-                ps = lv.prob(np.zeros((1, used - lo)), when[None, lo:used], sr[None, lo:used])
-                leaves[:, lo:used] = z["start_u"][t][:, lo:used] < ps
+                leaves[:, lo:used] = lv.prob(np.zeros(used - lo), when[lo:used], sr[lo:used],
+                                             u=z["start_u"][t][:, lo:used])
                 done[0] = used
             gone = on & leaves[:, :used]
             Ls = gone.sum(1) * fpp

@@ -280,13 +280,46 @@ def test_worker_draws_are_the_same_whatever_was_projected_before(synthetic_counc
 
 
 def test_stock_uniforms_of_some_columns_are_those_of_the_whole_width():
-    """Only the columns asked for (up to the last) are drawn: each column gets the numbers it
-    got when every column of the year was drawn at once."""
-    m = F.fit("Test", history=steady_history(), priors=ZERO, simulations=40, seed=9)
-    whole = np.random.default_rng([9, 7, 2]).random((300, 40), dtype=np.float32).T
-    cols = np.array([0, 1, 2, 57, 58, 200, 299])
-    assert np.array_equal(F._stock_uniforms(m, 2, cols), whole[:, cols])
-    assert np.array_equal(F._stock_uniforms(m, 2, np.arange(300)), whole)
+    """Only the columns asked for are drawn (the ones before skipped with PCG64.advance when
+    the number of simulations is even, drawn and dropped when odd): each column gets the numbers
+    it got when every column of the year was drawn at once."""
+    for sims in (40, 41):
+        m = F.fit("Test", history=steady_history(), priors=ZERO, simulations=sims, seed=9)
+        whole = np.random.default_rng([9, 7, 2]).random((300, sims), dtype=np.float32).T
+        ranges = [(0, 3), (57, 59), (200, 201), (250, 300)]
+        cols = np.concatenate([np.arange(lo, hi) for lo, hi in ranges])
+        assert np.array_equal(F._stock_uniforms(m, 2, ranges), whole[:, cols])
+        assert np.array_equal(F._stock_uniforms(m, 2, [(0, 300)]), whole)
+        assert F._stock_uniforms(m, 2, []).shape == (sims, 0)
+
+
+def test_leaving_probabilities_by_columns_equal_the_formula_bit_for_bit():
+    """_Leaving.prob for columns whose tenures are the same in every simulation works a few rows
+    at a time in place, skipping bands no column overlaps: the same bits as the formula on
+    whole arrays (and who leaves, u < p, the same)."""
+    rng = np.random.default_rng(3)
+    for bands in (5, 2, 7):
+        edges = np.r_[0.0, np.sort(rng.uniform(0.5, 12, bands - 1)), np.inf]
+        n, width = 300, 700
+        lv = object.__new__(F._Leaving)
+        lv.edges, lv.rates = edges, rng.gamma(2.0, 0.1, (n, bands))
+        lv.year_mult, lv.k = rng.lognormal(0, 0.3, n), rng.uniform(0.2, 1.3, n)
+        for a, b in ((rng.uniform(0, 30, width), None), (np.zeros(width), rng.uniform(0, 1, width))):
+            b = a + 1.0 if b is None else b
+            ratio = rng.uniform(0.5, 2, width)
+            H = F._cum_hazard(lv.rates[:, None, :], edges, np.broadcast_to(a, (n, width)),
+                              np.broadcast_to(b, (n, width))) * ratio * lv.year_mult[:, None]
+            want = np.clip((1 - np.exp(-H)) * lv.k[:, None], 0, 1)
+            for buffer in (2 ** 18, 5000):
+                F._SUM_BUFFER = buffer
+                try:
+                    got = lv.prob(a, b, ratio)
+                    u = rng.random((n, width), dtype=np.float32)
+                    hit = lv.prob(a, b, ratio, u=u, rescale=True)
+                finally:
+                    F._SUM_BUFFER = 2 ** 18
+                assert np.array_equal(got.view(np.int64), want.view(np.int64)), bands
+                assert np.array_equal(hit, u < np.clip(want * lv.k[:, None], 0, 1))
 
 
 def test_masked_sum_and_count_equal_the_plain_sums_bit_for_bit():
