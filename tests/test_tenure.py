@@ -428,3 +428,65 @@ def test_spells_without_start_date_are_counted_not_silently_dropped_and_tiny_cou
     # fewer than 10 workers in the whole workforce: nothing is estimated, and it is said
     small = T.retention_at(HAND, [1])
     assert small.empty and T.retention_curve(HAND).suppressed == ["workforce = all (fewer than 10 workers)"]
+
+
+def _lifelines_km(time, event, entry, alpha):
+    from lifelines import KaplanMeierFitter
+
+    kmf = KaplanMeierFitter(alpha=alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kmf.fit(time, event, entry=entry)
+    sf = kmf.survival_function_.iloc[:, 0]
+    ci = kmf.confidence_interval_survival_function_
+    return (sf.index.to_numpy(float), sf.to_numpy(), ci.iloc[:, 0].to_numpy(), ci.iloc[:, 1].to_numpy())
+
+
+def test_numpy_kaplan_meier_is_lifelines_bit_for_bit():
+    """tenure's Kaplan-Meier on numpy arrays gives lifelines' KaplanMeierFitter estimate and
+    interval with the same bits (ties, late entry, entries at exit times, all censored, all
+    leaving, one spell), declines what lifelines refuses (risk set empty early) or would not take
+    (missing values, entry after exit), and leaves numpy's error state as lifelines does."""
+    rng = np.random.default_rng(16)
+    cases = [
+        (np.array([5.0, 8, 3, 9, 12, 6, 7, 4]), np.array([1, 0, 1, 1, 0, 1, 1, 0]),
+         np.array([0.0, 3, 0, 5, 0, 4, 0, 0]), 0.05),
+        (np.array([2.0]), np.array([1]), None, 0.05),
+        (np.array([3.0, 3, 3, 7]), np.array([0, 0, 0, 0]), None, 0.1),
+        (np.array([3.0, 3, 4, 7]), np.array([1, 1, 1, 1]), None, 0.05),
+    ]
+    for n in (5, 12, 40, 300, 1500):
+        for late in (False, True):
+            time = np.round(rng.exponential(30, n), 1 if n < 100 else 0) + 0.5
+            event = rng.random(n) < 0.6
+            entry = np.where(rng.random(n) < 0.4, np.floor(time * rng.random(n)), 0.0) if late else None
+            if late and n > 12:
+                entry[: n // 10] = time[: n // 10]  # entered on the day they left (kept by lifelines)
+            cases.append((time, event.astype(int), entry, rng.choice([0.05, 0.1, 0.2])))
+    compared = 0
+    for time, event, entry, alpha in cases:
+        ours = T._km_arrays(time, event, entry, alpha)
+        try:
+            theirs = _lifelines_km(time, event, entry, alpha)
+        except Exception:
+            assert ours is None
+            continue
+        assert ours is not None
+        for col, want in zip(["months", "retention", "ci_lower", "ci_upper"], theirs):
+            np.testing.assert_array_equal(ours[col].to_numpy(), want)
+        assert np.array_equal(ours["retention"].to_numpy(), theirs[1], equal_nan=True)
+        compared += 1
+    assert compared == len(cases)  # every case is one lifelines fits
+    # the risk set empties in the first half of the event times: lifelines refuses, so do we
+    early = (np.array([1.0, 2, 10, 11, 12, 13]), np.array([1, 1, 1, 1, 1, 0]), np.array([0.0, 0, 9, 9, 9, 9]))
+    with pytest.raises(Exception, match="too few early truncation times"):
+        _lifelines_km(*early, 0.05)
+    assert T._km_arrays(*early, 0.05) is None
+    assert T._km_arrays(np.array([1.0, np.nan]), np.array([1, 0]), None, 0.05) is None
+    assert T._km_arrays(np.array([1.0, 2]), np.array([1, 0]), np.array([0.0, 3]), 0.05) is None
+    old = np.seterr(all="warn")
+    try:
+        T._km_arrays(*cases[0][:3], 0.05)
+        assert np.geterr()["divide"] == "ignore" and np.geterr()["invalid"] == "ignore"
+    finally:
+        np.seterr(**old)

@@ -22,7 +22,6 @@ import pandas as pd
 from IPython.display import display
 
 from .. import national as N
-from .. import synth
 from .. import tenure as T
 from ..benchmark import benchmark
 from ..config import is_snapshot
@@ -258,6 +257,8 @@ def workers(rep: Report):
         p = rep.params
         if not rep.synthetic:
             return ingest(p["csww"], hr=p.get("hr"), hr_map=p.get("hr_map"))
+        from .. import synth  # only for a synthetic council
+
         # the years before the report year with published figures to calibrate to (a council
         # created by a boundary change has fewer)
         years = [y for y in range(rep.year - p["synthetic_years"] + 1, rep.year + 1)
