@@ -915,17 +915,16 @@ def _stock_uniforms(model: ForecastModel, t: int, ranges: Sequence[tuple[int, in
     numbers) rather than drawn; tests/test_forecast.py checks both ways against the whole width."""
     n = model.simulations
     rng = np.random.default_rng([model.seed, 7, t])
-    parts: list[np.ndarray] = []
     if n % 2 == 0 and isinstance(rng.bit_generator, np.random.PCG64):
-        pos = 0
+        out = np.empty((sum(hi - lo for lo, hi in ranges), n), np.float32)
+        pos = j = 0
         for lo, hi in ranges:
             rng.bit_generator.advance((lo - pos) * n // 2)
-            parts.append(rng.random((hi - lo, n), dtype=np.float32))
-            pos = hi
-    else:
-        u = rng.random((max((hi for _, hi in ranges), default=0), n), dtype=np.float32)
-        parts = [u[lo:hi] for lo, hi in ranges]
-    return (np.concatenate(parts) if parts else np.zeros((0, n), np.float32)).T
+            rng.random(dtype=np.float32, out=out[j:j + hi - lo])
+            pos, j = hi, j + hi - lo
+        return out.T
+    u = rng.random((max((hi for _, hi in ranges), default=0), n), dtype=np.float32)
+    return (np.concatenate([u[lo:hi] for lo, hi in ranges]) if ranges else np.zeros((0, n), np.float32)).T
 
 
 def _effect_draws(model: ForecastModel, z: dict, s: Scenario) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -1027,11 +1026,15 @@ class _Leaving:
                 np.less(u[r0:r1], o, out=out[r0:r1])
         return out
 
-    def set_scale(self, p: np.ndarray, alive: np.ndarray) -> None:
+    def set_scale(self, p: np.ndarray, alive: np.ndarray, segs: list | None = None) -> None:
         """Retention improvement: scale every leaving probability so the stock's mean falls by
-        the scenario's points."""
+        the scenario's points. With ``segs``, ``p`` holds only the columns of ``segs`` side by
+        side, and ``alive`` is False elsewhere (see :func:`_masked_sum`)."""
         if self.retention_change:
-            pbar = (p * alive).sum(1) / np.maximum(alive.sum(1), 1)
+            if segs is None:
+                pbar = (p * alive).sum(1) / np.maximum(alive.sum(1), 1)
+            else:
+                pbar = _masked_sum(p, alive, segs) / np.maximum(_count(alive, segs), 1)
             self.k = np.clip(1 - self.retention_change / 100 / np.maximum(pbar, 1e-9), 0, None)
 
     def cohort(self, c: dict, served: float) -> np.ndarray:
@@ -1055,18 +1058,21 @@ class _Leaving:
 _SUM_BUFFER = 2 ** 18
 
 
-def _masked_sum(fte: np.ndarray, mask: np.ndarray, segs: list, fpp: float) -> np.ndarray:
-    """``(fte * mask).sum(1)`` with the same bits, for a worker-data simulation's columns
+def _masked_sum(values: np.ndarray, mask: np.ndarray, segs: list, fpp: float | None = None
+                ) -> np.ndarray:
+    """``(values * mask).sum(1)`` with the same bits, for a worker-data simulation's columns
     (simulations x columns) where ``mask`` can be True only in ``segs`` ((first column, width)
-    pairs: the stock and the starter slots used), and ``fte`` elsewhere is ``fpp``, the
-    starters' FTE per head.
+    pairs: the stock and the starter slots used).
 
-    The products are worked out only in ``segs``, into a zeroed buffer (elsewhere each product
-    is fpp x 0 = +0.0 when fpp is positive), a few rows at a time so that the buffer stays in the
-    CPU's cache; each row is still summed over every column (numpy's pairwise summation depends
-    on the width, not on the number of rows)."""
-    if not (math.isfinite(fpp) and fpp > 0):
-        return (fte * mask).sum(1)
+    ``values`` is either one value per column (the FTE; elsewhere than ``segs`` it is ``fpp``,
+    the starters' FTE per head), or simulations x the columns of ``segs`` side by side (leaving
+    probabilities; zero elsewhere). The products are worked out only in ``segs``, into a zeroed
+    buffer (elsewhere each product is +0.0: fpp x 0 with fpp positive, or 0 x mask), a few rows
+    at a time so that the buffer stays in the CPU's cache; each row is still summed over every
+    column (numpy's pairwise summation depends on the width, not on the number of rows)."""
+    per_column = values.ndim == 1
+    if per_column and not (fpp is not None and math.isfinite(fpp) and fpp > 0):
+        return (values * mask).sum(1)
     n, m = mask.shape
     k = max(1, min(n, _SUM_BUFFER // max(m, 1)))
     buf = np.zeros((k, m))
@@ -1074,8 +1080,11 @@ def _masked_sum(fte: np.ndarray, mask: np.ndarray, segs: list, fpp: float) -> np
     for r0 in range(0, n, k):
         r1 = min(r0 + k, n)
         b = buf[:r1 - r0]
+        j = 0
         for a, w in segs:
-            np.multiply(fte[a:a + w], mask[r0:r1, a:a + w], out=b[:, a:a + w])
+            v = values[a:a + w] if per_column else values[r0:r1, j:j + w]
+            np.multiply(v, mask[r0:r1, a:a + w], out=b[:, a:a + w])
+            j += w
         out[r0:r1] = b.sum(1)
     return out
 
@@ -1187,11 +1196,9 @@ def _simulate_draws(model: ForecastModel, s: Scenario, horizon: int) -> dict[str
             if todo:
                 idx = np.concatenate([np.arange(lo, hi) for _, lo, hi in todo])
                 u = _stock_uniforms(model, t, [(lo, hi) for _, lo, hi in todo])
-                if s.retention_change:
+                if s.retention_change:  # (not shared: todo is every column of segs)
                     p = lv.prob(ten[idx], ten[idx] + 1.0, rat[idx])
-                    whole = np.zeros((n, m))
-                    whole[:, idx] = p
-                    lv.set_scale(whole, alive)
+                    lv.set_scale(p, alive, segs)
                     hit = u < np.clip(p * lv.k[:, None], 0, 1)
                 else:  # the same, with the comparison done a few rows at a time (k is 1)
                     hit = lv.prob(ten[idx], ten[idx] + 1.0, rat[idx], u=u, rescale=True)

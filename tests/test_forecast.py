@@ -346,3 +346,9 @@ def test_masked_sum_and_count_equal_the_plain_sums_bit_for_bit():
                 F._SUM_BUFFER = 2 ** 18
             assert np.array_equal(got.view(np.int64), want.view(np.int64)), (n, buffer)
         assert np.array_equal(_count(mask, segs), mask.sum(1))
+        # leaving probabilities given only for the columns of segs, side by side
+        probs = rng.uniform(0, 1, (n, sum(w for _, w in segs)))
+        whole = np.zeros(mask.shape)
+        whole[:, np.concatenate([np.arange(a, a + w) for a, w in segs])] = probs
+        want = (whole * mask).sum(1)
+        assert np.array_equal(_masked_sum(probs, mask, segs).view(np.int64), want.view(np.int64))
