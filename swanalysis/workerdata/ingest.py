@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,12 @@ from .validation import check_records, concat_issues, issue, issues_frame
 
 #: records pseudonymised and compacted per batch of about this many (bounds peak memory)
 FINISH_BATCH = 20_000
+#: returns of at least this many bytes in all are read in READ_PROCESSES processes (Linux);
+#: fewer are read in this one (starting processes would cost more than it saves)
+PARALLEL_MIN_BYTES = 16 * 2**20
+READ_PROCESSES = 2
+#: each process reads and pseudonymises runs of returns of about this many bytes at a time
+CHUNK_BYTES = 6 * 2**20
 
 
 #: Text shared by the docstrings here, written once (see :mod:`swanalysis._docs`).
@@ -104,6 +111,186 @@ class IngestResult(Result):
         return out
 
 
+def _read_returns(files: list[Path], pseudo: Pseudonymiser, strict: bool, file_issues: list):
+    """Read and pseudonymise the returns, in file order: ``(returns, batches, unreadable)``.
+
+    ``returns``: the RawReturns accepted (rows dropped); ``batches``: their records as frames
+    from :func:`finish`, in file order; ``unreadable``: one message per file that could not be
+    read (``strict``: the first one is raised). Issues about the files (unreadable, a second
+    return for the same LA and census year, the returns' own) are appended to ``file_issues``.
+
+    A large input is read by READ_PROCESSES processes, each reading and pseudonymising runs of
+    returns; the main process takes their results in file order, so the outcome is the same
+    as reading them one after the other here.
+    """
+    unreadable: list[str] = []
+    returns: list[RawReturn] = []
+    batches: list[pd.DataFrame] = []
+    seen: dict[tuple, str] = {}
+
+    def accept(f, rd) -> bool:
+        """Whether a return read is used (it may be unreadable or a duplicate)."""
+        if isinstance(rd, InputFileError):
+            if strict:
+                raise rd
+            unreadable.append(str(rd))
+            file_issues.append(issue(f, 0, "", "file_unreadable", str(rd).split(": ", 1)[-1]))
+            return False
+        k = (rd.lea, rd.census_year)
+        if k in seen:
+            file_issues.append(issue(f, 0, "", "duplicate_return",
+                                     f"a return for LA {rd.lea or 'unknown'} census {rd.census_year} was already read "
+                                     f"({seen[k]}); this file is ignored"))
+            return False
+        seen[k] = str(f)
+        file_issues.extend(rd.issues)
+        returns.append(rd)
+        return True
+
+    chunks = _chunks(files)
+    if len(chunks) > 1 and _can_fork():
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _CHILD_PSEUDO
+        _CHILD_PSEUDO = pseudo  # inherited by the forked processes (the key is never pickled)
+        # the objects alive now are shared with the forked processes until written to: left out
+        # of garbage collection meanwhile, so that the processes' collections do not copy them
+        gc.freeze()
+        pool = ProcessPoolExecutor(min(READ_PROCESSES, len(chunks)), mp_context=multiprocessing.get_context("fork"))
+        try:
+            for chunk, (read, packed) in zip(chunks, pool.map(_read_chunk, chunks)):
+                used = [accept(f, rd) for f, rd in zip(chunk, read)]
+                if packed is None:  # none of them could be read
+                    continue
+                frame = _unpack(packed)
+                del packed
+                # the records are those of the returns that could be read; those of a second
+                # return for the same LA and year go
+                good = [(u, rd.n_records) for u, rd in zip(used, read) if not isinstance(rd, InputFileError)]
+                kept, sizes = [g[0] for g in good], [g[1] for g in good]
+                if not all(kept):
+                    frame = frame.iloc[np.repeat(kept, sizes)].reset_index(drop=True)
+                if len(frame):
+                    batches.append(frame)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            gc.unfreeze()
+            _CHILD_PSEUDO = None
+        return returns, batches, unreadable
+
+    pending: list[RawReturn] = []
+
+    def flush():
+        # pseudonymise and compact a batch of returns, then drop their raw rows (with SWENos):
+        # memory stays near one batch of raw rows plus the compact records
+        if pending:
+            batches.append(finish(pending, pseudo))
+            for r in pending:
+                r.rows = None
+            pending.clear()
+
+    for f in files:
+        try:
+            rd = read_raw(f)
+        except InputFileError as exc:
+            rd = exc
+        if accept(f, rd):
+            pending.append(rd)
+            if sum(r.n_records for r in pending) >= FINISH_BATCH:
+                flush()
+    flush()
+    return returns, batches, unreadable
+
+
+def _chunks(files: list[Path]) -> list[list[Path]]:
+    """The files in runs of about CHUNK_BYTES (one run when all are under PARALLEL_MIN_BYTES)."""
+    sizes = []
+    for f in files:
+        try:
+            sizes.append(f.stat().st_size)
+        except OSError:  # reading it says why
+            sizes.append(0)
+    if sum(sizes) < PARALLEL_MIN_BYTES:
+        return [list(files)]
+    chunks, run, total = [], [], 0
+    for f, size in zip(files, sizes):
+        run.append(f)
+        total += size
+        if total >= CHUNK_BYTES:
+            chunks.append(run)
+            run, total = [], 0
+    if run:
+        chunks.append(run)
+    return chunks
+
+
+def _can_fork() -> bool:
+    """Reading in forked processes: on Linux, with more than one CPU, from a single-threaded
+    process (forking a process with other threads can deadlock)."""
+    import os
+    import sys
+    import threading
+
+    return (READ_PROCESSES > 1 and sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
+            and threading.active_count() == 1)
+
+
+_CHILD_PSEUDO: Pseudonymiser | None = None
+
+
+def _read_chunk(paths: list[Path]):
+    """In a reading process: read a run of returns and pseudonymise their records together.
+    Returns the RawReturns (rows dropped; an InputFileError for a file that cannot be read)
+    and the records, packed (:func:`_pack`); no SWENo or birth date leaves this process."""
+    read, good = [], []
+    for f in paths:
+        try:
+            rd = read_raw(f)
+        except InputFileError as exc:
+            read.append(exc)
+            continue
+        read.append(rd)
+        good.append(rd)
+    packed = _pack(finish(good, _CHILD_PSEUDO)) if good else None
+    for rd in good:
+        rd.rows = None
+    return read, packed
+
+
+def _pack(df: pd.DataFrame) -> tuple:
+    """A records frame made quick to pass between processes: a text column (None where
+    missing) as integer codes plus its distinct values, other columns as they are."""
+    cols = []
+    for name in df.columns:
+        v = df[name].to_numpy()
+        if v.dtype == object:
+            codes, uniques = pd.factorize(v, use_na_sentinel=True)
+            missing = v[codes < 0]
+            if (all(type(u) is str for u in uniques)
+                    and (not len(missing) or np.equal(missing, None).all())):
+                cols.append((name, codes.astype(np.int32), list(uniques)))
+                continue
+        cols.append((name, v, None))
+    return len(df), cols
+
+
+def _unpack(packed: tuple) -> pd.DataFrame:
+    """The frame :func:`_pack` packed, each distinct text one (interned) string object."""
+    import sys
+
+    n, cols = packed
+    data = {}
+    for name, v, uniques in cols:
+        if uniques is not None:
+            table = np.empty(len(uniques) + 1, dtype=object)
+            table[:-1] = [sys.intern(u) for u in uniques]
+            table[-1] = None
+            v = table[v]  # code -1: the last slot, None
+        data[name] = v
+    return pd.DataFrame(data, columns=[c[0] for c in cols], index=pd.RangeIndex(n))
+
+
 def _empty_records() -> pd.DataFrame:
     return pd.DataFrame(columns=RECORD_META + [c for c in C.WORKER_ITEMS if c not in ("SWENo", "PersonBirthDate")])
 
@@ -165,44 +352,7 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
         raise InputFileError(f"no CSWW returns (*.xml, *.csv, *.xlsx) found in {', '.join(map(str, csww_paths))}"
                              + (f" ({len(skipped)} other file(s) left alone)" if skipped else ""))
     file_issues = [issue(f, 0, "", "not_a_return", why) for f, why in skipped]
-    unreadable = []
-    returns: list[RawReturn] = []
-    seen: dict[tuple, str] = {}
-    pending: list[RawReturn] = []
-    batches: list[pd.DataFrame] = []
-
-    def flush():
-        # pseudonymise and compact a batch of returns, then drop their raw rows (with SWENos):
-        # memory stays near one batch of raw rows plus the compact records
-        if pending:
-            batches.append(finish(pending, pseudo))
-            for r in pending:
-                r.rows = None
-            pending.clear()
-
-    for f in files:
-        try:
-            rd = read_raw(f)
-        except InputFileError as exc:
-            if strict:
-                raise
-            unreadable.append(str(exc))
-            file_issues.append(issue(f, 0, "", "file_unreadable", str(exc).split(": ", 1)[-1]))
-            continue
-        k = (rd.lea, rd.census_year)
-        if k in seen:
-            file_issues.append(issue(f, 0, "", "duplicate_return",
-                                     f"a return for LA {rd.lea or 'unknown'} census {rd.census_year} was already read "
-                                     f"({seen[k]}); this file is ignored"))
-            continue
-        seen[k] = str(f)
-        file_issues.extend(rd.issues)
-        returns.append(rd)
-        pending.append(rd)
-        if sum(r.n_records for r in pending) >= FINISH_BATCH:
-            flush()
-    flush()
-
+    returns, batches, unreadable = _read_returns(files, pseudo, strict, file_issues)
     records = pd.concat(batches, ignore_index=True) if len(batches) > 1 else (batches[0] if batches else _empty_records())
     batches.clear()
     returns_table = pd.DataFrame([{

@@ -1,0 +1,89 @@
+"""Reading a large input in several processes gives exactly what reading it in one does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import swanalysis.workerdata.ingest as I
+from csww_fixtures import mini_council, worker, write_csv, write_xml
+from swanalysis.errors import InputFileError
+
+KEY = "test-key-parallel"
+
+
+def _folder(tmp_path):
+    """Returns of two LAs: the mini council's three, a CSV return, a second return for an LA
+    and year already read (ignored), one that cannot be read, one with an unknown item."""
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    mini_council(folder)
+    write_xml(folder / "csww_2022_998.xml", [worker("KK0000000001", "2019-03-04", NewItem2025="x"),
+                                            worker("KK0000000002", "2020-01-01", "2022-05-01", ReasonLeave="1")],
+              year=2022, lea="998")
+    write_xml(folder / "csww_2022_999_again.xml", [worker("LL0000000001", "2019-03-04")], year=2022, lea="999")
+    (folder / "csww_2023_998.xml").write_text("<Message><Header>", encoding="utf-8")
+    write_csv(folder / "csww_2024_998.csv", [worker("KK0000000001", "2019-03-04")], year=2024, lea="998")
+    return folder
+
+
+_read_chunk = I._read_chunk
+
+
+def _spy(paths):
+    """I._read_chunk, noting the process it runs in (module-level: passed to the pool by name)."""
+    (Path(os.environ["TEST_PIDS_DIR"]) / str(os.getpid())).touch()
+    return _read_chunk(paths)
+
+
+def _run(folder, parallel: bool, monkeypatch, chunk_bytes=1, strict=False):
+    monkeypatch.setattr(I, "PARALLEL_MIN_BYTES", 0 if parallel else 10**12)
+    monkeypatch.setattr(I, "CHUNK_BYTES", chunk_bytes)
+    return I.ingest([folder], key=KEY, strict=strict)
+
+
+@pytest.mark.skipif(not I._can_fork(), reason="reading in processes needs Linux, 2 CPUs, one thread")
+@pytest.mark.parametrize("chunk_bytes", [1, 1500])
+def test_parallel_read_equals_serial(tmp_path, monkeypatch, chunk_bytes):
+    folder = _folder(tmp_path)
+    serial = _run(folder, False, monkeypatch)
+    # the reading processes write their pid: the parallel path did run in other processes
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    monkeypatch.setenv("TEST_PIDS_DIR", str(pids))
+    monkeypatch.setattr(I, "_read_chunk", _spy)
+    parallel = _run(folder, True, monkeypatch, chunk_bytes)
+    children = {int(p.name) for p in pids.iterdir()}
+    assert children and os.getpid() not in children
+    for name in ("episodes", "worker_years", "validation", "returns"):
+        a, b = getattr(serial, name), getattr(parallel, name)
+        pd.testing.assert_frame_equal(a, b)
+    assert serial.summary == parallel.summary
+    assert serial.unreadable == parallel.unreadable and len(serial.unreadable) == 1
+    rules = serial.summary["issues_by_rule"]
+    assert rules["duplicate_return"] == 1 and rules["file_unreadable"] == 1 and rules["unknown_item"] == 1
+    assert serial.summary["records"] == 22 + 2 + 1  # the mini council, LA 998's XML and CSV
+
+
+@pytest.mark.skipif(not I._can_fork(), reason="reading in processes needs Linux, 2 CPUs, one thread")
+def test_parallel_read_strict_raises_the_first_unreadable_file(tmp_path, monkeypatch):
+    folder = _folder(tmp_path)
+    with pytest.raises(InputFileError) as serial:
+        _run(folder, False, monkeypatch, strict=True)
+    with pytest.raises(InputFileError) as parallel:
+        _run(folder, True, monkeypatch, strict=True)
+    assert str(serial.value) == str(parallel.value)
+    assert "csww_2023_998.xml" in str(parallel.value)
+
+
+def test_pack_round_trip_keeps_values_missing_and_dtypes():
+    df = pd.DataFrame({"a": ["x", None, "x", "y"], "n": [1, 2, 3, 4],
+                       "d": pd.to_datetime(["2020-01-01", None, "2021-02-03", "2020-01-01"]),
+                       "nan": ["x", float("nan"), None, "z"], "mixed": ["x", 1, None, "x"]})
+    back = I._unpack(I._pack(df))
+    pd.testing.assert_frame_equal(df, back)
+    assert back["a"][1] is None and back["nan"][2] is None and back["nan"][1] != back["nan"][1]
+    assert back["a"][0] is back["a"][2]  # one string object per distinct value
