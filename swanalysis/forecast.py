@@ -1353,7 +1353,18 @@ class ForecastResult(Result):
 
         ``value`` is the mean over simulations, ``lower``/``upper`` the quantiles of the interval
         (10th and 90th percentiles for the default 80%). Measures with no data are left out.
+        Worked out once for the result's draws, scenarios, years and interval (the report asks
+        several times); each call returns its own copy.
         """
+        kept = self.__dict__.get("_table")
+        if not (kept and kept[0] == self.interval and kept[1] is self.draws
+                and kept[2] == list(self.years) and len(kept[3]) == len(self.scenarios)
+                and all(a is b for a, b in zip(kept[3], self.scenarios))):
+            kept = (self.interval, self.draws, list(self.years), list(self.scenarios), self._summarise())
+            self.__dict__["_table"] = kept
+        return kept[4].copy()
+
+    def _summarise(self) -> pd.DataFrame:
         a = (1 - self.interval) / 2
         rows = []
         for s in self.scenarios:

@@ -352,3 +352,15 @@ def test_masked_sum_and_count_equal_the_plain_sums_bit_for_bit():
         whole[:, np.concatenate([np.arange(a, a + w) for a, w in segs])] = probs
         want = (whole * mask).sum(1)
         assert np.array_equal(_masked_sum(probs, mask, segs).view(np.int64), want.view(np.int64))
+
+
+def test_forecast_table_is_kept_and_each_caller_gets_a_copy():
+    m = F.fit("Test", history=steady_history(), priors=dict(ZERO, mean_fill=0.0), simulations=60)
+    res = F.project(m, [F.Scenario("conv", agency_conversions=4)], horizon=2)
+    first = res.table()
+    first["value"] = -1.0
+    again = res.table()
+    assert (again["value"] > 0).all()
+    pd.testing.assert_frame_equal(again, res._summarise())
+    res.interval = 0.5  # a different interval: worked out again
+    assert not res.table()["lower"].equals(again["lower"])
