@@ -248,102 +248,19 @@ def _fit_km(g: pd.DataFrame, label: str, alpha: float):
     return kmf
 
 
-def _skipna_cumsum(x: np.ndarray) -> np.ndarray:
-    """``pandas.Series.cumsum``: NaN stays NaN and is skipped by the running sum."""
-    nan = np.isnan(x)
-    out = np.cumsum(np.where(nan, 0.0, x))
-    out[nan] = np.nan
-    return out
-
-
-def _ffill(x: np.ndarray) -> np.ndarray:
-    """``pandas.Series.ffill``: each NaN takes the last value before it (leading NaN stay)."""
-    ok = ~np.isnan(x)
-    last = np.maximum.accumulate(np.where(ok, np.arange(len(x)), -1))
-    return np.where(last >= 0, x[np.maximum(last, 0)], np.nan)
-
-
-def _km_arrays(time, event, entry, alpha: float) -> pd.DataFrame | None:
-    """lifelines' ``KaplanMeierFitter(alpha).fit(time, event, entry=entry)`` survival function and
-    exponential-Greenwood interval, by the same operations in the same order on numpy arrays, so
-    the same bits (tests/test_tenure.py compares them on random data with ties and late entry)
-    at a tenth of the cost (lifelines builds its event table and estimate with pandas).
-
-    Returns None where lifelines would refuse (the risk set empties in the first half of the
-    event times: "too few early truncation times") or the input is anything but plain (missing or
-    infinite values, an entry after its exit): the caller then runs lifelines itself.
-    """
-    t = np.asarray(time, dtype=float)
-    e = np.asarray(event)
-    n = len(t)
-    if n == 0 or not np.isfinite(t).all() or not np.isfinite(e.astype(float)).all():
-        return None
-    b = None if entry is None else np.asarray(entry, dtype=float)
-    if b is not None and (not np.isfinite(b).all() or (b > t).any()):
-        return None
-    if b is None:
-        b = min(0, t.min()) * np.ones(n)
-    # lifelines.utils.survival_table_from_events with unit weights: removed and observed per
-    # exit time, entrance per entry time, on the union of both (all whole numbers)
-    exits, at_exit = np.unique(t, return_inverse=True)
-    starts, at_start = np.unique(b, return_inverse=True)
-    timeline = np.union1d(exits, starts)
-    k = len(timeline)
-    removed = np.zeros(k)
-    observed = np.zeros(k)
-    entrance = np.zeros(k)
-    removed[np.searchsorted(timeline, exits)] = np.bincount(at_exit, minlength=len(exits))
-    observed[np.searchsorted(timeline, exits)] = np.bincount(
-        at_exit, weights=e.astype(bool).astype(float), minlength=len(exits))
-    entrance[np.searchsorted(timeline, starts)] = np.bincount(at_start, minlength=len(starts))
-    cum_removed = np.cumsum(removed)
-    at_risk = (np.cumsum(entrance) - np.concatenate([[0.0], cum_removed[:-1]])).astype(int)
-    removed, observed, entrance = removed.astype(int), observed.astype(int), entrance.astype(int)
-    if entry is not None:
-        net = np.cumsum(entrance - removed)[: int(k / 2)]
-        if len(net) and net.min() == 0:
-            return None  # lifelines raises StatError
-    # lifelines' _additive_estimate (KaplanMeierFitter._additive_f / _additive_var)
-    entrances = entrance.copy()
-    entrances[0] = 0
-    population = at_risk - entrances
-    if (population < 0).any():
-        return None
-    # lifelines sets these for the whole process as it fits; later code must see the same state
-    np.seterr(invalid="ignore", divide="ignore")
-    log_estimate = _ffill(_skipna_cumsum(np.log(population - observed) - np.log(population)))
-    p = population.astype("uint64")
-    var = observed / (p * (p - observed))
-    var[var == np.inf] = 0
-    cumulative_sq = _ffill(_skipna_cumsum(var))
-    # KaplanMeierFitter._bounds
-    from scipy import stats
-
-    survival = np.exp(log_estimate)
-    z = stats.norm.ppf(1 - alpha / 2)
-    v = np.log(survival)
-    lower = np.exp(-np.exp(np.log(-v) - z * np.sqrt(cumulative_sq) / v))
-    upper = np.exp(-np.exp(np.log(-v) + z * np.sqrt(cumulative_sq) / v))
-    return pd.DataFrame({"months": timeline, "retention": survival,
-                         "ci_lower": np.where(np.isnan(lower), 1.0, lower),
-                         "ci_upper": np.where(np.isnan(upper), 1.0, upper)})
-
-
 def _km_frame(g: pd.DataFrame, label: str, alpha: float, until: float) -> pd.DataFrame:
     """Step function of one group up to ``until``: months, retention, ci_lower, ci_upper, at_risk, events."""
     time, entry, event = g["time"].to_numpy(), g["entry"].to_numpy(), g["event"].to_numpy()
-    frame = _km_arrays(time, event, entry if (g["entry"] > 0).any() else None, alpha)
-    if frame is None:
-        try:
-            kmf = _fit_km(g, label, alpha)
-            sf = kmf.survival_function_.iloc[:, 0]
-            ci = kmf.confidence_interval_survival_function_
-            frame = pd.DataFrame(
-                {"months": sf.index.to_numpy(float), "retention": sf.to_numpy(),
-                 "ci_lower": ci.iloc[:, 0].to_numpy(), "ci_upper": ci.iloc[:, 1].to_numpy()}
-            )
-        except Exception:  # lifelines refuses when the risk set empties early: use statsmodels
-            frame = _km_frame_statsmodels(time, event, entry, alpha)
+    try:
+        kmf = _fit_km(g, label, alpha)
+        sf = kmf.survival_function_.iloc[:, 0]
+        ci = kmf.confidence_interval_survival_function_
+        frame = pd.DataFrame(
+            {"months": sf.index.to_numpy(float), "retention": sf.to_numpy(), "ci_lower": ci.iloc[:, 0].to_numpy(),
+             "ci_upper": ci.iloc[:, 1].to_numpy()}
+        )
+    except Exception:  # lifelines refuses when the risk set empties early: use statsmodels
+        frame = _km_frame_statsmodels(time, event, entry, alpha)
     frame = frame.loc[frame["months"] <= until + 1e-12].reset_index(drop=True)
     if len(frame) == 0 or frame["months"].iloc[0] > 0:
         frame = pd.concat(
