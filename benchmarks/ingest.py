@@ -1,29 +1,35 @@
-"""Benchmark: `swanalysis validate` + `swanalysis ingest` at national scale, beside liiatools.
+"""Benchmark: `swanalysis validate` + `swanalysis ingest` beside liiatools on one large return,
+and at national scale.
 
-    .venv/bin/python benchmarks/ingest.py [--workdir DIR] [--authorities N] [--years 2019-2024]
-                                          [--liiatools-python PATH]
+    .venv/bin/python benchmarks/ingest.py [--workdir DIR] [--single-scale 8.5] [--repeat 3]
+                                          [--liiatools-python PATH] [--no-national] [--write-doc]
 
-1. Generates a national-scale input with the synthetic-council generator: every local authority
-   in the newest published release (about 150), census years 2019-2024, one XSD-valid CSWW return
-   per authority and year, all in one folder (reused when it is already there).
-2. Times `swanalysis validate DIR` and `swanalysis ingest --csww DIR --out OUT` each in a fresh
-   process: wall-clock seconds and peak resident memory (ru_maxrss of that process).
-3. In the same run, times ONE return through the liiatools CSWW cleaner (Social Finance's
-   `liiatools csww cleanfile`; it needs its own virtual environment with older pandas, e.g.
-   `python3.9 -m venv /tmp/liia-venv && /tmp/liia-venv/bin/pip install liiatools==0.2.0 "numpy<2"`)
-   and the same file through `swanalysis validate` + `swanalysis ingest`, and prints the ratio.
-   liiatools only knows its own authorities' three-letter codes and ships only the 2022 schema,
-   so the baseline file is a 2022 return of a London authority it knows.
+1. One large return, both tools, same run: a synthetic 2022 return for Camden at 8.5 x its
+   published size (about 2,000 worker records; liiatools only knows its member authorities'
+   three-letter codes and ships only the 2022 schema). Times `swanalysis validate FILE` +
+   `swanalysis ingest --csww FILE --out OUT` (each a fresh process) ``--repeat`` times, before
+   and after ONE run of the liiatools CSWW cleaner (Social Finance's `liiatools csww cleanfile`,
+   version 0.2.0, which needs Python 3.9 with pandas 1.5.3 and numpy < 2 in its own virtual
+   environment: `python3.9 -m venv /tmp/liia-venv && /tmp/liia-venv/bin/pip install
+   liiatools==0.2.0 "pandas==1.5.3" "numpy<2"`), and prints the ratio of the seconds, wall and
+   CPU (user + system of the process and its children).
+2. National scale (skipped with ``--no-national``): generates (or reuses) every local authority
+   in the newest published release x census years 2019-2024 at 1.25 x their size (about 350,000
+   worker records) and times `swanalysis validate DIR` and `swanalysis ingest` on all of it.
 
-Nothing is timed inside the test suite; results go to docs/performance.md by hand.
+``--write-doc`` replaces the section between the ``ingest_liiatools`` markers of
+docs/performance.md with the tables printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import json
 import os
+import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,26 +38,28 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _doc import write_section  # noqa: E402 - benchmarks/_doc.py
 
 WRAPPER = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
     "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
     "dt = time.perf_counter() - t\n"
-    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "ru = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
     "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:])\n"
-    "print(dt, rss, r.returncode)\n"
+    "print(dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, r.returncode)\n"
 )
 
 
 def timed(cmd, env=None, cwd=None):
-    """Run ``cmd`` in a fresh process: (seconds, peak RSS in MB, return code)."""
+    """Run ``cmd`` in a fresh process: (wall s, CPU s, peak RSS in MB, return code, stderr)."""
     out = subprocess.run([sys.executable, "-c", WRAPPER, *map(str, cmd)], capture_output=True,
                          text=True, env=env, cwd=cwd)
     if out.returncode != 0 or not out.stdout.strip():
         raise RuntimeError(f"timing wrapper failed: {out.stderr[-500:]}")
-    secs, rss_kb, rc = out.stdout.split()
-    return float(secs), int(rss_kb) / 1024, int(rc), out.stderr
+    wall, cpu, rss_kb, rc = out.stdout.split()
+    return float(wall), float(cpu), int(rss_kb) / 1024, int(rc), out.stderr
 
 
 def generate_national(folder: Path, years: str, n_max: int | None, data_dir, scale=1.0) -> dict:
@@ -97,78 +105,127 @@ def generate_national(folder: Path, years: str, n_max: int | None, data_dir, sca
     return info
 
 
+def single_file(args, work: Path, env: dict, swan: list) -> list[str]:
+    """Section 1: one large return through both tools; the lines of its table and notes."""
+    from swanalysis.synth import generate
+
+    single = work / "single"
+    shutil.rmtree(single, ignore_errors=True)
+    council = generate(args.baseline_la, "2022", seed=1, data_dir=args.data_dir, scale=args.single_scale,
+                       retention_draws=1000, out_dir=single / "council")
+    src = council.returns[0]
+    n = council.truth["n_records"]
+    liia_in = single / "liia" / "csww_2022.xml"  # liiatools reads the year from the file name
+    liia_in.parent.mkdir(parents=True)
+    shutil.copy(src, liia_in)
+    print(f"one 2022 return of {council.la_name} at scale {args.single_scale}: {n:,} worker records, "
+          f"{src.stat().st_size / 1e6:.1f} MB", flush=True)
+
+    def ours():
+        v = timed(swan + ["validate", src], env=env)
+        out = single / "ours-out"
+        shutil.rmtree(out, ignore_errors=True)
+        i = timed(swan + ["ingest", "--csww", src, "--out", out], env=env)
+        for name, r in (("validate", v), ("ingest", i)):
+            if r[3] != 0:
+                raise RuntimeError(f"swanalysis {name} exit {r[3]}: {r[4][-500:]}")
+        print(f"  swanalysis validate + ingest: {v[0] + i[0]:6.2f} s wall, {v[1] + i[1]:5.2f} s CPU "
+              f"(validate {v[0]:.2f} / {v[1]:.2f}, ingest {i[0]:.2f} / {i[1]:.2f}), "
+              f"peak {max(v[2], i[2]):.0f} MB", flush=True)
+        return v, i
+
+    runs = [ours() for _ in range(args.repeat)]
+    liia = Path(args.liiatools_python)
+    base = None
+    if liia.exists():
+        (single / "liia" / "log").mkdir()
+        (single / "liia" / "out").mkdir()
+        base = timed([liia, "-m", "liiatools", "csww", "cleanfile", "--i", liia_in, "--la_code", args.baseline_code,
+                      "--la_log_dir", single / "liia" / "log", "--o", single / "liia" / "out"], cwd=single / "liia")
+        made = sorted(p.name for p in (single / "liia" / "out").iterdir())
+        print(f"  liiatools csww cleanfile:     {base[0]:6.2f} s wall, {base[1]:5.2f} s CPU, peak {base[2]:.0f} MB, "
+              f"exit {base[3]}, wrote {made}", flush=True)
+        runs += [ours() for _ in range(args.repeat)]
+    else:
+        print(f"  liiatools: not run ({liia} not found; see this script's docstring)")
+    wall = statistics.median(v[0] + i[0] for v, i in runs)
+    cpu = statistics.median(v[1] + i[1] for v, i in runs)
+    lines = ["", f"One return, both tools: a synthetic 2022 return for {council.la_name} at {args.single_scale} x its "
+             f"published size, {n:,} worker records ({src.stat().st_size / 1e6:.1f} MB of XML). swanalysis "
+             f"validate + ingest run {len(runs)} times ({args.repeat} before and {args.repeat} after liiatools); "
+             "the median is shown.", "",
+             "| tool | wall s | CPU s | peak MB |", "|---|---:|---:|---:|"]
+    for label, k in (("swanalysis validate", 0), ("swanalysis ingest", 1)):
+        lines.append(f"| {label} | {statistics.median(r[k][0] for r in runs):.2f} | "
+                     f"{statistics.median(r[k][1] for r in runs):.2f} | {max(r[k][2] for r in runs):.0f} |")
+    lines.append(f"| swanalysis validate + ingest | {wall:.2f} | {cpu:.2f} | |")
+    if base is not None:
+        lines.append(f"| liiatools 0.2.0 `csww cleanfile` (Python 3.9, pandas 1.5.3) | {base[0]:.2f} | {base[1]:.2f} | "
+                     f"{base[2]:.0f} |")
+        lines += ["", f"- **Ratio, same file, same run: liiatools takes {base[0] / wall:.0f} x the wall time and "
+                  f"{base[1] / cpu:.0f} x the CPU time** of swanalysis validate + ingest (goal: 100 x)."]
+        print(f"  ratio liiatools / swanalysis: {base[0] / wall:.1f}x wall, {base[1] / cpu:.1f}x CPU (same file, same run)")
+    else:
+        lines += ["", f"- liiatools not run ({liia} not found)."]
+    return lines
+
+
+def national(args, work: Path, env: dict, swan: list) -> list[str]:
+    """Section 2: validate and ingest on the whole national input."""
+    info = generate_national(work / "national", args.years, args.authorities, args.data_dir, args.scale)
+    returns = work / "national" / "returns"
+    size = sum(p.stat().st_size for p in returns.iterdir()) / 1e6
+    print(f"input: {info['authorities']} authorities x scale {info['scale']}, {info['files']} returns, "
+          f"{info['records']:,} worker records, {size:.0f} MB", flush=True)
+    out = work / "ingest-out"
+    shutil.rmtree(out, ignore_errors=True)
+    lines = ["", f"National scale: {info['authorities']} authorities x 6 census years at {info['scale']} x their size, "
+             f"{info['files']} returns, {info['records']:,} worker records, {size:.0f} MB of XML.", "",
+             "| command | wall s | CPU s | records/s (wall) | peak MB (largest process) |", "|---|---:|---:|---:|---:|"]
+    for name, cmd in (("validate", ["validate", returns]), ("ingest", ["ingest", "--csww", returns, "--out", out])):
+        wall, cpu, mb, rc, err = timed(swan + cmd, env=env)
+        print(f"swanalysis {name:9s} national: {wall:7.1f} s wall, {cpu:6.1f} s CPU, peak {mb:6.0f} MB, exit {rc}", flush=True)
+        if rc:
+            print(err)
+        lines.append(f"| `swanalysis {name}` | {wall:.1f} | {cpu:.1f} | {info['records'] / wall:,.0f} | {mb:.0f} |")
+    return lines
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(),
-                                                      "swanalysis-bench-ingest"))
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "swanalysis-bench-ingest"))
     ap.add_argument("--authorities", type=int, default=None, help="only the first N (testing)")
     ap.add_argument("--years", default="2019-2024")
     ap.add_argument("--scale", type=float, default=1.25,
                     help="size of each synthetic council relative to the published one; 1.25 gives "
                          "about 350,000 worker records (1.0: about 277,000)")
+    ap.add_argument("--single-scale", type=float, default=8.5,
+                    help="size of the one-file comparison's council (8.5: about 2,000 workers)")
+    ap.add_argument("--repeat", type=int, default=3, help="swanalysis runs before and after liiatools")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--liiatools-python", default="/tmp/liia-venv/bin/python")
     ap.add_argument("--baseline-la", default="Camden", help="London authority known to liiatools")
     ap.add_argument("--baseline-code", default="CAM", help="its liiatools three-letter code")
+    ap.add_argument("--no-national", action="store_true", help="only the one-file comparison")
+    ap.add_argument("--write-doc", action="store_true", help="write the tables into docs/performance.md")
     args = ap.parse_args(argv)
 
     work = Path(args.workdir)
-    env = dict(os.environ, SWANALYSIS_PSEUDO_KEY="benchmark-key-not-secret-0123456789",
-               PYTHONPATH=str(REPO))
+    env = dict(os.environ, SWANALYSIS_PSEUDO_KEY="benchmark-key-not-secret-0123456789", PYTHONPATH=str(REPO))
     swan = [sys.executable, "-m", "swanalysis"]
-    info = generate_national(work / "national", args.years, args.authorities, args.data_dir,
-                             args.scale)
-    returns = work / "national" / "returns"
-    print(f"input: {info['authorities']} authorities x scale {info['scale']}, {info['files']} returns, "
-          f"{info['records']:,} worker records, {sum(p.stat().st_size for p in returns.iterdir()) / 1e6:.0f} MB")
-
-    results = {}
-    out = work / "ingest-out"
-    shutil.rmtree(out, ignore_errors=True)
-    results["validate"] = timed(swan + ["validate", returns], env=env)
-    results["ingest"] = timed(swan + ["ingest", "--csww", returns, "--out", out], env=env)
-    for k in ("validate", "ingest"):
-        s, mb, rc, err = results[k]
-        print(f"swanalysis {k:9s} national: {s:7.1f} s  peak {mb:6.0f} MB  exit {rc}  "
-              f"({info['records'] / s:,.0f} records/s)")
-        if rc not in (0,):
-            print(err)
-
-    # ---- one file, both tools --------------------------------------------------------------
-    from swanalysis.synth import generate
-
-    single = work / "single"
-    shutil.rmtree(single, ignore_errors=True)
-    council = generate(args.baseline_la, "2022", seed=1, data_dir=args.data_dir,
-                       retention_draws=1000, out_dir=single / "council")
-    src = council.returns[0]
-    n_single = council.truth["n_records"]
-    liia_in = single / "liia" / "csww_2022.xml"     # liiatools reads the year from the file name
-    liia_in.parent.mkdir(parents=True)
-    shutil.copy(src, liia_in)
-    ours_v = timed(swan + ["validate", src], env=env)
-    ours_i = timed(swan + ["ingest", "--csww", src, "--out", single / "ours-out"], env=env)
-    ours_s = ours_v[0] + ours_i[0]
-    print(f"\none 2022 return of {council.la_name} ({n_single} worker records):")
-    print(f"  swanalysis validate + ingest: {ours_s:6.2f} s (validate {ours_v[0]:.2f} s, "
-          f"ingest {ours_i[0]:.2f} s), peak {max(ours_v[1], ours_i[1]):.0f} MB")
-    liia = Path(args.liiatools_python)
-    if not liia.exists():
-        print(f"  liiatools: not run ({liia} not found; see this script's docstring)")
-        return 0
-    (single / "liia" / "log").mkdir()
-    (single / "liia" / "out").mkdir()
-    base = timed([liia, "-m", "liiatools", "csww", "cleanfile", "--i", liia_in,
-                  "--la_code", args.baseline_code, "--la_log_dir", single / "liia" / "log",
-                  "--o", single / "liia" / "out"], cwd=single / "liia")
-    made = sorted(p.name for p in (single / "liia" / "out").iterdir())
-    print(f"  liiatools csww cleanfile:     {base[0]:6.2f} s, peak {base[1]:.0f} MB, exit {base[2]}, "
-          f"wrote {made}")
-    print(f"  ratio liiatools / swanalysis: {base[0] / ours_s:.1f}x (same file, same run)")
-    per_rec = base[0] / n_single
-    national = results["validate"][0] + results["ingest"][0]
-    print(f"  liiatools at its one-file rate for the national input (extrapolated, not run): "
-          f"{per_rec * info['records'] / 60:.0f} min vs swanalysis {national / 60:.1f} min measured")
+    started = _dt.datetime.now(_dt.timezone.utc)
+    load0 = os.getloadavg()[0]
+    lines = [f"Run of {started:%Y-%m-%d %H:%M} UTC, `benchmarks/ingest.py`; {platform.machine()}, "
+             f"{os.cpu_count()} CPUs, Python {platform.python_version()}."]
+    lines += single_file(args, work, env, swan)
+    if not args.no_national:
+        lines += national(args, work, env, swan)
+    lines.append(f"- Load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on "
+                 f"{os.cpu_count()} CPUs: wall seconds stretch with it, CPU seconds much less.")
+    text = "\n".join(lines)
+    print(text)
+    if args.write_doc:
+        write_section("ingest_liiatools", text)
     return 0
 
 

@@ -261,7 +261,58 @@ def csv_to(df: pd.DataFrame, target, **kwargs) -> None:
         import csv
 
         kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)
-    out.to_csv(target, **kwargs)
+    if not _write_csv_by_uniques(out, target, kwargs):
+        out.to_csv(target, **kwargs)
+
+
+#: rows formatted and written at a time by _write_csv_by_uniques
+_CSV_ROWS = 20_000
+
+
+def _write_csv_by_uniques(df: pd.DataFrame, target, kwargs: dict) -> bool:
+    """Write ``df`` as ``df.to_csv(target, **kwargs)`` would, byte for byte, formatting each
+    column's distinct values once (pandas formats every cell, and identifiers, codes, dates and
+    numbers repeat a lot); False (nothing written) where this does not apply.
+
+    Each distinct value is formatted by pandas' own ``_get_values_for_csv`` with the arguments
+    ``to_csv`` gives it, and the rows go to a ``csv.writer`` set up as pandas sets it up; only
+    plain frames (one header row, no index, numbers, booleans and objects; no other options)."""
+    import csv
+
+    fmt = getattr(pd.DataFrame, "_get_values_for_csv", None)
+    if (fmt is None or set(kwargs) - {"index", "lineterminator", "date_format"} or kwargs.get("index", True)
+            or isinstance(df.columns, pd.MultiIndex) or not df.shape[0] or not df.shape[1]
+            or not isinstance(target, (str, os.PathLike))):
+        return False
+    number_format = {"na_rep": "", "float_format": None, "date_format": kwargs.get("date_format"),
+                     "quoting": csv.QUOTE_MINIMAL, "decimal": "."}
+    columns = []
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if not (col.dtype == object or col.dtype.kind in "biuf"):
+            return False
+        try:
+            codes, uniques = pd.factorize(col, use_na_sentinel=False)
+        except TypeError:  # unhashable cells
+            return False
+        # values that are equal but written differently would share one formatting: 1, 1.0
+        # and True among objects, 0.0 and -0.0
+        if col.dtype == object and not all(type(u) is str or u is None or (type(u) is float and u != u)
+                                           for u in uniques):
+            return False
+        if col.dtype.kind == "f":
+            v = col.to_numpy()
+            if ((v == 0) & np.signbit(v)).any():
+                return False
+        one = pd.DataFrame({0: pd.Series(uniques, dtype=col.dtype)})
+        text = next(iter(fmt(one, **number_format)._iter_column_arrays()))
+        columns.append((codes, np.asarray(text, dtype=object)))
+    with open(target, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator=kwargs.get("lineterminator", os.linesep))
+        writer.writerow(list(df.columns))
+        for start in range(0, df.shape[0], _CSV_ROWS):
+            writer.writerows(zip(*(text[codes[start:start + _CSV_ROWS]] for codes, text in columns)))
+    return True
 
 
 def _dates_as_text(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
