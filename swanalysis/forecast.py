@@ -634,6 +634,12 @@ class ForecastModel:
         """Project this model under ``scenarios`` (see :func:`project`)."""
         return project(self, scenarios, horizon=horizon, interval=interval)
 
+    def release(self) -> None:
+        """Drop what the projections keep for the next one (random numbers, the baseline's draws,
+        who would leave: tens of MB for a large council); a later projection works them out
+        again, with the same results."""
+        self.__dict__.pop("_cache", None)
+
 
 def fit(
     la: str | None = None,

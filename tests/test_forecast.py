@@ -277,6 +277,12 @@ def test_worker_draws_are_the_same_whatever_was_projected_before(synthetic_counc
                           F._simulate(F.fit("Stockport", **kw), scenarios[0], 3)["inpost_fte"])
     again = F.what_it_takes(F.fit("Stockport", **kw), "vacancy_rate", 0.0, warm.origin + 3)
     assert (again.answer, again.achieved, again.message) == (wit.answer, wit.achieved, wit.message)
+    # released: worked out again, the same
+    before = F._simulate(warm, scenarios[4], 3)["agency_rate"]
+    warm.release()
+    assert "_cache" not in warm.__dict__
+    assert np.array_equal(F._simulate(warm, scenarios[4], 3)["agency_rate"].view(np.int64),
+                          before.view(np.int64))
 
 
 def test_stock_uniforms_of_some_columns_are_those_of_the_whole_width():

@@ -71,6 +71,7 @@ def forecast_result(rep):
             year = min(max(int(year), model.origin + 1), model.origin + F.MAX_HORIZON)
             wit = F.what_it_takes(model, measure, value, year, lever=target.get("lever") or "starters")
             wit.source = source
+        model.release()  # nothing more is projected: the rest of the report runs without it
         return res, wit
 
     return rep.cached("forecast", compute)
