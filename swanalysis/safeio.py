@@ -381,7 +381,55 @@ def workbook_to(tables, target, created=None, sheet_name=None) -> None:
         if not tables:
             pd.DataFrame({"note": ["no tables"]}).to_excel(writer, sheet_name="notes", index=False)
         for name, df in tables.items():
-            neutralise_frame(df).to_excel(writer, sheet_name=namer(name, used), index=False)
+            frame_to_sheet(writer, neutralise_frame(df), namer(name, used))
+
+
+def frame_to_sheet(writer, df: pd.DataFrame, sheet_name: str) -> None:
+    """``df.to_excel(writer, sheet_name=sheet_name, index=False)`` on an XlsxWriter
+    ``pd.ExcelWriter``, the same cells written in the same order with the same formats (so the
+    same bytes), without the cell object and style lookup pandas makes for every cell: a report's
+    workbook has some 40,000 cells. Frames with column levels go through pandas."""
+    from pandas.io.formats.excel import ExcelFormatter
+
+    if isinstance(df.columns, pd.MultiIndex):
+        df.to_excel(writer, sheet_name=sheet_name, index=False)
+        return
+    formatter = ExcelFormatter(df, index=False)
+    if df.shape[0] >= formatter.max_rows or df.shape[1] > formatter.max_cols:
+        df.to_excel(writer, sheet_name=sheet_name, index=False)  # pandas says why not
+        return
+    import json
+
+    from pandas.io.excel._xlsxwriter import _XlsxStyler
+
+    book = writer.book
+    wks = book.add_worksheet(sheet_name)
+    styles: dict = {"null": None}   # as pandas' XlsxWriter._write_cells keys them
+
+    def put(row, col, value, style, styled):
+        value, fmt = writer._value_with_fmt(formatter._format_value(value))
+        key = (json.dumps(style) if styled else "null") + (fmt or "")
+        if key not in styles:
+            styles[key] = book.add_format(_XlsxStyler.convert(style if styled else None, fmt))
+        wks.write(row, col, value, styles[key])
+
+    for col, name in enumerate(df.columns):                  # the header row, bold and boxed
+        put(0, col, name, formatter.header_style, True)
+    for col in range(df.shape[1]):                           # then column by column, as pandas
+        series = df.iloc[:, col]
+        if series.dtype == np.float64:
+            # what put() does with a float: a number, nothing for NaN (a blank cell without a
+            # format is not written), "inf" / "-inf" as text
+            for row, value in enumerate(series.tolist(), start=1):
+                if value != value:
+                    continue
+                if value in (np.inf, -np.inf):
+                    put(row, col, value, None, False)
+                else:
+                    wks.write_number(row, col, value, None)
+        else:
+            for row, value in enumerate(series, start=1):
+                put(row, col, value, None, False)
 
 
 def write_workbook(tables, path, created=None, sheet_name=None) -> Path:
