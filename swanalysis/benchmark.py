@@ -756,29 +756,12 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     table["change"] = np.where(prev_year == table["time_period"] - 1,
                                table["value"] - prev, np.nan)
 
-    # rank, quartile, significance and funnel flags for la and comparator rows
-    lw = _la_wide(fig[fig["time_period"].isin(years)])
-    ranks = _rank_table(lw, measures)
-    eng = fig[fig["area_level"] == "national"].set_index(["time_period", "measure"])["value"]
-    sig = _binomial(lw, measures)
-    fun = []
-    funnels = {}
-    for m in measures:
-        if m not in DENOMINATORS:
-            continue
-        for y in years:
-            try:
-                pts = funnel_points(panel, m, y, release=release, method=funnel_method)
-            except UserError:
-                continue
-            if y == year:
-                funnels[m] = pts
-            fun.append(pd.DataFrame({"key": pts["old_la_code"], "time_period": y,
-                                     "measure": m, "funnel_z": pts["z_adj"],
-                                     "funnel_flag": pts["funnel_flag"]}))
-    extra = ranks.merge(sig, on=["key", "time_period", "measure"], how="outer")
-    if fun:
-        extra = extra.merge(pd.concat(fun), on=["key", "time_period", "measure"], how="outer")
+    # rank, quartile, significance and funnel flags for la and comparator rows: the same for
+    # every authority benchmarked on these years (computed once per panel, e.g. for a batch)
+    extra, eng, funnels = memoised(
+        panel, "benchmark_all_las", (release, tuple(years), tuple(measures), funnel_method, year),
+        lambda: _all_las(panel, fig, years, measures, year, release, funnel_method))
+    funnels = dict(funnels)
     is_la = table["area_type"].isin(["la", "comparator"])
     table["key"] = np.where(is_la, table["old_la_code"], "")
     table = table.merge(extra, on=["key", "time_period", "measure"], how="left")
@@ -807,15 +790,46 @@ def benchmark(la, year: int, comparators=None, panel: pd.DataFrame | None = None
     return result
 
 
+def _all_las(panel, fig, years, measures, year, release, funnel_method):
+    """Every authority's rank, quartile, binomial interval and funnel flag for ``years``
+    (``extra``), England's values (``eng``) and ``year``'s funnel points by measure."""
+    lw = _la_wide(fig[fig["time_period"].isin(years)])
+    ranks = _rank_table(lw, measures)
+    eng = fig[fig["area_level"] == "national"].set_index(["time_period", "measure"])["value"]
+    sig = _binomial(lw, measures)
+    fun = []
+    funnels = {}
+    for m in measures:
+        if m not in DENOMINATORS:
+            continue
+        for y in years:
+            try:
+                pts = funnel_points(panel, m, y, release=release, method=funnel_method)
+            except UserError:
+                continue
+            if y == year:
+                funnels[m] = pts
+            fun.append(pd.DataFrame({"key": pts["old_la_code"], "time_period": y,
+                                     "measure": m, "funnel_z": pts["z_adj"],
+                                     "funnel_flag": pts["funnel_flag"]}))
+    extra = ranks.merge(sig, on=["key", "time_period", "measure"], how="outer")
+    if fun:
+        extra = extra.merge(pd.concat(fun), on=["key", "time_period", "measure"], how="outer")
+    return extra, eng, funnels
+
+
 def _summary(table, area, year, measures, sn_other=None, other_model="") -> pd.DataFrame:
     sn_other = pd.Series(dtype=float) if sn_other is None else sn_other
     t = table
     missing = pd.Series(dtype=object)  # .get(col, default) on it gives the default
+    first_row = {}  # (measure, area type, year) -> position of its first row in the table
+    for i, key in enumerate(zip(t["measure"], t["area_type"], t["time_period"])):
+        first_row.setdefault(key, i)
     out = []
     for m in measures:
         def v(at, y=year):
-            s = t[(t["measure"] == m) & (t["area_type"] == at) & (t["time_period"] == y)]
-            return s.iloc[0] if len(s) else missing
+            i = first_row.get((m, at, y))
+            return t.iloc[i] if i is not None else missing
         me, sn, rg, en = v("la"), v("sn_median"), v("region"), v("england")
         first = t[(t["measure"] == m) & (t["area_type"] == "la") & t["value"].notna()]
         first = first.sort_values("time_period").iloc[0] if len(first) else None
