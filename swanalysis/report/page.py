@@ -104,7 +104,8 @@ class Page:
         number = self._next("figure")
         buf = io.BytesIO()
         # fixed ids and no date: the same figure gives the same bytes in any kernel
-        with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "swanalysis"}):
+        with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "swanalysis"}), \
+                text_layouts_shared():
             fig.set_facecolor("white")
             if fig.texts:
                 # a figure-level note (fig.text, e.g. a footnote about small years) lies outside
@@ -156,6 +157,53 @@ class Page:
         number = self._next("table")
         self.show(table_html(display if display is not None else data, caption,
                              f"table-{number.lower()}", number, highlight))
+
+
+_LAYOUTS: dict = {}
+
+
+@contextlib.contextmanager
+def text_layouts_shared():
+    """Within the block, a text's layout (its lines' sizes and its box at the origin) is worked
+    out once for every set of the things it depends on, not again each time the figure is laid
+    out and drawn: constrained layout measures every tick label and title twice before the draw
+    measures them again. Matplotlib's ``Text._get_layout`` is a function of the text, its font,
+    size, rotation, alignments, line spacing, the figure's dpi and the kind of renderer (the
+    settings read from rcParams do not change within the block), so the cached result is the
+    one it would compute: the same figure, byte for byte (tests/test_report.py). Texts with
+    mathtext or TeX, and wrapped texts, are measured every time."""
+    from matplotlib.text import Text
+
+    original = Text._get_layout
+    # the settings a layout reads from rcParams (which font a family name means, hinting)
+    rc = tuple(str(v) for k, v in sorted(mpl.rcParams.items()) if k.startswith(("font.", "text.")))
+    if len(_LAYOUTS) > 20_000 or _LAYOUTS.get("rc") != rc:
+        _LAYOUTS.clear()
+        _LAYOUTS["rc"] = rc
+    cache = _LAYOUTS
+
+    def layout(self, renderer):
+        text = self.get_text()
+        if self.get_wrap() or self.get_usetex() or "$" in text:
+            return original(self, renderer)
+        fp = self._fontproperties
+        key = (text, tuple(fp.get_family()), fp.get_style(), fp.get_variant(), fp.get_weight(),
+               fp.get_stretch(), fp.get_size_in_points(), fp.get_file(),
+               fp.get_math_fontfamily(), self._linespacing, self._get_multialignment(),
+               self.get_rotation(), self.get_rotation_mode(), self._horizontalalignment,
+               self._verticalalignment, self.get_parse_math(),
+               self.get_figure(root=True).dpi, type(renderer), getattr(renderer, "dpi", None))
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = original(self, renderer)
+        bbox, lines, box = hit
+        return bbox.frozen(), list(lines), box
+
+    Text._get_layout = layout
+    try:
+        yield
+    finally:
+        Text._get_layout = original
 
 
 def esc(text: Any) -> str:
