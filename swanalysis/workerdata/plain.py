@@ -64,29 +64,28 @@ def validate_summary(paths, *, key=None, xsd=None) -> PlainSummary | None:
     if not files:
         raise InputFileError(f"no CSWW returns (*.xml, *.csv, *.xlsx) found in {', '.join(map(str, paths))}"
                              + (f" ({len(skipped)} other file(s) left alone)" if skipped else ""))
-    file_issues = [(RULES["not_a_return"][0], "not_a_return")] * len(skipped)
+    pairs = [("not_a_return", RULES["not_a_return"][0])] * len(skipped)  # (rule, severity) of each issue
     unreadable, returns, seen = [], [], set()
     for f in files:
         try:
             rd = read_raw(f, plain=True)
         except InputFileError as exc:
             unreadable.append(str(exc))
-            file_issues.append(("error", "file_unreadable"))
+            pairs.append(("file_unreadable", "error"))
             continue
         if (rd.lea, rd.census_year) in seen:
-            file_issues.append(("error", "duplicate_return"))
+            pairs.append(("duplicate_return", "error"))
             continue
         seen.add((rd.lea, rd.census_year))
-        file_issues.extend((i.severity, i.rule) for i in rd.issues)
+        pairs.extend((i.rule, i.severity) for i in rd.issues)
         returns.append(rd)
 
     records = _records(returns, pseudo)
     slots = _check(records, code_lists)
     accepted = [r for r in records if not r["quarantined"]]
     spells, link_slots = _link(accepted, returns) if accepted else ([], [])
-    pairs = [(rule, sev) for sev, rule in file_issues]
-    for (rule, sev), hits in slots + link_slots:
-        pairs.extend([(rule, sev)] * hits)
+    for pair, hits in slots + link_slots:
+        pairs.extend([pair] * hits)
     summary = {
         "files": len(files),
         "files_read": len(returns),
