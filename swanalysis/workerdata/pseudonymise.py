@@ -159,14 +159,25 @@ def pseudonymise(values, key: str | bytes | None = None):
     return p.pseudonym(values)
 
 
+def completed_years(born, at):
+    """Completed years from ``born`` to ``at``: two dates, or two Series' ``.dt`` accessors
+    (elementwise; anything with ``year``, ``month`` and ``day``)."""
+    before_birthday = (at.month < born.month) | ((at.month == born.month) & (at.day < born.day))
+    return at.year - born.year - before_birthday
+
+
+def implausible_age(age):
+    """An age at the census under MIN_AGE or over MAX_AGE (a birth date after the census gives a
+    negative age); elementwise, as :func:`completed_years`."""
+    return (age < MIN_AGE) | (age > MAX_AGE)
+
+
 def age_in_years(birth_dates, at_dates) -> pd.Series:
     """Completed years of age at ``at_dates`` (vectorised; NaN where unknown)."""
     b = pd.to_datetime(pd.Series(birth_dates), errors="coerce")
     a = pd.to_datetime(pd.Series(at_dates, index=b.index) if not isinstance(at_dates, pd.Series)
                        else at_dates, errors="coerce")
-    years = a.dt.year - b.dt.year
-    before_birthday = (a.dt.month < b.dt.month) | ((a.dt.month == b.dt.month) & (a.dt.day < b.dt.day))
-    return (years - before_birthday.astype(float)).astype(float)
+    return completed_years(b.dt, a.dt).astype(float)
 
 
 def age_band(birth_dates, at_dates) -> pd.Series:

@@ -30,7 +30,7 @@ from pathlib import Path
 from .._lazy import lazy
 from . import codes as C
 from ..errors import InputFileError, one_line
-from .pseudonymise import MAX_AGE, MIN_AGE, Pseudonymiser, age_band, age_in_years
+from .pseudonymise import Pseudonymiser, age_band, age_in_years, implausible_age
 from .validation import ValidationIssue, issue, parse_date, parse_dates, via_uniques
 
 # imported on first use: an XML return's header and records are read in plain Python
@@ -751,7 +751,7 @@ def finish(raws: list[RawReturn], pseudonymiser: Pseudonymiser) -> pd.DataFrame:
     bd_raw = df["PersonBirthDate"]
     bd = parse_dates(bd_raw) if len(df) else pd.Series([], dtype="datetime64[ns]")
     age = age_in_years(bd, df["reference_date"]) if len(df) else pd.Series([], dtype=float)
-    implausible = (age < MIN_AGE) | (age > MAX_AGE)  # includes birth dates after the census
+    implausible = implausible_age(age)  # includes birth dates after the census
     bd_status = np.where(bd_raw.isna(), "missing", np.where(bd.isna(), "invalid",
                                                             np.where(implausible, "implausible", "ok")))
     meta2 = pd.DataFrame({

@@ -32,7 +32,7 @@ from typing import Iterable
 
 from .._lazy import lazy
 from . import codes as C
-from .pseudonymise import MAX_AGE, MIN_AGE  # noqa: F401 - age limits, documented with the rest
+from .pseudonymise import MAX_AGE, MIN_AGE, completed_years, implausible_age  # noqa: F401 - age limits, documented with the rest
 
 ISSUE_COLUMNS = ["file", "record", "field", "rule", "severity", "message"]
 
@@ -357,9 +357,7 @@ def birth_date_status(value, reference_date) -> str:
     born = parse_date(value)
     if born is None:
         return "invalid"
-    ref = reference_date
-    age = ref.year - born.year - ((ref.month, ref.day) < (born.month, born.day))
-    return "implausible" if age < MIN_AGE or age > MAX_AGE else "ok"
+    return "implausible" if implausible_age(completed_years(born, reference_date)) else "ok"
 
 
 def record_rules(start, end, reference_date, year_start, agency, end_given, leaver_given, reason_given) -> list:
