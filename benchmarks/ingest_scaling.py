@@ -40,14 +40,32 @@ from _doc import write_section  # noqa: E402 - benchmarks/_doc.py
 FRACTIONS = ((1, 8), (1, 4), (1, 2), (1, 1))
 
 WRAPPER = (
-    "import resource, subprocess, sys, time\n"
+    "import os, resource, subprocess, sys, time\n"
+    "def tree_rss(pid):\n"
+    "    # resident KB of pid and its descendants (pages shared after fork count in each: an upper bound)\n"
+    "    total, todo = 0, [pid]\n"
+    "    while todo:\n"
+    "        p = todo.pop()\n"
+    "        try:\n"
+    "            with open(f'/proc/{p}/status') as fh:\n"
+    "                total += next(int(l.split()[1]) for l in fh if l.startswith('VmRSS:'))\n"
+    "            with open(f'/proc/{p}/task/{p}/children') as fh:\n"
+    "                todo += [int(c) for c in fh.read().split()]\n"
+    "        except (OSError, StopIteration, ValueError):\n"
+    "            pass\n"
+    "    return total\n"
     "t = time.perf_counter()\n"
-    "r = subprocess.run(sys.argv[1:], capture_output=True)\n"
+    "r = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+    "peak = 0\n"
+    "while r.poll() is None:\n"
+    "    peak = max(peak, tree_rss(r.pid))\n"
+    "    time.sleep(0.02)\n"
+    "out, err = r.communicate()\n"
     "dt = time.perf_counter() - t\n"
     "ru = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:])\n"
-    "sys.stderr.write(r.stdout.decode(errors='replace')[-500:])\n"
-    "print(dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, r.returncode)\n"
+    "sys.stderr.write(err.decode(errors='replace')[-2000:])\n"
+    "sys.stderr.write(out.decode(errors='replace')[-500:])\n"
+    "print(dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, r.returncode, peak)\n"
 )
 
 # a child process that runs the ingest command with CPU seconds counted per step
@@ -66,23 +84,45 @@ def wrap(mod, name, label):
         finally:
             acc[label] = acc.get(label, 0.0) + time.process_time() - c
     setattr(mod, name, g)
-steps = [("read_raw", "read the returns (XML parse, header)"),
-         ("finish", "pseudonymise, age bands, one frame"),
+import resource
+def children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+read_returns = I._read_returns
+def read_step(*a, **k):
+    c, cc = time.process_time(), children_cpu()
+    try:
+        return read_returns(*a, **k)
+    finally:
+        acc["read_main"] = time.process_time() - c
+        acc["read_children"] = children_cpu() - cc
+I._read_returns = read_step
+steps = [("read_main", "read, pseudonymise, one frame: this process (parse, finish; or take the reading processes' records)"),
+         ("read_children", "read, pseudonymise: the reading processes (CPU, not counted in the total)"),
          ("check_records", "validate and type the records"),
          ("link", "link into spells and worker-years"),
          ("csv_to", "write the CSVs (neutralised)")]
 for name, _ in steps:
-    wrap(S if name == "csv_to" else I, name, name)
-prof = cProfile.Profile(time.process_time)
+    if not name.startswith("read_"):
+        wrap(S if name == "csv_to" else I, name, name)
+args = argparse.Namespace(csww=[sys.argv[1]], hr=None, hr_map=None, out=sys.argv[2], xsd=None)
 t = time.process_time()
-prof.enable()
-cmd.run(argparse.Namespace(csww=[sys.argv[1]], hr=None, hr_map=None, out=sys.argv[2], xsd=None))
-prof.disable()
+cmd.run(args)
 total = time.process_time() - t
+# the functions: a second run under cProfile, read in this one process (a profiler does not
+# follow forked processes)
+I.READ_PROCESSES = 1
+saved = dict(acc)
+prof = cProfile.Profile(time.process_time)
+prof.enable()
+cmd.run(args)
+prof.disable()
+acc.clear()
+acc.update(saved)
 for name, what in steps:
     print(f"STEP\t{name}\t{what}\t{acc.get(name, 0.0):.2f}")
-print(f"STEP\tother\tconcatenating, counting, summary\t{total - sum(acc.values()):.2f}")
-print(f"STEP\ttotal\t\t{total:.2f}")
+print(f"STEP\tother\tconcatenating, counting, summary\t{total - sum(v for k, v in acc.items() if k != 'read_children'):.2f}")
+print(f"STEP\ttotal\tthis process\t{total:.2f}")
 out = io.StringIO()
 pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
 print("PROFILE")
@@ -91,13 +131,17 @@ print(out.getvalue())
 
 
 def timed(cmd, env):
-    """Run ``cmd`` in a fresh process: (wall s, CPU s, peak RSS MB, exit code, output tail)."""
+    """Run ``cmd`` in a fresh process: (wall s, CPU s, peak RSS MB, exit code, output tail, peak
+    MB of the process and its children together (sampled every 20 ms)).
+
+    CPU seconds are those of the process and every process it started (user + system); the
+    peak RSS is the largest one process reached (``ru_maxrss``)."""
     out = subprocess.run([sys.executable, "-c", WRAPPER, *map(str, cmd)], capture_output=True,
                          text=True, env=env)
     if out.returncode != 0 or not out.stdout.strip():
         raise RuntimeError(f"timing wrapper failed: {out.stderr[-500:]}")
-    wall, cpu, rss_kb, rc = out.stdout.split()
-    return float(wall), float(cpu), int(rss_kb) / 1024, int(rc), out.stderr
+    wall, cpu, rss_kb, rc, tree_kb = out.stdout.split()
+    return float(wall), float(cpu), int(rss_kb) / 1024, int(rc), out.stderr, int(tree_kb) / 1024
 
 
 def subsets(returns: Path, root: Path) -> list[tuple[str, Path, int]]:
@@ -170,7 +214,8 @@ def main(argv=None) -> int:
     if args.baseline:
         lines.append(f"Baseline: `{label}`, exported with `git archive` and run by the same interpreter.")
     lines += ["", "| part | authorities | records | code | wall s | CPU s | records/s (wall) | "
-              "records/s (CPU) | peak MB | outputs |", "|---|---:|---:|---|---:|---:|---:|---:|---:|---|"]
+              "records/s (CPU) | peak MB | peak MB, all processes | outputs |",
+              "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"]
     rates: dict[str, list[float]] = {}
     for label_p, folder, n_la in parts:
         outs = {}
@@ -178,14 +223,14 @@ def main(argv=None) -> int:
             e = dict(env, PYTHONPATH=str(tree))
             out = work / "scaling-out" / f"{name.split()[0]}-{folder.name}"
             shutil.rmtree(out, ignore_errors=True)
-            wall, cpu, mb, rc, tail = timed([sys.executable, "-m", "swanalysis", "ingest", "--csww", folder,
+            wall, cpu, mb, rc, tail, tree_mb = timed([sys.executable, "-m", "swanalysis", "ingest", "--csww", folder,
                                              "--out", out], e)
             records = int(tail.strip().splitlines()[-1].split()[0]) if rc == 0 else 0
             outs[name] = out
             cmp = same_outputs(outs[impls[0][0]], out) if len(outs) > 1 and rc == 0 else ""
             rates.setdefault(name, []).append(records / cpu if cpu else 0)
             row = (f"| {label_p} | {n_la} | {records:,} | {name} | {wall:.1f} | {cpu:.1f} | "
-                   f"{records / wall:,.0f} | {records / cpu:,.0f} | {mb:.0f} | {cmp} |")
+                   f"{records / wall:,.0f} | {records / cpu:,.0f} | {mb:.0f} | {tree_mb:.0f} | {cmp} |")
             print(row if rc == 0 else row + f" exit {rc}: {tail[-300:]}", flush=True)
             lines.append(row)
     load1 = os.getloadavg()[0]
@@ -208,13 +253,14 @@ def main(argv=None) -> int:
                 print(res.stderr[-1000:])
                 continue
             steps = [ln.split("\t") for ln in res.stdout.splitlines() if ln.startswith("STEP\t")]
-            lines += ["", f"CPU seconds by step, ours, {label_p} (in one process, imports excluded):", "",
+            lines += ["", f"CPU seconds by step, ours, {label_p} (imports excluded):", "",
                       "| step | what | CPU s |", "|---|---|---:|"]
             lines += [f"| {s[1]} | {s[2]} | {s[3]} |" for s in steps]
             prof = res.stdout.split("PROFILE", 1)[1]
             keep = [ln.rstrip() for ln in prof.splitlines() if ln.strip()
                     and not ln.lstrip().startswith(("Ordered by", "List reduced"))]
-            lines += ["", f"Functions with the most CPU of their own (cProfile, process CPU), {label_p}:",
+            lines += ["", f"Functions with the most CPU of their own (cProfile, process CPU; a second run, "
+                      f"reading in one process), {label_p}:",
                       "", "```", *keep[1:], "```"]
     text = "\n".join(lines)
     print(text)
