@@ -130,14 +130,14 @@ print(out.getvalue())
 """
 
 
-def timed(cmd, env):
+def timed(cmd, env, cwd):
     """Run ``cmd`` in a fresh process: (wall s, CPU s, peak RSS MB, exit code, output tail, peak
     MB of the process and its children together (sampled every 20 ms)).
 
     CPU seconds are those of the process and every process it started (user + system); the
     peak RSS is the largest one process reached (``ru_maxrss``)."""
     out = subprocess.run([sys.executable, "-c", WRAPPER, *map(str, cmd)], capture_output=True,
-                         text=True, env=env)
+                         text=True, env=env, cwd=cwd)
     if out.returncode != 0 or not out.stdout.strip():
         raise RuntimeError(f"timing wrapper failed: {out.stderr[-500:]}")
     wall, cpu, rss_kb, rc, tree_kb = out.stdout.split()
@@ -204,6 +204,14 @@ def main(argv=None) -> int:
         label = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h %s", args.baseline],
                                capture_output=True, text=True).stdout.strip()[:70]
         impls.insert(0, (f"baseline {args.baseline}", base))
+    # each command runs in the work folder: `python -m` puts the current folder first on the
+    # path, so run from the repository it would import our package whatever PYTHONPATH says
+    for name, tree in impls:
+        where = subprocess.run([sys.executable, "-c", "import swanalysis; print(swanalysis.__file__)"],
+                               capture_output=True, text=True, env=dict(env, PYTHONPATH=str(tree)), cwd=work,
+                               check=True).stdout.strip()
+        if not Path(where).resolve().is_relative_to(Path(tree).resolve()):
+            raise SystemExit(f"{name} would import {where}, not the package in {tree}")
     started = _dt.datetime.now(_dt.timezone.utc)
     load0 = os.getloadavg()[0]
     lines = [f"Run of {started:%Y-%m-%d %H:%M} UTC, `benchmarks/ingest_scaling.py"
@@ -224,7 +232,7 @@ def main(argv=None) -> int:
             out = work / "scaling-out" / f"{name.split()[0]}-{folder.name}"
             shutil.rmtree(out, ignore_errors=True)
             wall, cpu, mb, rc, tail, tree_mb = timed([sys.executable, "-m", "swanalysis", "ingest", "--csww", folder,
-                                             "--out", out], e)
+                                                      "--out", out], e, work)
             records = int(tail.strip().splitlines()[-1].split()[0]) if rc == 0 else 0
             outs[name] = out
             cmp = same_outputs(outs[impls[0][0]], out) if len(outs) > 1 and rc == 0 else ""
@@ -248,7 +256,7 @@ def main(argv=None) -> int:
             out = work / "scaling-out" / f"profile-{folder.name}"
             shutil.rmtree(out, ignore_errors=True)
             res = subprocess.run([sys.executable, "-c", PHASES, str(folder), str(out)], capture_output=True,
-                                 text=True, env=env)
+                                 text=True, env=env, cwd=work)
             if res.returncode:
                 print(res.stderr[-1000:])
                 continue
