@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _doc import write_section  # noqa: E402 - benchmarks/_doc.py
+from _doc import baseline_tree, write_section  # noqa: E402 - benchmarks/_doc.py
 
 FRACTIONS = ((1, 8), (1, 4), (1, 2), (1, 1))
 
@@ -164,16 +164,6 @@ def subsets(returns: Path, root: Path) -> list[tuple[str, Path, int]]:
     return out
 
 
-def baseline_tree(rev: str, where: Path) -> Path:
-    """The package as of ``rev`` (git archive), to run its command beside ours."""
-    shutil.rmtree(where, ignore_errors=True)
-    where.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "swanalysis"],
-                             capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
-    return where
-
-
 def same_outputs(a: Path, b: Path) -> str:
     names = ("episodes.csv", "worker_years.csv", "validation.csv", "summary.json")
     diff = [n for n in names if not filecmp.cmp(a / n, b / n, shallow=False)]
@@ -200,7 +190,7 @@ def main(argv=None) -> int:
                PYTHONPATH=str(REPO), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     impls = [("ours", REPO)]
     if args.baseline:
-        base = baseline_tree(args.baseline, work / "baseline-src")
+        base = baseline_tree(args.baseline, work)
         label = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h %s", args.baseline],
                                capture_output=True, text=True).stdout.strip()[:70]
         impls.insert(0, (f"baseline {args.baseline}", base))
