@@ -159,6 +159,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-profile", action="store_true")
     ap.add_argument("--write-doc", action="store_true")
     args = ap.parse_args(argv)
+    from swanalysis.config import slugify  # the report folder's name (for the authority's own name)
+
     work = Path(args.workdir)
     returns, payroll, hr_map = council(work, args.la, args.years, args.data_dir)
     year = int(args.years.split("-")[-1])
@@ -187,9 +189,9 @@ def main(argv=None) -> int:
                           "--date-produced", started.strftime("%Y-%m-%d")]
             res = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], capture_output=True, text=True, env=e)
             wall, cpu, rss, rc = res.stdout.split()
-            report = out / str(year) / args.la.lower()
+            report = out / str(year) / slugify(args.la)
             same = ""
-            theirs = work / f"out-baseline-{i}" / str(year) / args.la.lower()
+            theirs = work / f"out-baseline-{i}" / str(year) / slugify(args.la)
             if name == "ours" and int(rc) == 0 and theirs.is_dir():
                 diff = differences(theirs, report)
                 same = "identical" if not diff else "DIFFER: " + ", ".join(diff)
