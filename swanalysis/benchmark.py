@@ -220,18 +220,33 @@ def funnel_points(panel: pd.DataFrame, measure: str, year: int, release: int | N
     return pts.copy()
 
 
-def _funnel_points(panel, measure, year, release, method) -> pd.DataFrame:
+def _year_rows(panel: pd.DataFrame, release: int | None, year: int) -> pd.DataFrame:
+    """The rows to benchmark with of one year."""
     fig = _figures(panel, release)
-    yr = fig[fig["time_period"] == int(year)]
+    return fig[fig["time_period"] == year]
+
+
+def _year_wide(yr: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The authorities' figures of one year, one column per measure, and their names."""
+    la = yr[yr["area_level"] == "la"]
+    w = la.pivot_table(index="key", columns="measure", values="value", aggfunc="first")
+    names = la.drop_duplicates("key").set_index("key")["area_name"]
+    return w, names
+
+
+def _funnel_points(panel, measure, year, release, method) -> pd.DataFrame:
+    # the year's rows and its wide table are the same for every measure: once per panel and year
+    key = (release, int(year))
+    yr = memoised(panel, "funnel_year_rows", key, lambda: _year_rows(panel, release, int(year)))
     eng = yr[(yr["area_level"] == "national") & (yr["measure"] == measure)]["value"]
     if eng.empty or not np.isfinite(eng.iloc[0]):
         raise UserError(f"no England figure for {measure} in {year}")
     p0 = float(eng.iloc[0]) / 100
-    la = yr[yr["area_level"] == "la"]
-    w = la.pivot_table(index="key", columns="measure", values="value", aggfunc="first")
-    names = la.drop_duplicates("key").set_index("key")["area_name"]
-    for c in set(DENOMINATORS[measure][1]) | {measure}:
-        if c not in w.columns:
+    w, names = memoised(panel, "funnel_year_wide", key, lambda: _year_wide(yr))
+    missing = [c for c in set(DENOMINATORS[measure][1]) | {measure} if c not in w.columns]
+    if missing:
+        w = w.copy()  # the shared table is not changed
+        for c in missing:
             w[c] = np.nan
     pts = pd.DataFrame({
         "old_la_code": w.index,
