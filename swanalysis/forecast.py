@@ -1567,10 +1567,15 @@ def what_it_takes(model: ForecastModel, measure: str = "agency_rate", target: fl
         return WhatItTakes(measure, target, year, lever, math.nan, math.nan, math.nan,
                            f"No {measure.replace('_', ' ')} figures to project.")
 
+    seen: dict[float, float] = {}  # brentq asks again for the end it was given
+
     def central(x: float) -> float:
-        s = (Scenario("x", extra_starters=x) if lever == "starters"
-             else Scenario("x", retention_change=x))
-        return float(np.nanmean(_simulate(model, s, horizon)[measure][:, -1]))
+        x = float(x)
+        if x not in seen:
+            s = (Scenario("x", extra_starters=x) if lever == "starters"
+                 else Scenario("x", retention_change=x))
+            seen[x] = float(np.nanmean(_simulate(model, s, horizon)[measure][:, -1]))
+        return seen[x]
 
     base = central(0.0)
     label = measure.replace("_", " ")
