@@ -1090,17 +1090,20 @@ def _masked_sum(values: np.ndarray, mask: np.ndarray, segs: list, fpp: float | N
         j = 0
         for a, w in segs:
             v = values[a:a + w] if per_column else values[r0:r1, j:j + w]
-            np.multiply(v, mask[r0:r1, a:a + w], out=b[:, a:a + w])
+            # the mask as bytes: the same 0.0 / 1.0 factors as a bool, cast a little faster
+            np.multiply(v, mask[r0:r1, a:a + w].view(np.uint8), out=b[:, a:a + w])
             j += w
         out[r0:r1] = b.sum(1)
     return out
 
 
 def _count(mask: np.ndarray, segs: list) -> np.ndarray:
-    """``mask.sum(1)`` (whole numbers, the same in any order), counted only in ``segs``."""
+    """``mask.sum(1)`` (whole numbers, the same in any order), counted only in ``segs``: each
+    part as bytes added up in 16 bits when it is narrower than 65,536 columns (no count can
+    overflow; numpy's bool sum widens every element to 64 bits first, three times slower)."""
     out = np.zeros(mask.shape[0], dtype=np.int64)
     for a, w in segs:
-        out += mask[:, a:a + w].sum(1)
+        out += mask[:, a:a + w].view(np.uint8).sum(1, dtype=np.uint16 if w < 2 ** 16 else np.int64)
     return out
 
 
@@ -1244,8 +1247,8 @@ def _simulate_draws(model: ForecastModel, s: Scenario, horizon: int) -> dict[str
                                              u=z["start_u"][t][:, lo:used])
                 done[0] = used
             gone = on & leaves[:, :used]
-            Ls = gone.sum(1) * fpp
-            starters_fte = on.sum(1) * fpp
+            Ls = _count(gone, [(0, used)]) * fpp
+            starters_fte = _count(on, [(0, used)]) * fpp
             segs.append((len(ten), used))
             ten = np.concatenate([ten, when])
             fte = np.concatenate([fte, np.full(cap, fpp)])
