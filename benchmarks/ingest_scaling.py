@@ -6,11 +6,13 @@
    x census years 2019-2024, scale 1.25, about 350,000 worker records, under /tmp.
 2. Takes 1/8, 1/4, 1/2 and all of the authorities (every 8th, 4th, 2nd authority in code order,
    all six returns of each) as folders of symbolic links.
-3. Times `swanalysis ingest --csww DIR --out OUT` on each, in a fresh process: wall seconds, CPU
-   seconds (user + system of that process), peak resident memory, and the records per second.
-   With ``--baseline REV`` the same command of that git revision (exported with `git archive`)
-   runs on the same folders in the same run, alternating with ours, and the outputs of the two
-   are compared byte for byte.
+3. Times `swanalysis ingest --csww DIR --out OUT` on each, in a fresh process run from the work
+   folder: wall seconds, CPU seconds (user + system of that process and its reading processes),
+   peak resident memory (of the largest process, and of all of them together sampled every 20
+   ms), and the records per second; ours as it runs and ours with one reading process
+   (SWANALYSIS_READ_PROCESSES=1). With ``--baseline REV`` the same command of that git revision
+   (exported with `git archive`) runs on the same folders in the same run, alternating with
+   ours, and the outputs are compared with the baseline's byte for byte.
 4. Profiles ours at 1/8 and 1/2 in a child process: CPU seconds by step (reading the XML,
    pseudonymising and compacting, validation, linking, writing the CSVs) and the functions with
    the most CPU (cProfile timed by process CPU, so other jobs on the machine do not count).
@@ -188,15 +190,17 @@ def main(argv=None) -> int:
     parts = subsets(work / "national" / "returns", work / "scaling")
     env = dict(os.environ, SWANALYSIS_PSEUDO_KEY="benchmark-key-not-secret-0123456789",
                PYTHONPATH=str(REPO), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    impls = [("ours", REPO)]
+    # (label, package tree, extra environment): ours as it runs, and ours reading in one process
+    # (the effect of the two reading processes, in the same run)
+    impls = [("ours", REPO, {}), ("ours, 1 reading process", REPO, {"SWANALYSIS_READ_PROCESSES": "1"})]
     if args.baseline:
         base = baseline_tree(args.baseline, work)
         label = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h %s", args.baseline],
                                capture_output=True, text=True).stdout.strip()[:70]
-        impls.insert(0, (f"baseline {args.baseline}", base))
+        impls.insert(0, (f"baseline {args.baseline}", base, {}))
     # each command runs in the work folder: `python -m` puts the current folder first on the
     # path, so run from the repository it would import our package whatever PYTHONPATH says
-    for name, tree in impls:
+    for name, tree, _ in impls:
         where = subprocess.run([sys.executable, "-c", "import swanalysis; print(swanalysis.__file__)"],
                                capture_output=True, text=True, env=dict(env, PYTHONPATH=str(tree)), cwd=work,
                                check=True).stdout.strip()
@@ -217,9 +221,9 @@ def main(argv=None) -> int:
     rates: dict[str, list[float]] = {}
     for label_p, folder, n_la in parts:
         outs = {}
-        for name, tree in impls:
-            e = dict(env, PYTHONPATH=str(tree))
-            out = work / "scaling-out" / f"{name.split()[0]}-{folder.name}"
+        for k, (name, tree, extra) in enumerate(impls):
+            e = dict(env, PYTHONPATH=str(tree), **extra)
+            out = work / "scaling-out" / f"{k}-{folder.name}"
             shutil.rmtree(out, ignore_errors=True)
             wall, cpu, mb, rc, tail, tree_mb = timed([sys.executable, "-m", "swanalysis", "ingest", "--csww", folder,
                                                       "--out", out], e, work)

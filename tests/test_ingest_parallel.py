@@ -87,3 +87,16 @@ def test_pack_round_trip_keeps_values_missing_and_dtypes():
     pd.testing.assert_frame_equal(df, back)
     assert back["a"][1] is None and back["nan"][2] is None and back["nan"][1] != back["nan"][1]
     assert back["a"][0] is back["a"][2]  # one string object per distinct value
+
+
+def test_read_processes_from_the_environment(tmp_path, monkeypatch):
+    from swanalysis.errors import UserError
+
+    monkeypatch.setenv(I.READ_PROCESSES_ENV, "1")
+    assert I._read_processes() == 1 and not I._can_fork()
+    folder = _folder(tmp_path)
+    res = _run(folder, True, monkeypatch)  # large enough, but one process asked for: read here
+    assert res.summary["records"] == 25
+    monkeypatch.setenv(I.READ_PROCESSES_ENV, "two")
+    with pytest.raises(UserError, match="SWANALYSIS_READ_PROCESSES must be a whole number"):
+        _run(folder, True, monkeypatch)

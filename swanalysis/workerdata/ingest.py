@@ -27,9 +27,11 @@ from .validation import check_records, concat_issues, issue, issues_frame
 #: records pseudonymised and compacted per batch of about this many (bounds peak memory)
 FINISH_BATCH = 20_000
 #: returns of at least this many bytes in all are read in READ_PROCESSES processes (Linux);
-#: fewer are read in this one (starting processes would cost more than it saves)
+#: fewer are read in this one (starting processes would cost more than it saves). The
+#: environment variable SWANALYSIS_READ_PROCESSES sets the number (1: read in this process).
 PARALLEL_MIN_BYTES = 16 * 2**20
 READ_PROCESSES = 2
+READ_PROCESSES_ENV = "SWANALYSIS_READ_PROCESSES"
 #: each process reads and pseudonymises runs of returns of about this many bytes at a time
 CHUNK_BYTES = 6 * 2**20
 
@@ -157,7 +159,7 @@ def _read_returns(files: list[Path], pseudo: Pseudonymiser, strict: bool, file_i
         # the objects alive now are shared with the forked processes until written to: left out
         # of garbage collection meanwhile, so that the processes' collections do not copy them
         gc.freeze()
-        pool = ProcessPoolExecutor(min(READ_PROCESSES, len(chunks)), mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(min(_read_processes(), len(chunks)), mp_context=multiprocessing.get_context("fork"))
         try:
             for chunk, (read, packed) in zip(chunks, pool.map(_read_chunk, chunks)):
                 used = [accept(f, rd) for f, rd in zip(chunk, read)]
@@ -232,8 +234,22 @@ def _can_fork() -> bool:
     import sys
     import threading
 
-    return (READ_PROCESSES > 1 and sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
+    return (_read_processes() > 1 and sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
             and threading.active_count() == 1)
+
+
+def _read_processes() -> int:
+    """READ_PROCESSES, or the number in the environment variable READ_PROCESSES_ENV."""
+    import os
+
+    value = os.environ.get(READ_PROCESSES_ENV)
+    if value is None:
+        return READ_PROCESSES
+    if not value.strip().isdigit() or int(value) < 1:
+        from ..errors import UserError
+
+        raise UserError(f"{READ_PROCESSES_ENV} must be a whole number of processes, 1 or more")
+    return int(value)
 
 
 _CHILD_PSEUDO: Pseudonymiser | None = None
