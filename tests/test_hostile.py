@@ -419,15 +419,25 @@ def test_disk_full_during_ingest_leaves_the_old_outputs_whole(tmp_path, monkeypa
     assert cli.main(["ingest", "--csww", str(ret), "--out", str(out)]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     real = pd.DataFrame.to_csv
+    real_by_uniques = safeio._write_csv_by_uniques
+
+    def fill_disk(path):
+        with open(path, "w") as fh:
+            fh.write("worker_id,spe")  # a partial write, then the disk is full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     def full(self, path=None, *a, **k):
         if "episodes" in str(path) or (len(self) and "spell_id" in self.columns):
-            with open(path, "w") as fh:
-                fh.write("worker_id,spe")  # a partial write, then the disk is full
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            fill_disk(path)
         return real(self, path, *a, **k)
 
+    def full_by_uniques(df, path, kwargs):  # csv_to's own writer, for plain frames
+        if "episodes" in str(path):
+            fill_disk(path)
+        return real_by_uniques(df, path, kwargs)
+
     monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    monkeypatch.setattr(safeio, "_write_csv_by_uniques", full_by_uniques)
     assert cli.main(["ingest", "--csww", str(ret), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"swanalysis: error: {out / 'episodes.csv'}: cannot write (disk full (no space left on device))"]

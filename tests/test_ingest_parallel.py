@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import pickle
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -30,34 +32,48 @@ def _folder(tmp_path):
     return folder
 
 
-_read_chunk = I._read_chunk
-
-
-def _spy(paths):
-    """I._read_chunk, noting the process it runs in (module-level: passed to the pool by name)."""
-    (Path(os.environ["TEST_PIDS_DIR"]) / str(os.getpid())).touch()
-    return _read_chunk(paths)
-
-
 def _run(folder, parallel: bool, monkeypatch, chunk_bytes=1, strict=False):
     monkeypatch.setattr(I, "PARALLEL_MIN_BYTES", 0 if parallel else 10**12)
     monkeypatch.setattr(I, "CHUNK_BYTES", chunk_bytes)
     return I.ingest([folder], key=KEY, strict=strict)
 
 
-@pytest.mark.skipif(not I._can_fork(), reason="reading in processes needs Linux, 2 CPUs, one thread")
+# run in a fresh interpreter: the test process may hold other tests' threads, and then ingest
+# rightly reads in one process
+COMPARE = r"""
+import os, pickle, sys
+from pathlib import Path
+import swanalysis.workerdata.ingest as I
+folder, chunk_bytes, pids, out = sys.argv[1:5]
+assert I._can_fork()
+read_chunk = I._read_chunk
+def spy(paths):  # module-level in __main__: the pool passes it by name to the forked processes
+    (Path(pids) / str(os.getpid())).touch()
+    return read_chunk(paths)
+I._read_chunk = spy
+I.PARALLEL_MIN_BYTES = 10**12
+serial = I.ingest([folder], key="test-key-parallel", strict=False)
+I.PARALLEL_MIN_BYTES, I.CHUNK_BYTES = 0, int(chunk_bytes)
+parallel = I.ingest([folder], key="test-key-parallel", strict=False)
+Path(out).write_bytes(pickle.dumps((os.getpid(), serial, parallel)))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
+                    reason="reading in processes needs Linux and 2 CPUs")
 @pytest.mark.parametrize("chunk_bytes", [1, 1500])
-def test_parallel_read_equals_serial(tmp_path, monkeypatch, chunk_bytes):
+def test_parallel_read_equals_serial(tmp_path, chunk_bytes):
     folder = _folder(tmp_path)
-    serial = _run(folder, False, monkeypatch)
     # the reading processes write their pid: the parallel path did run in other processes
     pids = tmp_path / "pids"
     pids.mkdir()
-    monkeypatch.setenv("TEST_PIDS_DIR", str(pids))
-    monkeypatch.setattr(I, "_read_chunk", _spy)
-    parallel = _run(folder, True, monkeypatch, chunk_bytes)
+    env = dict(os.environ, SWANALYSIS_PSEUDO_KEY="unused")
+    env.pop(I.READ_PROCESSES_ENV, None)
+    subprocess.run([sys.executable, "-c", COMPARE, str(folder), str(chunk_bytes), str(pids), str(tmp_path / "out.pkl")],
+                   check=True, timeout=300, env=env)
+    pid, serial, parallel = pickle.loads((tmp_path / "out.pkl").read_bytes())
     children = {int(p.name) for p in pids.iterdir()}
-    assert children and os.getpid() not in children
+    assert children and pid not in children
     for name in ("episodes", "worker_years", "validation", "returns"):
         a, b = getattr(serial, name), getattr(parallel, name)
         pd.testing.assert_frame_equal(a, b)
@@ -68,15 +84,30 @@ def test_parallel_read_equals_serial(tmp_path, monkeypatch, chunk_bytes):
     assert serial.summary["records"] == 22 + 2 + 1  # the mini council, LA 998's XML and CSV
 
 
-@pytest.mark.skipif(not I._can_fork(), reason="reading in processes needs Linux, 2 CPUs, one thread")
-def test_parallel_read_strict_raises_the_first_unreadable_file(tmp_path, monkeypatch):
+STRICT = r"""
+import sys
+import swanalysis.workerdata.ingest as I
+from swanalysis.errors import InputFileError
+assert I._can_fork()
+for parallel in (False, True):
+    I.PARALLEL_MIN_BYTES, I.CHUNK_BYTES = (0, 1) if parallel else (10**12, I.CHUNK_BYTES)
+    try:
+        I.ingest([sys.argv[1]], key="test-key-parallel", strict=True)
+    except InputFileError as exc:
+        print(exc)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
+                    reason="reading in processes needs Linux and 2 CPUs")
+def test_parallel_read_strict_raises_the_first_unreadable_file(tmp_path):
     folder = _folder(tmp_path)
-    with pytest.raises(InputFileError) as serial:
-        _run(folder, False, monkeypatch, strict=True)
-    with pytest.raises(InputFileError) as parallel:
-        _run(folder, True, monkeypatch, strict=True)
-    assert str(serial.value) == str(parallel.value)
-    assert "csww_2023_998.xml" in str(parallel.value)
+    env = dict(os.environ)
+    env.pop(I.READ_PROCESSES_ENV, None)
+    out = subprocess.run([sys.executable, "-c", STRICT, str(folder)], capture_output=True, text=True,
+                         check=True, timeout=300, env=env).stdout.splitlines()
+    assert len(out) == 2 and out[0] == out[1]
+    assert "csww_2023_998.xml" in out[1]
 
 
 def test_pack_round_trip_keeps_values_missing_and_dtypes():
