@@ -60,7 +60,7 @@ INGEST_BASELINE ?= 36bb105
 benchmarks: $(STAMP)
 	$(PY) benchmarks/batch.py
 	$(PY) benchmarks/report_parts.py
-	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/ingest.py --write-doc
 	$(PY) benchmarks/ingest_scaling.py --baseline $(INGEST_BASELINE) --write-doc
 	$(PY) benchmarks/startup.py --write-doc
 	$(PY) benchmarks/council.py --write-doc
