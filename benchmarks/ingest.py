@@ -220,8 +220,8 @@ def main(argv=None) -> int:
     lines += single_file(args, work, env, swan)
     if not args.no_national:
         lines += national(args, work, env, swan)
-    lines.append(f"- Load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on "
-                 f"{os.cpu_count()} CPUs: wall seconds stretch with it, CPU seconds much less.")
+    lines += ["", f"- Load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on "
+                 f"{os.cpu_count()} CPUs: wall seconds stretch with it, CPU seconds much less."]
     text = "\n".join(lines)
     print(text)
     if args.write_doc:
