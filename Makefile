@@ -58,7 +58,7 @@ $(AXE_JS): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
 INGEST_BASELINE ?= 36bb105
 
 benchmarks: $(STAMP)
-	$(PY) benchmarks/batch.py
+	$(PY) benchmarks/batch.py --write-doc
 	$(PY) benchmarks/report_parts.py
 	$(PY) benchmarks/ingest.py --write-doc
 	$(PY) benchmarks/ingest_scaling.py --baseline $(INGEST_BASELINE) --write-doc
