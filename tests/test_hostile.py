@@ -566,7 +566,13 @@ def test_ctrl_c_during_a_report_ends_quietly(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "swanalysis", "report", "--la", "Stockport", "--out",
                              str(tmp_path / "out")], cwd=tmp_path, env=e, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(6)
+    # interrupt while the report is being built (its build folder exists from the start of the
+    # notebook's run to the rename): a fixed delay could miss it on a fast machine
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "out").glob("*/.stockport.tmp-*")) and time.monotonic() < deadline \
+            and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=60)
