@@ -10,6 +10,11 @@ that session 2 changed, side by side and interleaved (CPU seconds, median of R r
              the plain labels plots.benchmark.funnel now sets;
   workbook   the report's tables written with openpyxl against report.tables.write_tables
              (XlsxWriter);
+  layouts    the same figures saved as SVG with matplotlib measuring every text at each layout
+             pass and draw, against page.text_layouts_shared (each text measured once; the cache
+             emptied before each round, so only what one report's figures share counts);
+  sheets     the report's tables written to one XlsxWriter workbook by pandas' to_excel against
+             safeio.frame_to_sheet (the same bytes, checked);
   gc         a full garbage collection in a process holding the panel, the library and one
              report's caches, without and with gc.freeze() (what the warm kernel's reset does);
   imports    a fresh process importing nbclient, papermill and nbconvert without and with
@@ -142,11 +147,30 @@ def main(argv=None) -> int:
         print(f"{what:9} {base_label:34} {base:7.3f} s   {ours_label:38} {ours:7.3f} s   "
               f"ours/base {ours / base:5.2f}", flush=True)
 
+    from contextlib import nullcontext
+
+    from swanalysis.report import page
+
+    def svgs(fixed=False):
+        page._LAYOUTS.clear()  # as in one report (the batch shares them across reports too)
+        for f in figs:
+            svg(f(), fixed=fixed)
+
     n = len(figs)
     row("figures", f"{n} figures, PNG", f"{n} figures, SVG (used)",
-        pair(lambda: [png(f()) for f in figs], lambda: [svg(f()) for f in figs], R))
+        pair(lambda: [png(f()) for f in figs], svgs, R))
     row("figures", f"{n} figures, SVG", "SVG, fixed margins (not used)",
-        pair(lambda: [svg(f()) for f in figs], lambda: [svg(f(), fixed=True) for f in figs], R))
+        pair(svgs, lambda: svgs(fixed=True), R))
+
+    def svg_unshared(fig):
+        shared, page.text_layouts_shared = page.text_layouts_shared, nullcontext
+        try:
+            svg(fig)
+        finally:
+            page.text_layouts_shared = shared
+
+    row("layouts", f"{n} figures, every text measured", "text layouts shared (used)",
+        pair(lambda: [svg_unshared(f()) for f in figs], svgs, R))
     funnel = lambda: PB.funnel(res, "agency_rate").figure  # noqa: E731
     row("funnel", "mathtext log axis", "plain labels (used)",
         pair(lambda: svg(mathtext_axis(funnel())), lambda: svg(funnel()), R))
@@ -162,6 +186,27 @@ def main(argv=None) -> int:
         row("workbook", f"{len(rep.tables)} tables, openpyxl", "write_tables (XlsxWriter, CSVs too)",
             pair(lambda: openpyxl_workbook(rep.tables, Path(tmp) / "a.xlsx"),
                  lambda: write_tables(rep.tables, tmp, "2026-01-01"), R))
+
+    def book(path, fast: bool):
+        import pandas as pd
+
+        from swanalysis import safeio
+
+        with pd.ExcelWriter(path, engine="xlsxwriter",
+                            engine_kwargs={"options": safeio.XLSX_OPTIONS}) as writer:
+            writer.book.set_properties({"created": __import__("datetime").datetime(2026, 1, 1)})
+            for name, df in rep.tables.items():
+                if fast:
+                    safeio.frame_to_sheet(writer, df, name[:31])
+                else:
+                    df.to_excel(writer, sheet_name=name[:31], index=False)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = Path(tmp) / "pandas.xlsx", Path(tmp) / "ours.xlsx"
+        cells = sum(df.size for df in rep.tables.values())
+        row("sheets", f"{cells:,} cells, pandas to_excel", "safeio.frame_to_sheet (used)",
+            pair(lambda: book(a, False), lambda: book(b, True), R))
+        assert a.read_bytes() == b.read_bytes(), "frame_to_sheet wrote other bytes"
 
     def collect_frozen():
         gc.freeze()
