@@ -492,3 +492,17 @@ def test_in_process_cells_fail_as_a_kernel_reports_them(tmp_path):
     # the shell is left usable and its output captured no longer
     with ReportRunner(notebook=shows) as runner:
         assert runner.execute({"la": "Reading"}).cells[3].outputs[1]["data"]["text/html"] == "<p>Reading</p>"
+
+
+def test_inside_ipython_a_report_runs_in_a_kernel_of_its_own():
+    """Called from a notebook (an IPython shell already runs), the runner does not take over its
+    display: it uses a kernel."""
+    code = ("from IPython.core.interactiveshell import InteractiveShell\n"
+            "InteractiveShell.instance()\n"
+            "from swanalysis.report.runner import ReportRunner\n"
+            "print(ReportRunner().engine, ReportRunner(engine='kernel').engine)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["kernel", "kernel"]
+    out = subprocess.run([sys.executable, "-c", code.split("\n", 2)[2]], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split() == ["inprocess", "kernel"]

@@ -107,6 +107,14 @@ class _Stream:
         return True
 
 
+def available() -> bool:
+    """Whether notebooks can run in this process: not inside someone else's IPython (a Jupyter
+    kernel, an IPython terminal), whose display must not be taken over."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return _SHELL is not None or not InteractiveShell.initialized()
+
+
 def _shell():
     """This process's IPython shell (created once), with display output captured."""
     global _SHELL

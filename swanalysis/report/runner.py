@@ -313,7 +313,12 @@ class ReportRunner:
             raise ValueError(f"unknown engine {engine!r} (use one of {', '.join(ENGINES)})")
         self.notebook = notebook_path(notebook)
         self.warm = warm
-        # a fresh kernel for every run is the kernel engine by definition
+        # a fresh kernel for every run is the kernel engine by definition; called from a
+        # notebook or IPython, the report runs in a kernel of its own
+        if engine == "inprocess" and warm:
+            from .inprocess import available
+
+            engine = engine if available() else "kernel"
         self.engine = engine if warm else "kernel"
         self._runs = 0
         self.timeout = timeout
