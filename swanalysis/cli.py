@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -118,10 +119,28 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGINT, previous)
 
 
+#: BLAS thread pools the command runs with one thread each, unless the environment says otherwise
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """Run numpy's linear algebra on one thread (set before numpy loads; an explicit setting wins).
+
+    With a pool of threads per core, the regressions' sums are split differently on machines with
+    different numbers of cores, so the last digits of the hazard ratios, the national panel and
+    the forecast built on it would depend on the machine a report was made on. One thread makes
+    them the same everywhere, and is also faster for these small matrices (the benchmarks ran so
+    from the Makefile already). The batch's worker processes and a fresh kernel inherit it.
+    """
+    for name in BLAS_THREADS:
+        os.environ.setdefault(name, "1")
+
+
 def console() -> int:
     """The ``swanalysis`` command: :func:`main` in a process of its own."""
     from .report import skip_unused_imports  # the package only: no pandas for --help
 
+    one_blas_thread()
     skip_unused_imports()
     return main()
 

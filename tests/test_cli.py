@@ -184,3 +184,23 @@ def test_plain_summary_leaves_csv_returns_to_ingest(tmp_path):
 
     write_csv(tmp_path / "csww_2023_999.csv", [worker("VA0000000001", "2020-01-01")], year=2023, lea="999")
     assert validate_summary([tmp_path], key=KEY) is None
+
+
+def test_the_command_pins_blas_to_one_thread_before_numpy_loads_unless_told_otherwise():
+    """Reports' last digits must not depend on the machine's core count: the command runs numpy's
+    BLAS on one thread (numpy not yet loaded when it is set); an explicit setting is kept."""
+    import os
+    import subprocess
+    import sys
+
+    from swanalysis.cli import BLAS_THREADS
+
+    probe = ("import os, sys, swanalysis.cli as c\n"
+             "c.main = lambda: print(*[os.environ.get(n) for n in c.BLAS_THREADS], 'numpy' in sys.modules) or 0\n"
+             "c.console()\n")
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREADS}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1", "1", "False"]
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "1", "1", "False"]
