@@ -15,10 +15,12 @@ from typing import Any, Callable, Hashable
 _MEMOS: dict[int, tuple] = {}
 
 
-def _forget(ref: weakref.ref) -> None:
-    for k, v in list(_MEMOS.items()):
+def _forget(ref: weakref.ref, memos: dict = _MEMOS) -> None:
+    # the dict is bound here: at interpreter exit the module's globals may already be gone
+    # when the last panels are collected
+    for k, v in list(memos.items()):
         if v[0] is ref:
-            del _MEMOS[k]
+            del memos[k]
 
 
 def panel_memo(panel, name: str) -> dict:
