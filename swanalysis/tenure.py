@@ -454,6 +454,18 @@ def retention_curve(
     )
 
 
+def _reuse(res: RetentionCurves | None, episodes: pd.DataFrame, by: str | None, **kw) -> RetentionCurves:
+    """``res`` when it is :func:`retention_curve`'s result for ``by`` with these settings, else
+    the curves computed afresh (callers pass results they already have to skip repeated fits)."""
+    if res is None:
+        return retention_curve(episodes, by, **kw)
+    mine = (res.group_var, res.late_entry, res.include_agency, res.alpha, res.min_group)
+    asked = (by or "all", kw["late_entry"], kw["include_agency"] or by == "agency", kw["alpha"], kw["min_group"])
+    if mine != asked:
+        raise ValueError(f"retention curves for {mine} given where {asked} are needed")
+    return res
+
+
 def _value_at(frame: pd.DataFrame, t: float) -> pd.Series:
     i = np.searchsorted(frame["months"].to_numpy(), t, side="right") - 1
     return frame.iloc[max(i, 0)]
@@ -547,6 +559,7 @@ def median_tenure(
     late_entry: bool = True,
     alpha: float = 0.05,
     min_group: int | None = MIN_GROUP,
+    curves: RetentionCurves | None = None,
 ) -> pd.DataFrame:
     """Median tenure in months (the time by which half had left) with its confidence interval.
 
@@ -560,6 +573,9 @@ def median_tenure(
     ${late_entry}
     ${alpha}
     ${min_group}
+    curves : RetentionCurves, optional
+        :func:`retention_curve`'s result for these episodes with the same ``by`` and settings,
+        when the caller already has it (its Kaplan-Meier fits are not repeated).
 
     Returns
     -------
@@ -579,9 +595,8 @@ def median_tenure(
     """
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    res = retention_curve(
-        episodes, by, include_agency=include_agency, late_entry=late_entry, alpha=alpha, min_group=min_group
-    )
+    res = _reuse(curves, episodes, by, include_agency=include_agency, late_entry=late_entry, alpha=alpha,
+                 min_group=min_group)
     rows = []
     for grp in res.groups:
         frame = res.curves.loc[res.curves["group"] == grp]
@@ -614,6 +629,7 @@ def retention_table(
     late_entry: bool = True,
     alpha: float = 0.05,
     min_group: int | None = MIN_GROUP,
+    curves: dict | None = None,
 ) -> RetentionTable:
     """The ``tables/retention.csv`` table: whole workforce (group_var 'all') then each grouping.
 
@@ -631,6 +647,9 @@ def retention_table(
     ${late_entry}
     ${alpha}
     ${min_group}
+    curves : dict, optional
+        :func:`retention_curve` results the caller already has for these episodes and settings,
+        by grouping (``None`` for the whole workforce): their Kaplan-Meier fits are not repeated.
 
     Returns
     -------
@@ -658,13 +677,14 @@ def retention_table(
     ['entry_route', 'team', 'start_cohort', 'age_band']
     """
     kw = dict(include_agency=include_agency, late_entry=late_entry, alpha=alpha, min_group=min_group)
-    whole = retention_curve(episodes, None, **kw)
+    curves = curves or {}
+    whole = _reuse(curves.get(None), episodes, None, **kw)
     parts, suppressed, skipped = [_table_from_curves(whole, months)], [], []
     for by in groups:
         if by not in episodes.columns or episodes[by].isna().all():
             skipped.append(by)
             continue
-        res = retention_curve(episodes, by, **kw)
+        res = _reuse(curves.get(by), episodes, by, **kw)
         suppressed += res.suppressed
         parts.append(_table_from_curves(res, months))
     data = pd.concat(parts, ignore_index=True)[RETENTION_COLUMNS]

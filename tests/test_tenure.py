@@ -259,6 +259,27 @@ def test_groups_suppression_and_table_layout():
     n_all = T.retention_at(ep, [12]).iloc[0]
     n_with = T.retention_at(ep, [12], include_agency=True).iloc[0]
     assert n_with["n_spells"] == len(ep) > n_all["n_spells"] == (~ep["agency"]).sum()
+    # curves the caller already has are used, not fitted again, and give the same table and medians
+    have = {None: T.retention_curve(ep), "entry_route": T.retention_curve(ep, "entry_route"),
+            "agency": T.retention_curve(ep, "agency")}
+    again = T.retention_table(ep, curves=have)
+    pd.testing.assert_frame_equal(again.table(), table)
+    assert again.suppressed == res.suppressed and again.skipped == res.skipped
+    pd.testing.assert_frame_equal(T.median_tenure(ep, "entry_route", curves=have["entry_route"]),
+                                  T.median_tenure(ep, "entry_route"))
+    calls = []
+    real = T.retention_curve
+    try:
+        T.retention_curve = lambda *a, **k: calls.append(a[1:2]) or real(*a, **k)
+        T.retention_table(ep, curves=have)
+    finally:
+        T.retention_curve = real
+    assert sorted(map(str, calls)) == ["('age_band',)", "('role',)", "('start_cohort',)"]
+    # curves fitted with other settings are refused, not silently used
+    with pytest.raises(ValueError, match="retention curves"):
+        T.retention_table(ep, curves={None: T.retention_curve(ep, min_group=None)})
+    with pytest.raises(ValueError, match="retention curves"):
+        T.median_tenure(ep, curves=have["entry_route"])
 
 
 def test_group_seen_only_after_it_had_served_years_is_not_estimated_early():

@@ -290,13 +290,15 @@ def retention(rep: Report):
     def compute():
         ep = w.episodes
         mg = rep.params["min_group"]
-        table = T.retention_table(ep, min_group=mg)
+        # the whole workforce's and the entry routes' curves are fitted once, for the table too
+        curves = {by: T.retention_curve(ep, by, min_group=mg) for by in (None, "entry_route")}
+        table = T.retention_table(ep, min_group=mg, curves=curves)
         return {
             "table": table.table(),
             "suppressed": table.suppressed,
-            "median": T.median_tenure(ep, min_group=mg),
-            "curves": T.retention_curve(ep, min_group=mg),
-            "by_route": T.retention_curve(ep, by="entry_route", min_group=mg),
+            "median": T.median_tenure(ep, min_group=mg, curves=curves[None]),
+            "curves": curves[None],
+            "by_route": curves["entry_route"],
             "late": T.late_entry_effect(ep),
         }
 
