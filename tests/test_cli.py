@@ -204,3 +204,22 @@ def test_the_command_pins_blas_to_one_thread_before_numpy_loads_unless_told_othe
     env["OPENBLAS_NUM_THREADS"] = "2"
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2", "1", "1", "False"]
+
+
+def test_report_command_freezes_the_imported_stack_and_leaves_the_collector_on():
+    """`swanalysis report` moves the imported modules to the collector's permanent generation
+    and turns the collector back on, also when the parameters are refused (exit 2)."""
+    code = (
+        "import gc, sys\n"
+        "from swanalysis.cli import main\n"
+        "rc = main(['report', '--la', 'Nowhere-upon-Sea', '--out', sys.argv[1]])\n"
+        "print(rc, gc.isenabled(), gc.get_freeze_count() > 100_000, 'swanalysis.report.sections' in sys.modules)\n"
+    )
+    env = dict(os.environ, MPLBACKEND="Agg")
+    ok = "import gc, sys\nfrom swanalysis.commands.report import _settle_imports\n_settle_imports()\n" \
+         "print(gc.isenabled(), gc.get_freeze_count() > 100_000)\n"
+    out = subprocess.run([sys.executable, "-c", ok], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["True", "True"]
+    bad = subprocess.run([sys.executable, "-c", code, "/nonexistent/out"], capture_output=True, text=True, env=env)
+    rc, enabled = bad.stdout.split()[:2]
+    assert (rc, enabled) == ("2", "True"), bad.stderr[-500:]
