@@ -204,7 +204,8 @@ def fit_national(panel: pd.DataFrame, *, start_year: int = 2017, end_year: int |
     agency_rate  -0.00     -0.14      0.13
     vacancy_rate -0.21     -0.35     -0.07
     """
-    import statsmodels.formula.api as smf
+    # the model's own module (statsmodels.formula.api imports every model's formula interface)
+    from statsmodels.regression.linear_model import WLS
 
     data = national_frame(panel, start_year=start_year, end_year=end_year, lag=lag)
     if data[KEY].nunique() < 10 or data["time_period"].nunique() < 2:
@@ -214,7 +215,7 @@ def fit_national(panel: pd.DataFrame, *, start_year: int = 2017, end_year: int |
         )
     formula = f"{OUTCOME} ~ {' + '.join(REGRESSORS)} + C(time_period) + C({KEY})"
     groups = pd.factorize(data[KEY])[0]
-    fit = smf.wls(formula, data=data, weights=data[WEIGHT]).fit(
+    fit = WLS.from_formula(formula, data=data, weights=data[WEIGHT]).fit(
         cov_type="cluster", cov_kwds={"groups": groups}
     )
     coef = fit.params[REGRESSORS]
