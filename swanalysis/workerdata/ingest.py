@@ -20,7 +20,7 @@ from ..results import Result, plural
 from .linking import EPISODE_COLUMNS, WORKER_YEAR_COLUMNS, Linked, link
 from .payroll import load_column_map, read_payroll
 from .pseudonymise import Pseudonymiser
-from .returns import RECORD_META, RawReturn, find_returns, finish, read_raw
+from .returns import RECORD_META, RawReturn, file_size, finish, read_raw, require_returns
 from .validation import check_records, concat_issues, issue, issues_frame
 
 
@@ -207,12 +207,7 @@ def _read_returns(files: list[Path], pseudo: Pseudonymiser, strict: bool, file_i
 
 def _chunks(files: list[Path]) -> list[list[Path]]:
     """The files in runs of about CHUNK_BYTES (one run when all are under PARALLEL_MIN_BYTES)."""
-    sizes = []
-    for f in files:
-        try:
-            sizes.append(f.stat().st_size)
-        except OSError:  # reading it says why
-            sizes.append(0)
+    sizes = [file_size(f) for f in files]
     if sum(sizes) < PARALLEL_MIN_BYTES:
         return [list(files)]
     chunks, run, total = [], [], 0
@@ -363,10 +358,7 @@ def ingest(csww_paths, hr=None, hr_map=None, *, key=None, strict: bool = True, x
     pseudo = Pseudonymiser(key)
     if isinstance(csww_paths, (str, Path)):
         csww_paths = [csww_paths]
-    files, skipped = find_returns(csww_paths, exclude=[hr] if hr is not None else [])
-    if not files:
-        raise InputFileError(f"no CSWW returns (*.xml, *.csv, *.xlsx) found in {', '.join(map(str, csww_paths))}"
-                             + (f" ({len(skipped)} other file(s) left alone)" if skipped else ""))
+    files, skipped = require_returns(csww_paths, exclude=[hr] if hr is not None else [])
     file_issues = [issue(f, 0, "", "not_a_return", why) for f, why in skipped]
     returns, batches, unreadable = _read_returns(files, pseudo, strict, file_issues)
     records = pd.concat(batches, ignore_index=True) if len(batches) > 1 else (batches[0] if batches else _empty_records())

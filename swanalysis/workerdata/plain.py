@@ -28,7 +28,7 @@ from . import codes as C
 from ..errors import InputFileError
 from .linking import spell_flags, starts_spell
 from .pseudonymise import Pseudonymiser
-from .returns import find_returns, read_raw
+from .returns import file_size, read_raw, require_returns
 from .validation import (NUMBER_ITEMS, NUMBER_RULE_ORDER, RULES, birth_date_status, check_code, count_by_rule,
                          number_rules, number_text, parse_date, plain_number, record_rules)
 
@@ -58,12 +58,9 @@ def validate_summary(paths, *, key=None, xsd=None) -> PlainSummary | None:
     pseudo = Pseudonymiser(key)
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    files, skipped = find_returns(paths)
-    if any(f.suffix.lower() != ".xml" for f in files) or sum(_size(f) for f in files) > MAX_BYTES:
+    files, skipped = require_returns(paths)
+    if any(f.suffix.lower() != ".xml" for f in files) or sum(map(file_size, files)) > MAX_BYTES:
         return None
-    if not files:
-        raise InputFileError(f"no CSWW returns (*.xml, *.csv, *.xlsx) found in {', '.join(map(str, paths))}"
-                             + (f" ({len(skipped)} other file(s) left alone)" if skipped else ""))
     pairs = [("not_a_return", RULES["not_a_return"][0])] * len(skipped)  # (rule, severity) of each issue
     unreadable, returns, seen = [], [], set()
     for f in files:
@@ -101,13 +98,6 @@ def validate_summary(paths, *, key=None, xsd=None) -> PlainSummary | None:
         "las": sorted({rd.lea for rd in returns}),
     }
     return PlainSummary(summary, count_by_rule(pairs), unreadable)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:  # missing or unreadable: read_raw says why
-        return 0
 
 
 _SWENO = re.compile(C.SWENO_PATTERN)

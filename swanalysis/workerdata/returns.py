@@ -175,6 +175,24 @@ def find_returns(paths, exclude=()) -> tuple[list[Path], list[tuple[Path, str]]]
     return files, skipped
 
 
+def require_returns(paths, exclude=()) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """:func:`find_returns`, refusing (InputFileError) when ``paths`` hold no return at all."""
+    files, skipped = find_returns(paths, exclude)
+    if not files:
+        named = [paths] if isinstance(paths, (str, Path)) else paths
+        raise InputFileError(f"no CSWW returns (*.xml, *.csv, *.xlsx) found in {', '.join(map(str, named))}"
+                             + (f" ({len(skipped)} other file(s) left alone)" if skipped else ""))
+    return files, skipped
+
+
+def file_size(path: Path) -> int:
+    """``path``'s size in bytes; 0 when it is missing or cannot be read (reading it says why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 # ----------------------------------------------------------------------------- XML
 
 
